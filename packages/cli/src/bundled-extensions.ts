@@ -1,0 +1,26 @@
+import { extension as internalListener } from '@nodevoy/bootstrap-internal-listener';
+import { extension as clusterDns } from '@nodevoy/cluster-dns';
+import { extension as clusterStatic } from '@nodevoy/cluster-static';
+import { extension as envoyInternalConnection } from '@nodevoy/connection-envoy-internal';
+import { ExtensionRegistry, type NodevoyExtension } from '@nodevoy/core';
+import { extension as echo } from '@nodevoy/filter-echo';
+import { extension as tcpProxy } from '@nodevoy/filter-tcp-proxy';
+import { extension as rawBuffer } from '@nodevoy/transport-socket-raw-buffer';
+
+/** Every extension the `nodevoy` command ships with. */
+export const bundledExtensions: readonly NodevoyExtension[] = [
+  clusterStatic,
+  clusterDns,
+  rawBuffer,
+  envoyInternalConnection,
+  internalListener,
+  tcpProxy,
+  echo,
+];
+
+/** A registry with the bundled extensions, which `--extension` packages then join. */
+export function createBundledRegistry(): ExtensionRegistry {
+  const registry = new ExtensionRegistry();
+  for (const extension of bundledExtensions) registry.use(extension);
+  return registry;
+}

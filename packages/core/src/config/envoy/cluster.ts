@@ -1,0 +1,161 @@
+import { Category } from '../../registry/categories.js';
+import { schema } from '../schema/index.js';
+import type { MessageValue } from '../schema/types.js';
+import { addressSchema, metadataSchema, transportSocketSchema } from './address.js';
+
+const { message, string, uint32, enumOf, bool, repeated, duration, struct, required, mapOf, typedConfig } = schema;
+
+const NOT_YET = 'not implemented by nodevoy yet';
+
+export const endpointSchema = message(
+  'envoy.config.endpoint.v3.Endpoint',
+  {
+    address: addressSchema,
+    hostname: string(),
+    health_check_config: struct(),
+  },
+  { unsupported: { additional_addresses: NOT_YET } },
+);
+
+export const healthStatusSchema = enumOf('envoy.config.core.v3.HealthStatus', [
+  'UNKNOWN',
+  'HEALTHY',
+  'UNHEALTHY',
+  'DRAINING',
+  'TIMEOUT',
+  'DEGRADED',
+] as const);
+
+export const lbEndpointSchema = message(
+  'envoy.config.endpoint.v3.LbEndpoint',
+  {
+    endpoint: endpointSchema,
+    health_status: healthStatusSchema,
+    metadata: metadataSchema,
+    load_balancing_weight: uint32({ gte: 1 }),
+  },
+  { unsupported: { endpoint_name: 'named endpoints need EDS, which nodevoy does not implement' } },
+);
+export type LbEndpointConfig = MessageValue<typeof lbEndpointSchema.fields>;
+
+export const localitySchema = message('envoy.config.core.v3.Locality', {
+  region: string(),
+  zone: string(),
+  sub_zone: string(),
+});
+
+export const localityLbEndpointsSchema = message(
+  'envoy.config.endpoint.v3.LocalityLbEndpoints',
+  {
+    locality: localitySchema,
+    lb_endpoints: repeated(lbEndpointSchema),
+    load_balancing_weight: uint32({ gte: 1 }),
+    priority: uint32({ lte: 128 }),
+    proximity: uint32(),
+    metadata: metadataSchema,
+  },
+  { unsupported: { leds_cluster_locality_config: NOT_YET } },
+);
+export type LocalityLbEndpointsConfig = MessageValue<typeof localityLbEndpointsSchema.fields>;
+
+export const clusterLoadAssignmentSchema = message(
+  'envoy.config.endpoint.v3.ClusterLoadAssignment',
+  {
+    cluster_name: required(string({ minLen: 1 })),
+    endpoints: repeated(localityLbEndpointsSchema),
+    policy: struct(),
+  },
+  { unsupported: { named_endpoints: NOT_YET } },
+);
+export type ClusterLoadAssignmentConfig = MessageValue<typeof clusterLoadAssignmentSchema.fields>;
+
+export const thresholdsSchema = message('envoy.config.cluster.v3.CircuitBreakers.Thresholds', {
+  priority: enumOf('envoy.config.core.v3.RoutingPriority', ['DEFAULT', 'HIGH'] as const),
+  max_connections: uint32(),
+  max_pending_requests: uint32(),
+  max_requests: uint32(),
+  max_retries: uint32(),
+  retry_budget: struct(),
+  track_remaining: bool(),
+  max_connection_pools: uint32(),
+});
+export type CircuitBreakerThresholdsConfig = MessageValue<typeof thresholdsSchema.fields>;
+
+export const discoveryTypes = ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'] as const;
+export type DiscoveryType = (typeof discoveryTypes)[number];
+
+export const dnsLookupFamilies = ['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL'] as const;
+export type DnsLookupFamily = (typeof dnsLookupFamilies)[number];
+
+export const clusterSchema = message(
+  'envoy.config.cluster.v3.Cluster',
+  {
+    name: required(string({ minLen: 1 })),
+    alt_stat_name: string(),
+    type: enumOf('envoy.config.cluster.v3.Cluster.DiscoveryType', discoveryTypes),
+    connect_timeout: duration({ gtMs: 0 }),
+    per_connection_buffer_limit_bytes: uint32(),
+    lb_policy: enumOf(
+      'envoy.config.cluster.v3.Cluster.LbPolicy',
+      ['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'RANDOM', 'MAGLEV', 'CLUSTER_PROVIDED', 'LOAD_BALANCING_POLICY_CONFIG'] as const,
+      {
+        RING_HASH: 'use ROUND_ROBIN, LEAST_REQUEST or RANDOM',
+        MAGLEV: 'use ROUND_ROBIN, LEAST_REQUEST or RANDOM',
+        LOAD_BALANCING_POLICY_CONFIG: 'use lb_policy',
+      },
+    ),
+    load_assignment: clusterLoadAssignmentSchema,
+    circuit_breakers: message('envoy.config.cluster.v3.CircuitBreakers', {
+      thresholds: repeated(thresholdsSchema),
+      per_host_thresholds: repeated(thresholdsSchema),
+    }),
+    max_requests_per_connection: uint32(),
+    http_protocol_options: struct(),
+    http2_protocol_options: struct(),
+    common_http_protocol_options: struct(),
+    upstream_http_protocol_options: struct(),
+    typed_extension_protocol_options: mapOf(typedConfig(Category.upstreamProtocolOptions)),
+    dns_refresh_rate: duration({ gtMs: 1 }),
+    dns_failure_refresh_rate: struct(),
+    respect_dns_ttl: bool(),
+    dns_lookup_family: enumOf('envoy.config.cluster.v3.Cluster.DnsLookupFamily', dnsLookupFamilies),
+    wait_for_warm_on_init: bool(),
+    cleanup_interval: duration({ gtMs: 0 }),
+    transport_socket: transportSocketSchema,
+    metadata: metadataSchema,
+    upstream_connection_options: struct(),
+    close_connections_on_host_health_failure: bool(),
+    ignore_health_on_host_removal: bool(),
+    connection_pool_per_downstream_connection: bool(),
+    original_dst_lb_config: struct(),
+    least_request_lb_config: struct(),
+    round_robin_lb_config: struct(),
+    common_lb_config: struct(),
+  },
+  {
+    unsupported: {
+      transport_socket_matches: NOT_YET,
+      cluster_type: 'custom cluster types are not supported by nodevoy',
+      eds_cluster_config: 'EDS is not supported by nodevoy',
+      health_checks: 'active health checking is not implemented by nodevoy yet',
+      outlier_detection: NOT_YET,
+      upstream_bind_config: NOT_YET,
+      lb_subset_config: NOT_YET,
+      ring_hash_lb_config: NOT_YET,
+      maglev_lb_config: NOT_YET,
+      dns_resolvers: 'nodevoy uses the system resolver',
+      use_tcp_for_dns_lookups: 'nodevoy uses the system resolver',
+      dns_resolution_config: 'nodevoy uses the system resolver',
+      typed_dns_resolver_config: 'nodevoy uses the system resolver',
+      filters: 'upstream network filters are not implemented by nodevoy yet',
+      load_balancing_policy: 'use lb_policy',
+      lrs_server: NOT_YET,
+      track_timeout_budgets: NOT_YET,
+      upstream_config: NOT_YET,
+      track_cluster_stats: NOT_YET,
+      preconnect_policy: NOT_YET,
+      protocol_selection: NOT_YET,
+    },
+  },
+);
+export type ClusterConfig = MessageValue<typeof clusterSchema.fields>;

@@ -1,0 +1,40 @@
+import { configByName, typedConfig, type TypedConfig } from './any.js';
+import { message } from './message.js';
+import { string } from './scalars.js';
+import { INVALID, childPath, type FieldType } from './types.js';
+
+/** An entry naming an extension, like a listener's `filters[i]` or a `transport_socket`. */
+export interface ExtensionEntry {
+  readonly name: string;
+  readonly typed: TypedConfig;
+}
+
+/**
+ * The `{ name, typed_config }` shape Envoy uses for filters, transport sockets and bootstrap
+ * extensions. Without `typed_config` the extension is looked up by `name`, as Envoy does.
+ */
+export function extensionEntry(
+  typeName: string,
+  category: string,
+  unsupported: Readonly<Record<string, string>> = {},
+): FieldType<ExtensionEntry> {
+  const shape = message(typeName, { name: string(), typed_config: typedConfig(category) }, { unsupported });
+  return {
+    description: typeName,
+    parse(value, path, ctx) {
+      const parsed = shape.parse(value, path, ctx);
+      if (parsed === INVALID) return INVALID;
+      const name = parsed.name ?? '';
+      if (parsed.typed_config) return remembered({ name, typed: parsed.typed_config });
+      if (name === '') return ctx.report(path, value.position, "an extension needs 'typed_config' or a 'name'");
+      const typed = configByName(category, name, value.position, childPath(path, 'name'), ctx);
+      return typed === INVALID ? INVALID : remembered({ name, typed });
+
+      function remembered(entry: ExtensionEntry): ExtensionEntry {
+        const location = ctx.locationOf(parsed as object);
+        if (location) ctx.remember(entry, location);
+        return entry;
+      }
+    },
+  };
+}

@@ -1,0 +1,160 @@
+// Public API of @nodevoy/core. Explicit lists: what is not here is internal.
+
+export { CORE_VERSION } from './version.js';
+export {
+  ConfigError,
+  DuplicateExtensionError,
+  ExtensionLoadError,
+  ListenerBindError,
+  NodevoyError,
+  formatConfigIssue,
+  type ConfigIssue,
+  type SourcePosition,
+} from './errors.js';
+
+// Configuration
+export { loadBootstrapConfig, parseBootstrapTree, type ConfigSource, type LoadedConfig } from './config/load.js';
+export { parseConfigText, mergeConfig, toPlain, type ConfigValue } from './config/tree.js';
+export {
+  schema,
+  INVALID,
+  ParseContext,
+  jsonName,
+  type CheckReporter,
+  type DefaultedField,
+  type ExtensionEntry,
+  type FieldType,
+  type FieldValue,
+  type Invalid,
+  type JsonObject,
+  type JsonValue,
+  type MessageType,
+  type MessageValue,
+  type ParseServices,
+  type RequiredField,
+  type TypedConfig,
+} from './config/schema/index.js';
+export type { BootstrapConfig, LayeredRuntimeConfig, NodeConfig } from './config/envoy/bootstrap.js';
+export type { ClusterConfig, DiscoveryType, DnsLookupFamily, LbEndpointConfig } from './config/envoy/cluster.js';
+export type { FilterChainConfig, FilterChainMatchConfig, ListenerConfig } from './config/envoy/listener.js';
+export type { AddressConfig, EnvoyInternalAddressConfig, SocketAddressConfig } from './config/envoy/address.js';
+
+// Extension registry
+export { Category, type CoreCategory } from './registry/categories.js';
+export { ExtensionRegistry } from './registry/registry.js';
+export type { NodevoyExtension } from './registry/extension.js';
+export type {
+  BootstrapExtension,
+  BootstrapExtensionFactory,
+  ClientConnectionFactoryDefinition,
+  ClusterFactoryContext,
+  ClusterTypeFactory,
+  ConfigOnlyFactory,
+  DiscoveredHost,
+  DownstreamTransportSocket,
+  ExtensionFactory,
+  HostDiscovery,
+  ListenerFilter,
+  ListenerFilterCallbacks,
+  ListenerFilterFactory,
+  NetworkFilterFactory,
+  NetworkFilterFactoryCb,
+  TransportSocketFactory,
+} from './registry/types.js';
+
+// Network
+export {
+  INTERNAL_CLIENT_ADDRESS,
+  addressStatName,
+  addressToProto,
+  internalAddress,
+  socketAddress,
+  type Address,
+  type AddressKind,
+  type InternalAddress,
+  type SocketAddress,
+} from './network/address.js';
+export {
+  Connection,
+  type ConnectionCallbacks,
+  type ConnectionCloseType,
+  type ConnectionEvent,
+  type ConnectionLog,
+  type ConnectionMeters,
+  type ConnectionOptions,
+  type ConnectionState,
+  type DetectedCloseType,
+} from './network/connection.js';
+export { ConnectionInfo } from './network/connection-info.js';
+export type {
+  Filter,
+  FilterManager,
+  FilterStatus,
+  ReadFilter,
+  ReadFilterCallbacks,
+  WriteFilter,
+  WriteFilterCallbacks,
+} from './network/filter.js';
+export type { IoCloseMode, IoHandle, IoHandleCallbacks, TransportClosed } from './network/io-handle.js';
+export type {
+  ClientConnectionContext,
+  ClientConnectionFactory,
+  ClientConnectionOptions,
+  UpstreamHostRef,
+  UpstreamTransportSocket,
+} from './network/client-connection-factory.js';
+export type { ClientConnectionFactories } from './network/client-connection-factories.js';
+
+// Listeners
+export {
+  INTERNAL_LISTENER_REGISTRY,
+  type InternalListenerHandle,
+  type InternalListenerRegistry,
+} from './listener/internal-listener-registry.js';
+
+// Upstream
+export { discoveredHost, endpointEntries, internalEndpointAddress, type EndpointEntry } from './upstream/load-assignment.js';
+export type {
+  ClusterInfo,
+  ClusterManagerApi,
+  HealthStatus,
+  Host,
+  HostStats,
+  LoadBalancerContext,
+  PoolFailureReason,
+  TcpPoolCallbacks,
+  TcpPoolHandle,
+  UpstreamCluster,
+} from './upstream/types.js';
+export type { ClusterStats } from './upstream/cluster-stats.js';
+
+// Stats, runtime, logging
+export {
+  Counter,
+  Gauge,
+  Histogram,
+  StatsScope,
+  StatsStore,
+  createStatsSet,
+  type StatsSet,
+  type StatsSetSpec,
+} from './stats/store.js';
+export { renderStatsText, renderStatsJson } from './stats/render.js';
+export { renderPrometheus } from './stats/prometheus.js';
+export { Runtime, type RuntimeValue } from './runtime/runtime.js';
+export { LOG_LEVELS, Logger, stderrSink, type LogLevel, type LogSink } from './log/logger.js';
+
+// Server
+export { Server, type ServerOptions } from './server/server.js';
+export { ServiceKey, ServiceRegistry } from './server/services.js';
+export { workerContext, type WorkerContext } from './server/worker.js';
+export type {
+  ConfigIssueReporter,
+  DrainDecision,
+  FilterFactoryContext,
+  ListenerInfo,
+  ServerContext,
+  ServerLifecycle,
+  ServerMode,
+} from './server/context.js';
+export type { ServerState } from './admin/admin-source.js';

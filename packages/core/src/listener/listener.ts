@@ -1,0 +1,207 @@
+import type { Logger } from '../log/logger.js';
+import { Connection, type ConnectionCallbacks, type ConnectionEvent } from '../network/connection.js';
+import { ConnectionInfo } from '../network/connection-info.js';
+import type { IoHandle } from '../network/io-handle.js';
+import type { ListenerFilter, ListenerFilterCallbacks } from '../registry/types.js';
+import type { DrainDecision, ServerContext } from '../server/context.js';
+import type { WorkerContext } from '../server/worker.js';
+import type { Gauge, StatsScope } from '../stats/store.js';
+import { filterManagerFor, type FilterChain } from './filter-chain.js';
+import type { FilterChainMatcher } from './filter-chain-matcher.js';
+import { createListenerStats, createPerWorkerListenerStats, type ListenerStats, type PerWorkerListenerStats } from './listener-stats.js';
+
+export interface ListenerDeps {
+  readonly name: string;
+  readonly isInternal: boolean;
+  readonly statsScope: StatsScope;
+  readonly matcher: FilterChainMatcher<FilterChain>;
+  readonly listenerFilters: readonly (() => ListenerFilter)[];
+  readonly listenerFiltersTimeoutMs: number;
+  readonly continueOnListenerFiltersTimeout: boolean;
+  readonly bufferLimit: number;
+  readonly server: ServerContext;
+  readonly worker: WorkerContext;
+  readonly log: Logger;
+  readonly totalConnections: Gauge;
+  readonly drain: ListenerDrainDecision;
+}
+
+/**
+ * A listener's accepting side, shared by TCP and internal listeners: listener filters,
+ * filter-chain match, the server connection and its filters, stats, and the set of live
+ * connections (for drain and shutdown).
+ */
+export class Listener {
+  readonly stats: ListenerStats;
+  private readonly workerStats: PerWorkerListenerStats;
+  private readonly connections = new Set<Connection>();
+
+  constructor(private readonly deps: ListenerDeps) {
+    this.stats = createListenerStats(deps.statsScope);
+    this.workerStats = createPerWorkerListenerStats(deps.statsScope, deps.worker);
+  }
+
+  get name(): string {
+    return this.deps.name;
+  }
+
+  get activeConnections(): number {
+    return this.connections.size;
+  }
+
+  startDraining(): void {
+    this.deps.drain.start();
+  }
+
+  /** Closes every live connection now (end of drain, or shutdown). */
+  closeAllConnections(reason: string): void {
+    for (const connection of [...this.connections]) connection.close('NoFlush', reason);
+  }
+
+  /**
+   * Takes a new socket. Returns once the connection exists and its filters ran, or once the
+   * socket was refused; listener filters that pause make the rest asynchronous.
+   */
+  accept(io: IoHandle): void {
+    const info = new ConnectionInfo();
+    if (this.deps.listenerFilters.length === 0) {
+      this.completeAccept(io, info);
+      return;
+    }
+    new ListenerFilterRun(this.deps, this.stats, io, info, (ok) => {
+      if (ok) this.completeAccept(io, info);
+      else io.close('now');
+    }).start();
+  }
+
+  private completeAccept(io: IoHandle, info: ConnectionInfo): void {
+    const chain = this.deps.matcher.match(io.localAddress, io.remoteAddress, info);
+    if (!chain) {
+      this.stats.no_filter_chain_match.inc();
+      this.deps.log.debug(`closing connection from ${io.remoteAddress.asString}: no matching filter chain found`);
+      io.close('now');
+      return;
+    }
+    const connection = new Connection({
+      id: this.deps.server.nextConnectionId(),
+      io: chain.transportSocket ? chain.transportSocket.wrap(io) : io,
+      info,
+      bufferLimit: this.deps.bufferLimit,
+      log: this.deps.log,
+      worker: this.deps.worker,
+    });
+    this.track(connection);
+    for (const factory of chain.factories) factory(filterManagerFor(connection));
+    if (connection.state === 'Open' && !connection.initializeReadFilters()) {
+      this.deps.log.debug(`[C${connection.id}] closing connection from ${io.remoteAddress.asString}: no filters`);
+      connection.close('NoFlush', 'no_filters');
+    }
+  }
+
+  private track(connection: Connection): void {
+    const { stats, workerStats } = this;
+    const startMs = performance.now();
+    stats.downstream_cx_total.inc();
+    stats.downstream_cx_active.inc();
+    workerStats.downstream_cx_total.inc();
+    workerStats.downstream_cx_active.inc();
+    this.deps.totalConnections.inc();
+    this.connections.add(connection);
+    const tracker: ConnectionCallbacks = {
+      onEvent: (event: ConnectionEvent) => {
+        if (event === 'Connected') return;
+        this.connections.delete(connection);
+        stats.downstream_cx_active.dec();
+        stats.downstream_cx_destroy.inc();
+        stats.downstream_cx_length_ms.record(performance.now() - startMs);
+        workerStats.downstream_cx_active.dec();
+        this.deps.totalConnections.dec();
+      },
+    };
+    connection.addConnectionCallbacks(tracker);
+  }
+}
+
+/** Tells a listener's filters whether to close long-lived connections because it is draining. */
+export class ListenerDrainDecision implements DrainDecision {
+  private draining = false;
+
+  constructor(private readonly lifecycle: ServerContext['lifecycle']) {}
+
+  start(): void {
+    this.draining = true;
+  }
+
+  drainClose(): boolean {
+    return this.draining || this.lifecycle.draining;
+  }
+}
+
+/** Runs the listener filters over one socket, honouring pauses and the listener filter timeout. */
+class ListenerFilterRun implements ListenerFilterCallbacks {
+  private index = 0;
+  private done = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly deps: ListenerDeps,
+    private readonly stats: ListenerStats,
+    private readonly io: IoHandle,
+    readonly info: ConnectionInfo,
+    private readonly finish: (ok: boolean) => void,
+  ) {}
+
+  get localAddress() {
+    return this.io.localAddress;
+  }
+
+  get remoteAddress() {
+    return this.io.remoteAddress;
+  }
+
+  start(): void {
+    this.stats.downstream_pre_cx_active.inc();
+    this.runFrom();
+  }
+
+  continueFilterChain(success: boolean): void {
+    if (this.done) return;
+    if (!success) return this.end(false);
+    this.runFrom();
+  }
+
+  private runFrom(): void {
+    while (this.index < this.deps.listenerFilters.length) {
+      const filter = (this.deps.listenerFilters[this.index++] as () => ListenerFilter)();
+      let status;
+      try {
+        status = filter.onAccept(this);
+      } catch (err) {
+        this.stats.downstream_listener_filter_error.inc();
+        this.deps.log.warn(`listener filter threw: ${err instanceof Error ? err.message : String(err)}`);
+        return this.end(false);
+      }
+      if (this.done) return;
+      if (status === 'stop') {
+        if (!this.timer && this.deps.listenerFiltersTimeoutMs > 0) {
+          this.timer = setTimeout(() => this.onTimeout(), this.deps.listenerFiltersTimeoutMs);
+        }
+        return;
+      }
+    }
+    this.end(true);
+  }
+
+  private onTimeout(): void {
+    this.stats.downstream_pre_cx_timeout.inc();
+    this.end(this.deps.continueOnListenerFiltersTimeout);
+  }
+
+  private end(ok: boolean): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.stats.downstream_pre_cx_active.dec();
+    this.finish(ok);
+  }
+}

@@ -1,0 +1,40 @@
+import type { Logger } from '../log/logger.js';
+import type { WorkerContext } from '../server/worker.js';
+import type { Address } from './address.js';
+import type { Connection } from './connection.js';
+import type { IoHandle } from './io-handle.js';
+
+/** Wraps a new upstream transport (raw_buffer returns it as is; TLS would encrypt). */
+export interface UpstreamTransportSocket {
+  wrap(io: IoHandle, context: { readonly host?: UpstreamHostRef }): IoHandle;
+}
+
+/** What a transport socket may read about the upstream host it connects to. */
+export interface UpstreamHostRef {
+  readonly address: Address;
+  readonly metadata: Readonly<Record<string, Record<string, unknown>>>;
+  readonly clusterMetadata: Readonly<Record<string, Record<string, unknown>>>;
+}
+
+export interface ClientConnectionOptions {
+  readonly worker: WorkerContext;
+  readonly bufferLimit: number;
+  readonly transportSocket?: UpstreamTransportSocket;
+  readonly host?: UpstreamHostRef;
+}
+
+/**
+ * Opens client connections to one kind of address (Envoy's `ClientConnectionFactory`, looked
+ * up by the address type). Creating never throws: an unreachable target is a connection whose
+ * `connect()` fails, so callers have one failure path.
+ */
+export interface ClientConnectionFactory {
+  readonly addressKind: string;
+  createClientConnection(address: Address, options: ClientConnectionOptions): Connection;
+}
+
+/** What a client connection factory needs from its server. */
+export interface ClientConnectionContext {
+  nextConnectionId(): number;
+  readonly log: Logger;
+}

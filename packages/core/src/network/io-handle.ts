@@ -1,0 +1,48 @@
+import type { Address } from './address.js';
+
+/** Why a transport went away without the local side closing it. */
+export interface TransportClosed {
+  /** The peer reset the connection (RST, or an in-process abort). */
+  readonly reset: boolean;
+  /** A short, stable description: `ECONNREFUSED`, `ECONNRESET`, `peer closed`... */
+  readonly reason: string;
+}
+
+/** What a transport reports to the connection that owns it. */
+export interface IoHandleCallbacks {
+  onConnected(): void;
+  onData(chunk: Buffer): void;
+  /** The peer will send no more data (TCP FIN, or the in-process peer shut down writing). */
+  onEndOfStream(): void;
+  /** Pending write bytes fell to or below the drain threshold after being above it. */
+  onWriteDrained(): void;
+  /** The transport is gone for a reason other than a local `close()`. */
+  onClosed(closed: TransportClosed): void;
+}
+
+/** How a transport is closed: after pending writes, at once, or with a reset. */
+export type IoCloseMode = 'flush' | 'now' | 'reset';
+
+/**
+ * The byte transport under a connection: a kernel socket, or one end of an in-process pair.
+ * Every `Connection` sits on one of these, so filters see the same semantics either way.
+ * Callbacks never fire after the local side called `close()`, except `onClosed` to report
+ * that a `flush` close finished.
+ */
+export interface IoHandle {
+  readonly kind: string;
+  readonly localAddress: Address;
+  readonly remoteAddress: Address;
+  /** Bytes accepted by `write()` and not yet handed on (to the kernel, or to the peer). */
+  readonly pendingWriteBytes: number;
+  setCallbacks(callbacks: IoHandleCallbacks): void;
+  /** Client side only: starts connecting; the outcome arrives as `onConnected` or `onClosed`. */
+  connect(): void;
+  write(chunk: Buffer): void;
+  /** Sends end-of-stream once every pending byte is out. */
+  shutdownWrite(): void;
+  close(mode: IoCloseMode): void;
+  setReadEnabled(enabled: boolean): void;
+  /** `onWriteDrained` fires when pending bytes drop to or below this after being above it. */
+  setDrainThreshold(bytes: number): void;
+}

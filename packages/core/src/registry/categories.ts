@@ -1,0 +1,16 @@
+/**
+ * Extension categories, named as Envoy names them. The registry is generic over these
+ * strings, so a package can open a category of its own (the HTTP connection manager opens
+ * `envoy.filters.http`).
+ */
+export const Category = Object.freeze({
+  bootstrap: 'envoy.bootstrap',
+  networkFilter: 'envoy.filters.network',
+  listenerFilter: 'envoy.filters.listener',
+  transportSocket: 'envoy.transport_sockets',
+  clusterType: 'envoy.clusters',
+  upstreamProtocolOptions: 'envoy.upstreams',
+  clientConnection: 'network.connection.client',
+});
+
+export type CoreCategory = (typeof Category)[keyof typeof Category];

@@ -1,0 +1,93 @@
+/**
+ * Envoy extensions people put in configs, so that a config naming one that is not loaded
+ * gets a precise answer: which nodevoy package provides it, or that nodevoy does not ship it
+ * (rather than "unknown @type"). Data only: core depends on none of these packages.
+ */
+interface KnownExtension {
+  readonly name: string;
+  readonly typeUrl: string;
+  /** The nodevoy package that provides it, when one does. */
+  readonly nodevoyPackage?: string;
+}
+
+const T = 'type.googleapis.com/';
+
+function known(name: string, message: string, nodevoyPackage?: string): KnownExtension {
+  return { name, typeUrl: T + message, ...(nodevoyPackage ? { nodevoyPackage } : {}) };
+}
+
+const KNOWN: readonly KnownExtension[] = [
+  // Shipped by nodevoy.
+  known('envoy.filters.network.tcp_proxy', 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', '@nodevoy/filter-tcp-proxy'),
+  known('envoy.bootstrap.internal_listener', 'envoy.extensions.bootstrap.internal_listener.v3.InternalListener', '@nodevoy/bootstrap-internal-listener'),
+  known('envoy.transport_sockets.raw_buffer', 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer', '@nodevoy/transport-socket-raw-buffer'),
+  known('envoy.filters.network.echo', 'envoy.extensions.filters.network.echo.v3.Echo', '@nodevoy/filter-echo'),
+  // Envoy extensions nodevoy does not ship (yet).
+  known('envoy.filters.network.http_connection_manager', 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'),
+  known('envoy.filters.http.router', 'envoy.extensions.filters.http.router.v3.Router'),
+  known('envoy.upstreams.http.http_protocol_options', 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions'),
+  known('envoy.upstreams.tcp.tcp_protocol_options', 'envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions'),
+  known('envoy.transport_sockets.internal_upstream', 'envoy.extensions.transport_sockets.internal_upstream.v3.InternalUpstreamTransport'),
+  known('envoy.transport_sockets.tls', 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext'),
+  known('envoy.transport_sockets.tls', 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext'),
+  known('envoy.transport_sockets.upstream_proxy_protocol', 'envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport'),
+  known('envoy.transport_sockets.tap', 'envoy.extensions.transport_sockets.tap.v3.Tap'),
+  known('envoy.transport_sockets.starttls', 'envoy.extensions.transport_sockets.starttls.v3.StartTlsConfig'),
+  known('envoy.transport_sockets.http_11_proxy', 'envoy.extensions.transport_sockets.http_11_proxy.v3.Http11ProxyUpstreamTransport'),
+  known('envoy.filters.listener.tls_inspector', 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector'),
+  known('envoy.filters.listener.http_inspector', 'envoy.extensions.filters.listener.http_inspector.v3.HttpInspector'),
+  known('envoy.filters.listener.original_dst', 'envoy.extensions.filters.listener.original_dst.v3.OriginalDst'),
+  known('envoy.filters.listener.original_src', 'envoy.extensions.filters.listener.original_src.v3.OriginalSrc'),
+  known('envoy.filters.listener.proxy_protocol', 'envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol'),
+  known('envoy.filters.network.direct_response', 'envoy.extensions.filters.network.direct_response.v3.Config'),
+  known('envoy.filters.network.connection_limit', 'envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit'),
+  known('envoy.filters.network.local_ratelimit', 'envoy.extensions.filters.network.local_ratelimit.v3.LocalRateLimit'),
+  known('envoy.filters.network.ratelimit', 'envoy.extensions.filters.network.ratelimit.v3.RateLimit'),
+  known('envoy.filters.network.rbac', 'envoy.extensions.filters.network.rbac.v3.RBAC'),
+  known('envoy.filters.network.ext_authz', 'envoy.extensions.filters.network.ext_authz.v3.ExtAuthz'),
+  known('envoy.filters.network.redis_proxy', 'envoy.extensions.filters.network.redis_proxy.v3.RedisProxy'),
+  known('envoy.filters.network.mongo_proxy', 'envoy.extensions.filters.network.mongo_proxy.v3.MongoProxy'),
+  known('envoy.filters.network.mysql_proxy', 'envoy.extensions.filters.network.mysql_proxy.v3.MySQLProxy'),
+  known('envoy.filters.network.postgres_proxy', 'envoy.extensions.filters.network.postgres_proxy.v3alpha.PostgresProxy'),
+  known('envoy.filters.network.sni_cluster', 'envoy.extensions.filters.network.sni_cluster.v3.SniCluster'),
+  known('envoy.filters.network.sni_dynamic_forward_proxy', 'envoy.extensions.filters.network.sni_dynamic_forward_proxy.v3.FilterConfig'),
+  known('envoy.filters.network.set_filter_state', 'envoy.extensions.filters.network.set_filter_state.v3.Config'),
+  known('envoy.filters.network.thrift_proxy', 'envoy.extensions.filters.network.thrift_proxy.v3.ThriftProxy'),
+  known('envoy.filters.network.dubbo_proxy', 'envoy.extensions.filters.network.dubbo_proxy.v3.DubboProxy'),
+  known('envoy.filters.network.zookeeper_proxy', 'envoy.extensions.filters.network.zookeeper_proxy.v3.ZooKeeperProxy'),
+  known('envoy.filters.network.wasm', 'envoy.extensions.filters.network.wasm.v3.Wasm'),
+  known('envoy.bootstrap.wasm', 'envoy.extensions.wasm.v3.WasmService'),
+  known('envoy.filters.http.cors', 'envoy.extensions.filters.http.cors.v3.Cors'),
+  known('envoy.filters.http.fault', 'envoy.extensions.filters.http.fault.v3.HTTPFault'),
+  known('envoy.filters.http.lua', 'envoy.extensions.filters.http.lua.v3.Lua'),
+  known('envoy.filters.http.ext_authz', 'envoy.extensions.filters.http.ext_authz.v3.ExtAuthz'),
+  known('envoy.filters.http.local_ratelimit', 'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit'),
+  known('envoy.filters.http.health_check', 'envoy.extensions.filters.http.health_check.v3.HealthCheck'),
+  known('envoy.access_loggers.file', 'envoy.extensions.access_loggers.file.v3.FileAccessLog'),
+  known('envoy.access_loggers.stdout', 'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog'),
+];
+
+const byTypeUrl = new Map(KNOWN.map((k) => [k.typeUrl, k]));
+const byName = new Map(KNOWN.map((k) => [k.name, k]));
+
+export function knownExtensionByTypeUrl(typeUrl: string): KnownExtension | undefined {
+  return byTypeUrl.get(typeUrl);
+}
+
+export function knownExtensionByName(name: string): KnownExtension | undefined {
+  return byName.get(name);
+}
+
+/** The sentence that tells a user how to get a known extension that is not loaded. */
+export function notLoadedMessage(known: KnownExtension): { message: string; hint: string } {
+  if (known.nodevoyPackage) {
+    return {
+      message: `${known.name} (${known.typeUrl}) is provided by ${known.nodevoyPackage}, which is not loaded`,
+      hint: `load it: nodevoy --extension ${known.nodevoyPackage}, or register its extension in your program`,
+    };
+  }
+  return {
+    message: `${known.name} (${known.typeUrl}) is an Envoy extension that nodevoy does not ship`,
+    hint: 'remove it, or provide it as a nodevoy extension package loaded with --extension',
+  };
+}

@@ -1,0 +1,122 @@
+import type { ClusterConfig, DiscoveryType } from '../config/envoy/cluster.js';
+import type { FieldType } from '../config/schema/types.js';
+import type { Address } from '../network/address.js';
+import type { ClientConnectionFactory, UpstreamTransportSocket } from '../network/client-connection-factory.js';
+import type { ConnectionInfo } from '../network/connection-info.js';
+import type { FilterManager, FilterStatus } from '../network/filter.js';
+import type { IoHandle } from '../network/io-handle.js';
+import type { FilterFactoryContext, ServerContext } from '../server/context.js';
+import type { StatsScope } from '../stats/store.js';
+import type { HealthStatus } from '../upstream/types.js';
+import type { Category } from './categories.js';
+
+/**
+ * What every extension factory declares: its name (for people, logs and stats), its
+ * category, the `@type` URLs of the typed configs it claims, and how to read that config.
+ */
+export interface ExtensionFactory<C = unknown> {
+  readonly name: string;
+  readonly category: string;
+  readonly typeUrls: readonly string[];
+  readonly configSchema: FieldType<C>;
+}
+
+/** Added to each new connection by a filter chain; built once per chain from the config. */
+export type NetworkFilterFactoryCb = (filterManager: FilterManager) => void;
+
+export interface NetworkFilterFactory<C = unknown> extends ExtensionFactory<C> {
+  readonly category: typeof Category.networkFilter;
+  /** Terminal filters (tcp_proxy, the HTTP connection manager) must end a filter chain. */
+  readonly isTerminalFilter: boolean;
+  createFilterFactory(config: C, context: FilterFactoryContext): NetworkFilterFactoryCb;
+}
+
+/** What a listener filter sees of a socket before it becomes a connection. */
+export interface ListenerFilterCallbacks {
+  readonly localAddress: Address;
+  readonly remoteAddress: Address;
+  readonly info: ConnectionInfo;
+  /** Resumes after `onAccept` returned `stop`; `false` closes the socket. */
+  continueFilterChain(success: boolean): void;
+}
+
+export interface ListenerFilter {
+  onAccept(callbacks: ListenerFilterCallbacks): FilterStatus;
+}
+
+export interface ListenerFilterFactory<C = unknown> extends ExtensionFactory<C> {
+  readonly category: typeof Category.listenerFilter;
+  createListenerFilterFactory(config: C, context: FilterFactoryContext): () => ListenerFilter;
+}
+
+/** A server-wide extension created at startup, before clusters and listeners. */
+export interface BootstrapExtension {
+  onServerInitialized?(): void;
+  onShutdown?(): void;
+}
+
+export interface BootstrapExtensionFactory<C = unknown> extends ExtensionFactory<C> {
+  readonly category: typeof Category.bootstrap;
+  createBootstrapExtension(config: C, context: ServerContext): BootstrapExtension;
+}
+
+/** A downstream transport socket wraps an accepted transport (raw_buffer: as is). */
+export interface DownstreamTransportSocket {
+  wrap(io: IoHandle): IoHandle;
+}
+
+export interface TransportSocketFactory<C = unknown> extends ExtensionFactory<C> {
+  readonly category: typeof Category.transportSocket;
+  createUpstream?(config: C, context: ClusterFactoryContext): UpstreamTransportSocket;
+  createDownstream?(config: C, context: ServerContext): DownstreamTransportSocket;
+}
+
+/** One endpoint as a cluster type discovers it. */
+export interface DiscoveredHost {
+  readonly address: Address;
+  readonly hostname: string;
+  readonly weight: number;
+  readonly priority: number;
+  readonly health: HealthStatus;
+  readonly metadata: Readonly<Record<string, Record<string, unknown>>>;
+  readonly locality: { readonly region: string; readonly zone: string; readonly sub_zone: string };
+}
+
+/** Keeps a cluster's host list: STATIC once, DNS types by resolving and re-resolving. */
+export interface HostDiscovery {
+  /** Resolves once the first host list is known (Envoy's cluster warming). */
+  initialize(): Promise<void>;
+  readonly hosts: readonly DiscoveredHost[];
+  onHostsChanged(callback: () => void): void;
+  stop(): void;
+}
+
+export interface ClusterFactoryContext {
+  readonly server: ServerContext;
+  /** `cluster.<name>.`: where a cluster's extensions put their stats. */
+  readonly clusterStats: StatsScope;
+}
+
+/**
+ * A cluster type, keyed by the `DiscoveryType` Envoy maps to it (STATIC to
+ * `envoy.cluster.static`...). Its `configSchema` is unused: the cluster config is core's.
+ */
+export interface ClusterTypeFactory extends ExtensionFactory {
+  readonly category: typeof Category.clusterType;
+  readonly discoveryTypes: readonly DiscoveryType[];
+  /** Config-time checks (e.g. STATIC endpoints must be IP addresses). */
+  validate(config: ClusterConfig, context: ServerContext): void;
+  createHostDiscovery(config: ClusterConfig, context: ClusterFactoryContext): HostDiscovery;
+}
+
+/** A client connection factory for one address kind, created per server. */
+export interface ClientConnectionFactoryDefinition extends ExtensionFactory {
+  readonly category: typeof Category.clientConnection;
+  readonly addressKind: string;
+  createFactory(context: ServerContext): ClientConnectionFactory;
+}
+
+/** A typed-config-only extension such as cluster protocol options: parsed, then read by others. */
+export interface ConfigOnlyFactory<C = unknown> extends ExtensionFactory<C> {
+  readonly category: typeof Category.upstreamProtocolOptions;
+}

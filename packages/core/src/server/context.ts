@@ -1,0 +1,55 @@
+import type { BootstrapConfig } from '../config/envoy/bootstrap.js';
+import type { Logger } from '../log/logger.js';
+import type { ClientConnectionFactories } from '../network/client-connection-factories.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { StatsStore } from '../stats/store.js';
+import type { ClusterManagerApi } from '../upstream/types.js';
+import type { ServiceRegistry } from './services.js';
+
+export type ServerMode = 'serve' | 'validate';
+
+/** Reports a semantic config problem at the place a parsed config object came from. */
+export interface ConfigIssueReporter {
+  configIssue(target: object, field: string | undefined, message: string, hint?: string): void;
+}
+
+export interface ServerLifecycle {
+  /** True once the server started draining (SIGTERM): long-lived filters should wind down. */
+  readonly draining: boolean;
+  onDrain(callback: () => void): void;
+  onShutdown(callback: () => void): void;
+}
+
+/** What every extension may use of the server it runs in. All of it is per server. */
+export interface ServerContext extends ConfigIssueReporter {
+  readonly mode: ServerMode;
+  readonly bootstrap: BootstrapConfig;
+  readonly stats: StatsStore;
+  readonly runtime: Runtime;
+  readonly log: Logger;
+  readonly services: ServiceRegistry;
+  readonly clusterManager: ClusterManagerApi;
+  readonly clientConnections: ClientConnectionFactories;
+  readonly lifecycle: ServerLifecycle;
+  nextConnectionId(): number;
+}
+
+/** The listener a network filter is configured on. */
+export interface ListenerInfo {
+  readonly name: string;
+  readonly isInternal: boolean;
+  /** The listener's stats scope root without the trailing dot: `listener.127.0.0.1_19000`. */
+  readonly statsPrefix: string;
+}
+
+/** Whether a long-lived connection should be closed now because its listener is draining. */
+export interface DrainDecision {
+  drainClose(): boolean;
+}
+
+/** What a network filter factory gets when its filter chain is built (Envoy's FactoryContext). */
+export interface FilterFactoryContext {
+  readonly server: ServerContext;
+  readonly listener: ListenerInfo;
+  readonly drainDecision: DrainDecision;
+}

@@ -1,0 +1,270 @@
+import { writeFileSync } from 'node:fs';
+import type { LoadedConfig } from '../config/load.js';
+import { AdminServer } from '../admin/admin-server.js';
+import type { AdminSource, ServerState } from '../admin/admin-source.js';
+import { ConfigError, NodevoyError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { internalAddress, socketAddress, type Address } from '../network/address.js';
+import { ClientConnectionFactories } from '../network/client-connection-factories.js';
+import { TcpClientConnectionFactory } from '../network/tcp-client-connection-factory.js';
+import { Category } from '../registry/categories.js';
+import type { ExtensionRegistry } from '../registry/registry.js';
+import type { BootstrapExtension, BootstrapExtensionFactory, ClientConnectionFactoryDefinition } from '../registry/types.js';
+import { Runtime } from '../runtime/runtime.js';
+import { StatsStore } from '../stats/store.js';
+import { ClusterManager } from '../upstream/cluster-manager.js';
+import type { Cluster } from '../upstream/cluster.js';
+import { ListenerManager } from '../listener/listener-manager.js';
+import { ConfigIssues } from './config-issues.js';
+import type { ServerContext, ServerLifecycle, ServerMode } from './context.js';
+import { describeServer } from './server-info.js';
+import { ServiceRegistry } from './services.js';
+import { createServerStats, type ServerStats } from './server-stats.js';
+import { workerContext } from './worker.js';
+
+export interface ServerOptions {
+  readonly registry: ExtensionRegistry;
+  readonly config: LoadedConfig;
+  readonly log: Logger;
+  readonly mode?: ServerMode;
+  /** `--drain-time-s`: how long a drain waits for connections before closing them. */
+  readonly drainTimeMs?: number;
+  /** Echoed by `/server_info` as `command_line_options`. */
+  readonly commandLineOptions?: Readonly<Record<string, unknown>>;
+  /** The version string `/server_info` and `--version` show. */
+  readonly version?: string;
+  /** `--admin-address-path`: where to write the bound admin address once admin is up. */
+  readonly adminAddressPath?: string;
+}
+
+/** Envoy's default drain time (`--drain-time-s 600`). */
+const DEFAULT_DRAIN_TIME_MS = 600_000;
+
+/**
+ * One nodevoy server: its config, registries, stats, clusters, listeners and admin. Every
+ * piece of runtime state hangs off this object, so two servers in one process never meet.
+ */
+export class Server implements AdminSource {
+  readonly stats = new StatsStore();
+  readonly runtime: Runtime;
+  readonly services = new ServiceRegistry();
+  readonly clusterManager: ClusterManager;
+  readonly listenerManager: ListenerManager;
+  readonly context: ServerContext;
+  readonly startTimeMs = Date.now();
+  state: ServerState = 'PRE_INITIALIZING';
+
+  private readonly log: Logger;
+  private readonly issues: ConfigIssues;
+  private readonly clientConnections: ClientConnectionFactories;
+  private readonly bootstrapExtensions: BootstrapExtension[] = [];
+  private readonly serverStats: ServerStats;
+  private readonly drainCallbacks: (() => void)[] = [];
+  private readonly shutdownCallbacks: (() => void)[] = [];
+  private readonly exitWaiters: ((code: number) => void)[] = [];
+  private admin: AdminServer | undefined;
+  private connectionIds = 0;
+  private draining = false;
+  private stopped = false;
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  /** Builds a server from a parsed config; every config problem is in the thrown ConfigError. */
+  constructor(private readonly options: ServerOptions) {
+    const { config, registry } = options;
+    this.log = options.log;
+    this.issues = new ConfigIssues(config.parse);
+    this.runtime = new Runtime(config.bootstrap.layered_runtime);
+    this.serverStats = createServerStats(this.stats);
+    const nextConnectionId = () => ++this.connectionIds;
+    this.clientConnections = new ClientConnectionFactories({ nextConnectionId, log: this.log.child('connection') });
+    this.clientConnections.install(new TcpClientConnectionFactory({ nextConnectionId, log: this.log.child('connection') }));
+
+    const server = this;
+    const lifecycle: ServerLifecycle = {
+      get draining() {
+        return server.draining;
+      },
+      onDrain: (cb) => this.drainCallbacks.push(cb),
+      onShutdown: (cb) => this.shutdownCallbacks.push(cb),
+    };
+    this.context = {
+      mode: options.mode ?? 'serve',
+      bootstrap: config.bootstrap,
+      stats: this.stats,
+      runtime: this.runtime,
+      log: this.log,
+      services: this.services,
+      // A getter: the cluster manager is built with this context.
+      get clusterManager() {
+        return server.clusterManager;
+      },
+      clientConnections: this.clientConnections,
+      lifecycle,
+      nextConnectionId,
+      configIssue: (target, field, message, hint) => this.issues.configIssue(target, field, message, hint),
+    };
+    this.clusterManager = new ClusterManager(registry, this.context, this.issues, this.log.child('upstream'));
+    this.listenerManager = new ListenerManager(this.context, workerContext(0), this.log.child('config'));
+
+    this.createBootstrapExtensions();
+    for (const definition of registry.list<ClientConnectionFactoryDefinition>(Category.clientConnection)) {
+      // A bootstrap extension may already have installed this kind (internal listeners do).
+      if (!this.clientConnections.has(definition.addressKind)) this.clientConnections.install(definition.createFactory(this.context));
+    }
+    this.clusterManager.addClusters(config.bootstrap.static_resources?.clusters ?? []);
+    this.listenerManager.addListeners(config.bootstrap.static_resources?.listeners ?? []);
+    if (config.parse.issues.length > 0) throw new ConfigError(config.parse.issues);
+    for (const extension of this.bootstrapExtensions) extension.onServerInitialized?.();
+  }
+
+  /** Resolves clusters, binds listeners and admin; the server is LIVE when this resolves. */
+  async start(): Promise<void> {
+    const started = performance.now();
+    this.state = 'INITIALIZING';
+    try {
+      // Admin first, as Envoy: it answers (and /ready says not LIVE) while clusters warm up.
+      const adminAddress = this.options.config.bootstrap.admin?.address?.socket_address;
+      if (adminAddress) {
+        this.admin = new AdminServer(this, socketAddress(adminAddress.address, adminAddress.port_value ?? 0));
+        await this.admin.start();
+        if (this.options.adminAddressPath) writeFileSync(this.options.adminAddressPath, this.admin.boundAddress.asString);
+      }
+      await this.clusterManager.initialize();
+      await this.listenerManager.start();
+    } catch (err) {
+      this.stop();
+      throw err;
+    }
+    this.state = 'LIVE';
+    this.serverStats.live.set(1);
+    this.serverStats.state.set(0);
+    this.serverStats.initialization_time_ms.record(performance.now() - started);
+    this.refreshTimer = setInterval(() => this.refreshServerStats(), 1000);
+    this.refreshTimer.unref();
+    this.refreshServerStats();
+    this.log.info('all listeners started');
+  }
+
+  /** The admin address actually bound (port 0 resolved), if admin is configured. */
+  get adminAddress(): Address | undefined {
+    return this.admin?.boundAddress;
+  }
+
+  /** Resolves with the exit code when the server stopped (quit, drain end, stop). */
+  waitForExit(): Promise<number> {
+    return new Promise((resolve) => (this.stopped ? resolve(0) : this.exitWaiters.push(resolve)));
+  }
+
+  /**
+   * Graceful stop (SIGTERM, `/quitquitquit`): stop accepting, let filters wind down, wait up
+   * to the drain time for connections to finish, then close what is left and stop.
+   */
+  async drainAndStop(): Promise<void> {
+    if (this.stopped) return;
+    if (!this.draining) {
+      this.drainListeners();
+    }
+    const deadline = Date.now() + (this.options.drainTimeMs ?? DEFAULT_DRAIN_TIME_MS);
+    while (this.listenerManager.activeConnections() > 0 && Date.now() < deadline && !this.stopped) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, Math.max(1, deadline - Date.now()))));
+    }
+    this.stop();
+  }
+
+  drainListeners(): void {
+    if (this.draining || this.stopped) return;
+    this.draining = true;
+    this.state = 'DRAINING';
+    this.serverStats.state.set(1);
+    this.log.info('draining listeners');
+    this.listenerManager.startDraining();
+    for (const cb of this.drainCallbacks) cb();
+  }
+
+  /** Immediate stop: closes listeners, connections, clusters and admin. Idempotent. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.listenerManager.stop();
+    this.clusterManager.stop();
+    for (const cb of this.shutdownCallbacks) cb();
+    for (const extension of [...this.bootstrapExtensions].reverse()) extension.onShutdown?.();
+    this.admin?.stop();
+    this.serverStats.live.set(0);
+    for (const resolve of this.exitWaiters.splice(0)) resolve(0);
+  }
+
+  // AdminSource
+
+  quit(): void {
+    setImmediate(() => void this.drainAndStop());
+  }
+
+  listenerAddresses(): { name: string; address: Address }[] {
+    return this.listenerManager.listeners.map((entry) => ({
+      name: entry.name,
+      address: entry.socket ? entry.socket.boundAddress : internalAddress(entry.internal?.name ?? entry.name),
+    }));
+  }
+
+  clusters(): readonly Cluster[] {
+    return this.clusterManager.all();
+  }
+
+  serverInfo(): Record<string, unknown> {
+    return describeServer({
+      version: this.options.version ?? 'nodevoy',
+      state: this.state,
+      startTimeMs: this.startTimeMs,
+      node: this.options.config.bootstrap.node,
+      commandLineOptions: this.options.commandLineOptions ?? {},
+      registry: this.options.registry,
+    });
+  }
+
+  configDump(): Record<string, unknown> {
+    const plain = this.options.config.plain;
+    const resources = (plain['static_resources'] ?? plain['staticResources'] ?? {}) as Record<string, unknown[] | undefined>;
+    const lastUpdated = new Date(this.startTimeMs).toISOString();
+    return {
+      configs: [
+        { '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: plain, last_updated: lastUpdated },
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
+          static_clusters: (resources['clusters'] ?? []).map((cluster) => ({
+            cluster: { '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...(cluster as object) },
+            last_updated: lastUpdated,
+          })),
+        },
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
+          static_listeners: (resources['listeners'] ?? []).map((listener) => ({
+            listener: { '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener', ...(listener as object) },
+            last_updated: lastUpdated,
+          })),
+        },
+      ],
+    };
+  }
+
+  private createBootstrapExtensions(): void {
+    for (const entry of this.options.config.bootstrap.bootstrap_extensions ?? []) {
+      const factory = entry.typed.target as BootstrapExtensionFactory;
+      try {
+        this.bootstrapExtensions.push(factory.createBootstrapExtension(entry.typed.config, this.context));
+      } catch (err) {
+        if (err instanceof NodevoyError) this.issues.configIssue(entry, undefined, err.message);
+        else throw err;
+      }
+    }
+  }
+
+  private refreshServerStats(): void {
+    const memory = process.memoryUsage();
+    this.serverStats.uptime.set(Math.floor((Date.now() - this.startTimeMs) / 1000));
+    this.serverStats.memory_allocated.set(memory.heapUsed);
+    this.serverStats.memory_heap_size.set(memory.heapTotal);
+    this.serverStats.memory_physical_size.set(memory.rss);
+  }
+}

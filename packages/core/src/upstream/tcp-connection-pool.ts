@@ -1,0 +1,132 @@
+import type { ClientConnectionFactories } from '../network/client-connection-factories.js';
+import type { UpstreamTransportSocket } from '../network/client-connection-factory.js';
+import type { Connection, ConnectionCallbacks, ConnectionEvent } from '../network/connection.js';
+import type { WorkerContext } from '../server/worker.js';
+import type { ClusterInfo, Host, TcpPoolCallbacks, TcpPoolHandle } from './types.js';
+
+export interface TcpPoolDeps {
+  readonly info: ClusterInfo;
+  readonly clientConnections: ClientConnectionFactories;
+  readonly transportSocket: UpstreamTransportSocket | undefined;
+  /** Connections of this cluster open now, for the max_connections circuit breaker. */
+  readonly openConnections: { count: number };
+}
+
+/**
+ * One upstream connection per request, with the stats and connect timeout of Envoy's TCP
+ * connection pool (what tcp_proxy uses): `upstream_rq_*`, `upstream_cx_*`, per-host counters.
+ */
+export function newTcpConnection(deps: TcpPoolDeps, host: Host, worker: WorkerContext, callbacks: TcpPoolCallbacks): TcpPoolHandle {
+  const { info } = deps;
+  const stats = info.stats;
+  if (deps.openConnections.count >= info.maxConnections) {
+    stats.upstream_cx_overflow.inc();
+    queueMicrotask(() => callbacks.onPoolFailure('Overflow', 'upstream connection limit reached', host));
+    return { cancel() {} };
+  }
+  stats.upstream_rq_total.inc();
+  stats.upstream_rq_pending_total.inc();
+  stats.upstream_rq_pending_active.inc();
+  host.stats.rq_total++;
+  host.stats.rq_pending_active++;
+
+  const connection = deps.clientConnections.createClientConnection(host.address, {
+    worker,
+    bufferLimit: info.perConnectionBufferLimitBytes,
+    ...(deps.transportSocket ? { transportSocket: deps.transportSocket } : {}),
+    host: { address: host.address, metadata: host.metadata, clusterMetadata: info.metadata },
+  });
+  const tracker = new UpstreamConnectionTracker(deps, host, connection, callbacks);
+  connection.setConnectionMeters({ rxTotal: stats.upstream_cx_rx_bytes_total, txTotal: stats.upstream_cx_tx_bytes_total });
+  connection.addConnectionCallbacks(tracker);
+  connection.connect();
+  return tracker;
+}
+
+class UpstreamConnectionTracker implements ConnectionCallbacks, TcpPoolHandle {
+  private readonly startMs = performance.now();
+  private connectedMs = 0;
+  private pending = true;
+  private cancelled = false;
+  private timedOut = false;
+  private readonly connectTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly deps: TcpPoolDeps,
+    private readonly host: Host,
+    private readonly connection: Connection,
+    private readonly callbacks: TcpPoolCallbacks,
+  ) {
+    const stats = deps.info.stats;
+    stats.upstream_cx_total.inc();
+    stats.upstream_cx_active.inc();
+    host.stats.cx_total++;
+    host.stats.cx_active++;
+    deps.openConnections.count++;
+    this.connectTimer = setTimeout(() => this.onConnectTimeout(), deps.info.connectTimeoutMs);
+  }
+
+  cancel(): void {
+    if (!this.pending) return;
+    this.cancelled = true;
+    this.deps.info.stats.upstream_rq_cancelled.inc();
+    this.connection.close('NoFlush', 'upstream request cancelled');
+  }
+
+  onEvent(event: ConnectionEvent): void {
+    const stats = this.deps.info.stats;
+    if (event === 'Connected') {
+      if (!this.pending) return;
+      this.pending = false;
+      clearTimeout(this.connectTimer);
+      this.connectedMs = performance.now();
+      stats.upstream_cx_connect_ms.record(this.connectedMs - this.startMs);
+      stats.upstream_rq_pending_active.dec();
+      stats.upstream_rq_active.inc();
+      this.host.stats.rq_pending_active--;
+      this.host.stats.rq_active++;
+      this.callbacks.onPoolReady(this.connection, this.host);
+      return;
+    }
+    this.onClosed(event);
+  }
+
+  private onClosed(event: 'RemoteClose' | 'LocalClose'): void {
+    const stats = this.deps.info.stats;
+    clearTimeout(this.connectTimer);
+    stats.upstream_cx_active.dec();
+    this.host.stats.cx_active--;
+    this.deps.openConnections.count--;
+    if (this.pending) {
+      this.pending = false;
+      stats.upstream_rq_pending_active.dec();
+      this.host.stats.rq_pending_active--;
+      stats.upstream_cx_connect_fail.inc();
+      this.host.stats.cx_connect_fail++;
+      stats.upstream_rq_pending_failure_eject.inc();
+      if (this.cancelled) return;
+      const reason = this.timedOut ? 'Timeout' : event === 'RemoteClose' ? 'RemoteConnectionFailure' : 'LocalConnectionFailure';
+      this.callbacks.onPoolFailure(reason, this.connection.closeReason || reason, this.host);
+      return;
+    }
+    stats.upstream_cx_length_ms.record(performance.now() - this.connectedMs);
+    stats.upstream_cx_destroy.inc();
+    stats.upstream_cx_destroy_with_active_rq.inc();
+    stats.upstream_rq_active.dec();
+    this.host.stats.rq_active--;
+    if (event === 'RemoteClose') {
+      stats.upstream_cx_destroy_remote.inc();
+      stats.upstream_cx_destroy_remote_with_active_rq.inc();
+    } else {
+      stats.upstream_cx_destroy_local.inc();
+      stats.upstream_cx_destroy_local_with_active_rq.inc();
+    }
+  }
+
+  private onConnectTimeout(): void {
+    if (!this.pending) return;
+    this.timedOut = true;
+    this.deps.info.stats.upstream_cx_connect_timeout.inc();
+    this.connection.close('NoFlush', 'connect timeout');
+  }
+}

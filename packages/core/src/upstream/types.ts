@@ -1,0 +1,85 @@
+import type { ClusterConfig } from '../config/envoy/cluster.js';
+import type { TypedConfig } from '../config/schema/any.js';
+import type { Address } from '../network/address.js';
+import type { Connection } from '../network/connection.js';
+import type { WorkerContext } from '../server/worker.js';
+import type { StatsScope } from '../stats/store.js';
+import type { ClusterStats } from './cluster-stats.js';
+
+export type HealthStatus = 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY' | 'DRAINING' | 'TIMEOUT' | 'DEGRADED';
+
+/** Per-host counters, shown by `/clusters` (Envoy keeps them out of `/stats` too). */
+export interface HostStats {
+  cx_total: number;
+  cx_active: number;
+  cx_connect_fail: number;
+  rq_total: number;
+  rq_active: number;
+  rq_error: number;
+  rq_success: number;
+  rq_timeout: number;
+  rq_pending_active: number;
+}
+
+/** One upstream endpoint of a cluster. */
+export interface Host {
+  readonly address: Address;
+  readonly hostname: string;
+  readonly weight: number;
+  readonly priority: number;
+  readonly health: HealthStatus;
+  readonly metadata: Readonly<Record<string, Record<string, unknown>>>;
+  readonly locality: { readonly region: string; readonly zone: string; readonly sub_zone: string };
+  readonly stats: HostStats;
+}
+
+/** A cluster's static facts: name, limits, stats, options. */
+export interface ClusterInfo {
+  readonly name: string;
+  readonly config: ClusterConfig;
+  readonly statsScope: StatsScope;
+  readonly stats: ClusterStats;
+  readonly connectTimeoutMs: number;
+  readonly perConnectionBufferLimitBytes: number;
+  readonly maxConnections: number;
+  readonly metadata: Readonly<Record<string, Record<string, unknown>>>;
+  /** `typed_extension_protocol_options` by extension name or `@type`. */
+  protocolOptions(name: string): TypedConfig | undefined;
+}
+
+/** Why a pooled connection attempt failed, as Envoy's `ConnectionPool::PoolFailureReason`. */
+export type PoolFailureReason = 'Overflow' | 'LocalConnectionFailure' | 'RemoteConnectionFailure' | 'Timeout';
+
+export interface TcpPoolCallbacks {
+  onPoolReady(connection: Connection, host: Host): void;
+  onPoolFailure(reason: PoolFailureReason, detail: string, host: Host): void;
+}
+
+/** An attempt in progress; `cancel()` closes the connection if it is still connecting. */
+export interface TcpPoolHandle {
+  cancel(): void;
+}
+
+/** What a load balancer may use to pick a host. */
+export interface LoadBalancerContext {
+  /** A hash for hash-based policies; unused by round robin. */
+  readonly hashKey?: string;
+}
+
+/** A cluster as filters use it: choose a host and get a TCP connection to it. */
+export interface UpstreamCluster {
+  readonly info: ClusterInfo;
+  readonly hosts: readonly Host[];
+  chooseHost(context?: LoadBalancerContext): Host | undefined;
+  /**
+   * Opens a new upstream connection (Envoy's TCP connection pool as tcp_proxy uses it: one
+   * connection per request). The outcome arrives via callbacks, never synchronously; after
+   * `onPoolReady` the caller owns the connection and releases it by closing it.
+   */
+  newTcpConnection(host: Host, worker: WorkerContext, callbacks: TcpPoolCallbacks): TcpPoolHandle;
+}
+
+export interface ClusterManagerApi {
+  getCluster(name: string): UpstreamCluster | undefined;
+  clusterNames(): string[];
+}

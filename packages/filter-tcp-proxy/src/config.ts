@@ -1,0 +1,66 @@
+import { schema, type MessageValue } from '@nodevoy/core';
+
+const { message, string, uint32, duration, repeated, required, struct, enumOf, double } = schema;
+
+const NOT_YET = 'not implemented by nodevoy yet';
+
+export const clusterWeightSchema = message(
+  'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.WeightedCluster.ClusterWeight',
+  { name: required(string({ minLen: 1 })), weight: required(uint32({ gte: 1 })) },
+  { unsupported: { metadata_match: 'subset load balancing is not implemented by nodevoy' } },
+);
+
+export const weightedClusterSchema = message('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.WeightedCluster', {
+  clusters: required(repeated(clusterWeightSchema, { minItems: 1 })),
+});
+
+export const tcpProxySchema = message(
+  'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+  {
+    stat_prefix: required(string({ minLen: 1 })),
+    cluster: string(),
+    weighted_clusters: weightedClusterSchema,
+    idle_timeout: duration({ gteMs: 0 }),
+    max_connect_attempts: uint32({ gte: 1 }),
+    max_downstream_connection_duration: duration({ gteMs: 1 }),
+    max_downstream_connection_duration_jitter_percentage: message('envoy.type.v3.Percent', { value: double({ gte: 0, lte: 100 }) }),
+    backoff_options: message(
+      'envoy.config.core.v3.BackoffStrategy',
+      { base_interval: required(duration({ gteMs: 1 })), max_interval: duration({ gtMs: 0 }) },
+      {
+        check(value, report) {
+          if (value.max_interval !== undefined && value.max_interval < value.base_interval) {
+            report('max_interval', 'max_interval must be greater than or equal to base_interval');
+          }
+        },
+      },
+    ),
+    upstream_connect_mode: enumOf(
+      'envoy.extensions.filters.network.tcp_proxy.v3.UpstreamConnectMode',
+      ['IMMEDIATE', 'ON_DOWNSTREAM_DATA', 'ON_DOWNSTREAM_TLS_HANDSHAKE'] as const,
+      { ON_DOWNSTREAM_DATA: NOT_YET, ON_DOWNSTREAM_TLS_HANDSHAKE: NOT_YET },
+    ),
+    metadata_match: struct(),
+  },
+  {
+    oneofs: [{ fields: ['cluster', 'weighted_clusters'], required: true }],
+    unsupported: {
+      tunneling_config: 'HTTP CONNECT tunneling comes with the HTTP connection manager; not implemented by nodevoy yet',
+      access_log: NOT_YET,
+      on_demand: 'on-demand cluster discovery (ODCDS) is not supported by nodevoy',
+      hash_policy: NOT_YET,
+      downstream_idle_timeout: 'not implemented by Envoy either; use idle_timeout',
+      upstream_idle_timeout: 'not implemented by Envoy either; use idle_timeout',
+      access_log_flush_interval: NOT_YET,
+      flush_access_log_on_connected: NOT_YET,
+      access_log_options: NOT_YET,
+      proxy_protocol_tlvs: NOT_YET,
+      max_early_data_bytes: NOT_YET,
+    },
+  },
+);
+
+export type TcpProxyConfig = MessageValue<typeof tcpProxySchema.fields>;
+
+/** Envoy's default idle timeout when `idle_timeout` is unset: one hour. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;

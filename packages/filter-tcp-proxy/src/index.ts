@@ -1,0 +1,68 @@
+import { Category, type NetworkFilterFactory, type NodevoyExtension } from '@nodevoy/core';
+import { DEFAULT_IDLE_TIMEOUT_MS, tcpProxySchema, type TcpProxyConfig } from './config.js';
+import { createClusterPicker, routedClusters } from './route.js';
+import { createTcpProxyStats } from './stats.js';
+import { TcpProxyFilter, type TcpProxySharedConfig } from './tcp-proxy-filter.js';
+
+/** `envoy.filters.network.tcp_proxy`. */
+export const tcpProxyFilter: NetworkFilterFactory<TcpProxyConfig> = {
+  name: 'envoy.filters.network.tcp_proxy',
+  category: Category.networkFilter,
+  typeUrls: ['type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy'],
+  configSchema: tcpProxySchema,
+  isTerminalFilter: true,
+  createFilterFactory(config, context) {
+    const server = context.server;
+    // nodevoy has no CDS, so a cluster missing now is missing forever: say so at load time.
+    for (const name of routedClusters(config)) {
+      if (!server.clusterManager.getCluster(name)) {
+        const weighted = config.weighted_clusters?.clusters.find((c) => c.name === name);
+        server.configIssue(weighted ?? config, weighted ? 'name' : 'cluster', `tcp_proxy: unknown cluster '${name}'`, 'define it in static_resources.clusters');
+      }
+    }
+    const stats = createTcpProxyStats(server.stats.scope(`tcp.${config.stat_prefix}`));
+    const sessions = new Set<TcpProxyFilter>();
+    server.stats.addRefresher(() => {
+      let tx = 0;
+      let rx = 0;
+      for (const session of sessions) {
+        tx += session.downstreamConnection.pendingWriteBytes;
+        rx += session.downstreamConnection.pendingReadBytes;
+      }
+      stats.downstream_cx_tx_bytes_buffered.set(tx);
+      stats.downstream_cx_rx_bytes_buffered.set(rx);
+    });
+    const baseInterval = config.backoff_options?.base_interval;
+    const shared: TcpProxySharedConfig = {
+      stats,
+      clusterManager: server.clusterManager,
+      pickCluster: createClusterPicker(config),
+      maxConnectAttempts: config.max_connect_attempts ?? 1,
+      idleTimeoutMs: config.idle_timeout ?? DEFAULT_IDLE_TIMEOUT_MS,
+      maxDownstreamConnectionDurationMs: () => withJitter(config),
+      backoff: baseInterval === undefined ? undefined : { baseMs: baseInterval, maxMs: config.backoff_options?.max_interval ?? baseInterval * 10 },
+      log: server.log.child('filter'),
+      sessions,
+    };
+    return (filterManager) => filterManager.addReadFilter(new TcpProxyFilter(shared));
+  },
+};
+
+/** The connection's duration limit, jittered per connection as Envoy does. */
+function withJitter(config: TcpProxyConfig): number | undefined {
+  const base = config.max_downstream_connection_duration;
+  if (base === undefined) return undefined;
+  const percent = config.max_downstream_connection_duration_jitter_percentage?.value ?? 0;
+  return base + Math.floor(Math.random() * Math.ceil((base * percent) / 100));
+}
+
+export const extension: NodevoyExtension = {
+  name: '@nodevoy/filter-tcp-proxy',
+  coreRange: '^0.1.0',
+  register(registry) {
+    registry.add(tcpProxyFilter);
+  },
+};
+
+export { tcpProxySchema, type TcpProxyConfig } from './config.js';
+export { createTcpProxyStats, type TcpProxyStats } from './stats.js';

@@ -1,0 +1,92 @@
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { TestLike } from './nodevoy.js';
+
+export interface TcpServer {
+  readonly server: Server;
+  readonly port: number;
+  /** Sockets accepted so far, in order. */
+  readonly sockets: Socket[];
+  /** Resolves with the n-th accepted socket (0-based) once it is accepted. */
+  accepted(n: number): Promise<Socket>;
+}
+
+/** A TCP server on 127.0.0.1:0 with half-close allowed; `onSocket` decides what it does. */
+export async function startTcpServer(t: TestLike, onSocket: (socket: Socket) => void = () => {}): Promise<TcpServer> {
+  const sockets: Socket[] = [];
+  const waiters = new Map<number, (s: Socket) => void>();
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    socket.on('error', () => {});
+    sockets.push(socket);
+    waiters.get(sockets.length - 1)?.(socket);
+    onSocket(socket);
+  });
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    sockets,
+    accepted: (n) => (sockets[n] ? Promise.resolve(sockets[n] as Socket) : new Promise((resolve) => waiters.set(n, resolve))),
+  };
+}
+
+/** An upstream that echoes every byte and echoes a FIN with a FIN. */
+export function startEchoServer(t: TestLike): Promise<TcpServer> {
+  return startTcpServer(t, (socket) => {
+    socket.pipe(socket);
+  });
+}
+
+/** Connects to 127.0.0.1:port with half-close allowed. */
+export async function connectTo(t: TestLike, port: number): Promise<Socket> {
+  const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+  t.teardown(() => socket.destroy());
+  await once(socket, 'connect');
+  return socket;
+}
+
+export interface Received {
+  readonly data: Buffer;
+  /** How the stream ended: the peer's FIN, a reset, or a close without either (already closed). */
+  readonly end: 'fin' | 'reset' | 'close';
+}
+
+/** Collects everything a socket receives until it ends, and how it ended. */
+export function collect(socket: Socket): Promise<Received> {
+  const chunks: Buffer[] = [];
+  return new Promise((resolve) => {
+    let end: Received['end'] | undefined;
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.once('end', () => {
+      end ??= 'fin';
+      resolve({ data: Buffer.concat(chunks), end });
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      end ??= err.code === 'ECONNRESET' ? 'reset' : 'close';
+    });
+    socket.once('close', () => resolve({ data: Buffer.concat(chunks), end: end ?? 'close' }));
+  });
+}
+
+/** Reads until `n` bytes arrived. */
+export function readBytes(socket: Socket, n: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= n) {
+        socket.off('data', onData);
+        resolve(Buffer.concat(chunks));
+      }
+    };
+    socket.on('data', onData);
+    socket.once('close', () => length < n && reject(new Error(`socket closed after ${length} of ${n} bytes`)));
+  });
+}
