@@ -70,6 +70,10 @@ export class UserSpaceIoHandle implements IoHandle {
     return this.receive.length;
   }
 
+  get bufferedReadBytes(): number {
+    return this.receive.length;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }
@@ -103,8 +107,9 @@ export class UserSpaceIoHandle implements IoHandle {
   write(chunk: Buffer): void {
     if (this.closed || this.writeShutdownRequested || chunk.length === 0) return;
     this.pending.push(chunk);
-    if (this.pending.length > this.drainThreshold) this.watchingDrain = true;
     this.flushPending();
+    // Only a writer left with bytes above the threshold needs to hear when they drain.
+    if (this.pending.length > this.drainThreshold) this.watchingDrain = true;
   }
 
   shutdownWrite(): void {

@@ -115,9 +115,9 @@ export class Connection implements IoHandleCallbacks {
     return this.aboveHighWatermark;
   }
 
-  /** Bytes that arrived while the filter chain was still initializing. */
+  /** Bytes received and not yet taken by the filters: held for a paused filter, or not read yet. */
   get pendingReadBytes(): number {
-    return this.filters.pendingReadBytes;
+    return this.filters.pendingReadBytes + this.io.bufferedReadBytes;
   }
 
   addReadFilter(filter: ReadFilter): void {

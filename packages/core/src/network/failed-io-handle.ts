@@ -9,6 +9,7 @@ import type { IoHandle, IoHandleCallbacks } from './io-handle.js';
 export class FailedIoHandle implements IoHandle {
   readonly kind = 'failed';
   readonly pendingWriteBytes = 0;
+  readonly bufferedReadBytes = 0;
   private callbacks: IoHandleCallbacks | undefined;
   private closed = false;
 

@@ -35,6 +35,8 @@ export interface IoHandle {
   readonly remoteAddress: Address;
   /** Bytes accepted by `write()` and not yet handed on (to the kernel, or to the peer). */
   readonly pendingWriteBytes: number;
+  /** Bytes received and not yet delivered (while reading is disabled, for instance). */
+  readonly bufferedReadBytes: number;
   setCallbacks(callbacks: IoHandleCallbacks): void;
   /** Client side only: starts connecting; the outcome arrives as `onConnected` or `onClosed`. */
   connect(): void;

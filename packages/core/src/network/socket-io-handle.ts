@@ -51,6 +51,10 @@ export class SocketIoHandle implements IoHandle {
     return this.socket.writableLength;
   }
 
+  get bufferedReadBytes(): number {
+    return this.socket.readableLength;
+  }
+
   setCallbacks(callbacks: IoHandleCallbacks): void {
     this.callbacks = callbacks;
     const socket = this.socket;

@@ -1,6 +1,7 @@
 import type { ClusterConfig } from '../config/envoy/cluster.js';
 import type { TypedConfig } from '../config/schema/any.js';
 import type { ClientConnectionFactories } from '../network/client-connection-factories.js';
+import type { Connection } from '../network/connection.js';
 import type { UpstreamTransportSocket } from '../network/client-connection-factory.js';
 import type { HostDiscovery } from '../registry/types.js';
 import type { WorkerContext } from '../server/worker.js';
@@ -29,7 +30,7 @@ export class Cluster implements UpstreamCluster {
   readonly info: ClusterInfo;
   private currentHosts: Host[] = [];
   private readonly loadBalancer: LoadBalancer;
-  private readonly openConnections = { count: 0 };
+  private readonly openConnections = new Set<Connection>();
 
   constructor(private readonly deps: ClusterDeps) {
     const { config, statsScope } = deps;
@@ -52,6 +53,17 @@ export class Cluster implements UpstreamCluster {
       protocolOptions: (name) => protocolOptions.get(name),
     };
     this.loadBalancer = createLoadBalancer((config.lb_policy ?? 'ROUND_ROBIN') as LbPolicy);
+    // Read when stats are read, never on the data path.
+    statsScope.store.addRefresher(() => {
+      let tx = 0;
+      let rx = 0;
+      for (const connection of this.openConnections) {
+        tx += connection.pendingWriteBytes;
+        rx += connection.pendingReadBytes;
+      }
+      stats.upstream_cx_tx_bytes_buffered.set(tx);
+      stats.upstream_cx_rx_bytes_buffered.set(rx);
+    });
     deps.discovery.onHostsChanged(() => this.refreshHosts(true));
     this.refreshHosts(false);
   }

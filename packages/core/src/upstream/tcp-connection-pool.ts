@@ -8,8 +8,8 @@ export interface TcpPoolDeps {
   readonly info: ClusterInfo;
   readonly clientConnections: ClientConnectionFactories;
   readonly transportSocket: UpstreamTransportSocket | undefined;
-  /** Connections of this cluster open now, for the max_connections circuit breaker. */
-  readonly openConnections: { count: number };
+  /** Connections of this cluster open now: the max_connections circuit breaker and `*_buffered`. */
+  readonly openConnections: Set<Connection>;
 }
 
 /**
@@ -19,7 +19,7 @@ export interface TcpPoolDeps {
 export function newTcpConnection(deps: TcpPoolDeps, host: Host, worker: WorkerContext, callbacks: TcpPoolCallbacks): TcpPoolHandle {
   const { info } = deps;
   const stats = info.stats;
-  if (deps.openConnections.count >= info.maxConnections) {
+  if (deps.openConnections.size >= info.maxConnections) {
     stats.upstream_cx_overflow.inc();
     queueMicrotask(() => callbacks.onPoolFailure('Overflow', 'upstream connection limit reached', host));
     return { cancel() {} };
@@ -62,7 +62,7 @@ class UpstreamConnectionTracker implements ConnectionCallbacks, TcpPoolHandle {
     stats.upstream_cx_active.inc();
     host.stats.cx_total++;
     host.stats.cx_active++;
-    deps.openConnections.count++;
+    deps.openConnections.add(connection);
     this.connectTimer = setTimeout(() => this.onConnectTimeout(), deps.info.connectTimeoutMs);
   }
 
@@ -96,7 +96,7 @@ class UpstreamConnectionTracker implements ConnectionCallbacks, TcpPoolHandle {
     clearTimeout(this.connectTimer);
     stats.upstream_cx_active.dec();
     this.host.stats.cx_active--;
-    this.deps.openConnections.count--;
+    this.deps.openConnections.delete(this.connection);
     if (this.pending) {
       this.pending = false;
       stats.upstream_rq_pending_active.dec();

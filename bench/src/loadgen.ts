@@ -1,0 +1,124 @@
+// Load generator, in its own process so it does not share the proxy's event loop.
+//   bulk     <port> <seconds> <streams>             -> {bytes, seconds, gbps}
+//   echo     <port> <seconds> <connections> <size>  -> {requests, rps, p50us, p99us}
+//   connrate <port> <seconds> <concurrency>         -> {connections, cps}
+import { connect, type Socket } from 'node:net';
+
+const [mode = '', portText = '0', secondsText = '3', ...rest] = process.argv.slice(2);
+const port = Number(portText);
+const durationMs = Number(secondsText) * 1000;
+
+function open(): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, noDelay: true });
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** Streams 64 KiB chunks for the duration, then half-closes; done when the sink's FIN returns. */
+async function bulk(streams: number): Promise<object> {
+  const chunk = Buffer.alloc(64 * 1024, 7);
+  const start = performance.now();
+  let bytes = 0;
+  await Promise.all(
+    Array.from({ length: streams }, async () => {
+      const socket = await open();
+      socket.resume();
+      await new Promise<void>((resolve) => {
+        const pump = () => {
+          while (performance.now() - start < durationMs) {
+            bytes += chunk.length;
+            if (!socket.write(chunk)) {
+              socket.once('drain', pump);
+              return;
+            }
+          }
+          socket.end();
+        };
+        socket.once('end', () => resolve());
+        socket.once('close', () => resolve());
+        pump();
+      });
+      socket.destroy();
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  return { bytes, seconds, gbps: (bytes * 8) / seconds / 1e9 };
+}
+
+/** Request/response ping-pong of `size` bytes on each connection. */
+async function echo(connections: number, size: number): Promise<object> {
+  const payload = Buffer.alloc(size, 1);
+  const latencies: number[] = [];
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      const socket = await open();
+      await new Promise<void>((resolve) => {
+        let pending = 0;
+        let sentAt = 0;
+        const send = () => {
+          if (performance.now() - start >= durationMs) {
+            socket.destroy();
+            resolve();
+            return;
+          }
+          pending = size;
+          sentAt = performance.now();
+          socket.write(payload);
+        };
+        socket.on('data', (data: Buffer) => {
+          pending -= data.length;
+          if (pending <= 0) {
+            latencies.push(performance.now() - sentAt);
+            send();
+          }
+        });
+        socket.on('error', () => resolve());
+        send();
+      });
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => (latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN) * 1000;
+  return { requests: latencies.length, seconds, rps: latencies.length / seconds, p50us: at(0.5), p99us: at(0.99) };
+}
+
+/** New connections: connect, one byte each way, close; `concurrency` loops at once. */
+async function connrate(concurrency: number): Promise<object> {
+  const start = performance.now();
+  let done = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() - start < durationMs) {
+        try {
+          const socket = await open();
+          await new Promise<void>((resolve) => {
+            socket.once('data', () => socket.end());
+            socket.once('close', () => resolve());
+            socket.once('error', () => resolve());
+            socket.write('x');
+          });
+          done++;
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  return { connections: done, failed, seconds, cps: done / seconds };
+}
+
+const result =
+  mode === 'bulk'
+    ? await bulk(Number(rest[0] ?? 1))
+    : mode === 'echo'
+      ? await echo(Number(rest[0] ?? 1), Number(rest[1] ?? 64))
+      : mode === 'connrate'
+        ? await connrate(Number(rest[0] ?? 50))
+        : { error: `unknown mode ${mode}` };
+process.stdout.write(`${JSON.stringify(result)}\n`);

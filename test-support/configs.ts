@@ -1,0 +1,86 @@
+/** Config builders for tests: Envoy v3 YAML, as a user would write it. */
+
+export const INTERNAL_LISTENER_BOOTSTRAP = (bufferSizeKb?: number) => `bootstrap_extensions:
+- name: envoy.bootstrap.internal_listener
+  typed_config:
+    "@type": type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener
+${bufferSizeKb !== undefined ? `    buffer_size_kb: ${bufferSizeKb}\n` : ''}`;
+
+export const ADMIN = `admin:
+  address:
+    socket_address: { address: 127.0.0.1, port_value: 0 }
+`;
+
+export interface TcpProxyOptions {
+  readonly statPrefix: string;
+  readonly cluster: string;
+  /** Extra TcpProxy fields, YAML lines indented for typed_config. */
+  readonly extra?: string;
+}
+
+export function tcpProxyFilter(options: TcpProxyOptions): string {
+  return `    filter_chains:
+    - filters:
+      - name: envoy.filters.network.tcp_proxy
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+          stat_prefix: ${options.statPrefix}
+          cluster: ${options.cluster}
+${options.extra ?? ''}`;
+}
+
+export function tcpListener(name: string, filterChains: string, extra = ''): string {
+  return `  - name: ${name}
+    address:
+      socket_address: { address: 127.0.0.1, port_value: 0 }
+${extra}${filterChains}`;
+}
+
+export function internalListener(name: string, filterChains: string, extra = ''): string {
+  return `  - name: ${name}
+    internal_listener: {}
+${extra}${filterChains}`;
+}
+
+export type Endpoint = { readonly port: number } | { readonly internal: string; readonly endpointId?: string };
+
+export function cluster(name: string, endpoints: readonly Endpoint[], extra = ''): string {
+  const lbEndpoints = endpoints
+    .map((e) =>
+      'port' in e
+        ? `        - endpoint:
+            address:
+              socket_address: { address: 127.0.0.1, port_value: ${e.port} }`
+        : `        - endpoint:
+            address:
+              envoy_internal_address: { server_listener_name: ${e.internal}${e.endpointId ? `, endpoint_id: ${e.endpointId}` : ''} }`,
+    )
+    .join('\n');
+  return `  - name: ${name}
+${extra}    load_assignment:
+      cluster_name: ${name}
+      endpoints:
+      - lb_endpoints:
+${lbEndpoints}
+`;
+}
+
+/** A full bootstrap: admin, listeners, clusters, the internal listener extension. */
+export function bootstrap(parts: { listeners: readonly string[]; clusters: readonly string[]; bufferSizeKb?: number; tail?: string }): string {
+  return `${ADMIN}static_resources:
+  listeners:
+${parts.listeners.join('')}  clusters:
+${parts.clusters.join('')}${INTERNAL_LISTENER_BOOTSTRAP(parts.bufferSizeKb)}${parts.tail ?? ''}`;
+}
+
+/** The seed topology: TCP listener -> internal listener -> upstream, both hops tcp_proxy. */
+export function seedTopology(upstreamPort: number, options: { outerExtra?: string; innerExtra?: string; listenerExtra?: string; clusterExtra?: string; bufferSizeKb?: number } = {}): string {
+  return bootstrap({
+    listeners: [
+      tcpListener('outbound', tcpProxyFilter({ statPrefix: 'outbound', cluster: 'to_inner', extra: options.outerExtra }), options.listenerExtra),
+      internalListener('inner', tcpProxyFilter({ statPrefix: 'inner', cluster: 'upstream', extra: options.innerExtra }), options.listenerExtra),
+    ],
+    clusters: [cluster('to_inner', [{ internal: 'inner' }], options.clusterExtra), cluster('upstream', [{ port: upstreamPort }], options.clusterExtra)],
+    bufferSizeKb: options.bufferSizeKb,
+  });
+}
