@@ -1,16 +1,8 @@
-import type { Address, IoCloseMode, IoHandle, IoHandleCallbacks } from '@nodevoy/core';
+import { NOOP_IO_CALLBACKS, type Address, type IoCloseMode, type IoHandle, type IoHandleCallbacks } from '@nodevoy/core';
 import { ChunkQueue } from './chunk-queue.js';
 
 /** Envoy's user-space socket moves at most this much past a full buffer per write. */
 const FRAGMENT_SIZE = 16384;
-
-const NOOP: IoHandleCallbacks = {
-  onConnected() {},
-  onData() {},
-  onEndOfStream() {},
-  onWriteDrained() {},
-  onClosed() {},
-};
 
 /**
  * One end of an in-process socket pair (Envoy's user-space `IoHandleImpl`). Each end owns a
@@ -22,7 +14,7 @@ const NOOP: IoHandleCallbacks = {
  */
 export class UserSpaceIoHandle implements IoHandle {
   readonly kind = 'user_space';
-  private callbacks: IoHandleCallbacks = NOOP;
+  private callbacks: IoHandleCallbacks = NOOP_IO_CALLBACKS;
   private peer: UserSpaceIoHandle | undefined;
   private readonly receive = new ChunkQueue();
   private readonly pending = new ChunkQueue();

@@ -95,7 +95,7 @@ export type {
   WriteFilter,
   WriteFilterCallbacks,
 } from './network/filter.js';
-export type { IoCloseMode, IoHandle, IoHandleCallbacks, TransportClosed } from './network/io-handle.js';
+export { NOOP_IO_CALLBACKS, type IoCloseMode, type IoHandle, type IoHandleCallbacks, type TransportClosed } from './network/io-handle.js';
 export type {
   ClientConnectionContext,
   ClientConnectionFactory,

@@ -48,3 +48,12 @@ export interface IoHandle {
   /** `onWriteDrained` fires when pending bytes drop to or below this after being above it. */
   setDrainThreshold(bytes: number): void;
 }
+
+/** Callbacks that ignore everything: what a handle reports to before its owner attaches. */
+export const NOOP_IO_CALLBACKS: IoHandleCallbacks = Object.freeze({
+  onConnected() {},
+  onData() {},
+  onEndOfStream() {},
+  onWriteDrained() {},
+  onClosed() {},
+});

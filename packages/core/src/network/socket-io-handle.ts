@@ -1,14 +1,6 @@
 import type { Socket } from 'node:net';
 import { socketAddress, type Address } from './address.js';
-import type { IoCloseMode, IoHandle, IoHandleCallbacks } from './io-handle.js';
-
-const NOOP_CALLBACKS: IoHandleCallbacks = {
-  onConnected() {},
-  onData() {},
-  onEndOfStream() {},
-  onWriteDrained() {},
-  onClosed() {},
-};
+import { NOOP_IO_CALLBACKS, type IoCloseMode, type IoHandle, type IoHandleCallbacks } from './io-handle.js';
 
 /**
  * A kernel TCP socket as an IoHandle. The socket must be created with `allowHalfOpen: true`
@@ -16,7 +8,7 @@ const NOOP_CALLBACKS: IoHandleCallbacks = {
  */
 export class SocketIoHandle implements IoHandle {
   readonly kind = 'socket';
-  private callbacks: IoHandleCallbacks = NOOP_CALLBACKS;
+  private callbacks: IoHandleCallbacks = NOOP_IO_CALLBACKS;
   private drainThreshold = 0;
   private watchingDrain = false;
   private locallyClosed = false;

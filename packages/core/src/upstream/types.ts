@@ -1,6 +1,6 @@
 import type { ClusterConfig } from '../config/envoy/cluster.js';
 import type { TypedConfig } from '../config/schema/any.js';
-import type { Address } from '../network/address.js';
+import type { DiscoveredHost } from '../registry/types.js';
 import type { Connection } from '../network/connection.js';
 import type { WorkerContext } from '../server/worker.js';
 import type { StatsScope } from '../stats/store.js';
@@ -21,15 +21,8 @@ export interface HostStats {
   rq_pending_active: number;
 }
 
-/** One upstream endpoint of a cluster. */
-export interface Host {
-  readonly address: Address;
-  readonly hostname: string;
-  readonly weight: number;
-  readonly priority: number;
-  readonly health: HealthStatus;
-  readonly metadata: Readonly<Record<string, Record<string, unknown>>>;
-  readonly locality: { readonly region: string; readonly zone: string; readonly sub_zone: string };
+/** One upstream endpoint of a cluster: what discovery found, plus its counters. */
+export interface Host extends DiscoveredHost {
   readonly stats: HostStats;
 }
 
