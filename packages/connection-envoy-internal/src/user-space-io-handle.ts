@@ -22,6 +22,8 @@ export class UserSpaceIoHandle implements IoHandle {
   private receiveEof = false;
   private peerClosed = false;
   private peerReset = false;
+  /** The peer closed without having seen our EOF: after the data, a reset (Envoy 2026). */
+  private peerAborted = false;
   private eofDelivered = false;
   private closeDelivered = false;
   private writeShutdownRequested = false;
@@ -166,23 +168,30 @@ export class UserSpaceIoHandle implements IoHandle {
     this.pending.clear();
     const peer = this.peer;
     this.peer = undefined;
-    if (peer) peer.onPeerClosed(reset);
+    if (peer) peer.onPeerClosed(reset, this.receiveEof);
     if (reportFlushed) {
       const callbacks = this.callbacks;
       queueMicrotask(() => callbacks.onClosed({ reset: false, reason: 'flushed' }));
     }
   }
 
-  private onPeerClosed(reset: boolean): void {
+  /**
+   * The peer closed. A reset drops what was not read and is reported at once, as a TCP RST.
+   * A plain close reads as EOF only if the peer had already received our EOF (both sides were
+   * done); otherwise this end reads what is left and then a reset, as Envoy's user-space socket
+   * does since 2026 (envoy.reloadable_features.enable_send_rst_on_user_space_socket).
+   */
+  private onPeerClosed(reset: boolean, peerSawOurEof: boolean): void {
     this.peer = undefined;
     this.pending.clear();
     this.peerClosed = true;
     if (reset) {
-      // As a TCP RST: what was not read yet is lost, and the reset is reported at once.
       this.peerReset = true;
       this.receive.clear();
-    } else {
+    } else if (peerSawOurEof) {
       this.receiveEof = true;
+    } else {
+      this.peerAborted = true;
     }
     if (this.flushClosing) this.finishClose(false, true);
     this.scheduleDelivery();
@@ -221,6 +230,10 @@ export class UserSpaceIoHandle implements IoHandle {
       if (this.closed) return;
     }
     if (!this.readEnabled || this.receive.length > 0) return;
+    if (this.peerAborted) {
+      this.reportClosed(true, 'ECONNRESET');
+      return;
+    }
     if (this.receiveEof && !this.eofDelivered) {
       this.eofDelivered = true;
       this.callbacks.onEndOfStream();

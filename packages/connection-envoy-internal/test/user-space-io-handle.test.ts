@@ -99,17 +99,30 @@ t.test('half-close: EOF after the data, and the other direction still works', as
   t.equal(s.text, 'abcd', 'writes after shutdown are refused');
 });
 
-t.test('close: the peer reads what was sent, then EOF, then the close', async (t) => {
+t.test('close before the EOF exchange: the peer reads what was sent, then a reset (Envoy 2026)', async (t) => {
   const { client, server, c, s } = pair();
   client.connect();
   await settle();
   server.write(Buffer.from('abcd'));
   server.close('now');
   await settle();
-  t.same(c.events, ['connected', 'data:4', 'eof', 'closed']);
+  t.same(c.events, ['connected', 'data:4', 'reset'], 'the data first, then ECONNRESET, no EOF');
   client.write(Buffer.from('to nobody'));
   t.equal(client.pendingWriteBytes, 0, 'writes to a closed peer are dropped, not queued');
   t.same(s.events, [], 'no callback after close');
+});
+
+t.test('close after both sides sent EOF: a clean close', async (t) => {
+  const { client, server, c } = pair();
+  client.connect();
+  await settle();
+  client.shutdownWrite();
+  await settle();
+  server.write(Buffer.from('last'));
+  server.close('now');
+  await settle();
+  t.same(c.events, ['connected', 'data:4', 'eof', 'closed']);
+  t.equal(c.closed?.reset, false);
 });
 
 t.test('reset: unread bytes are lost and the peer sees a reset at once', async (t) => {
@@ -186,7 +199,7 @@ t.test('a flush-close waits for pending bytes to reach the peer, then reports it
   client.setReadEnabled(true);
   for (let i = 0; i < 5; i++) await settle();
   t.equal(Buffer.concat(c.chunks).length, 20_000, 'nothing was dropped');
-  t.same(c.events.slice(-2), ['eof', 'closed']);
+  t.same(c.events.slice(-1), ['reset'], 'closed without the EOF exchange: the peer sees a reset after the data');
   t.same(s.events, ['drained', 'closed'], 'the owner hears its bytes drained, then that the flush-close completed');
   t.ok(server.isClosed);
 });

@@ -36,7 +36,8 @@ export interface ConfigScalar {
 /** Parses YAML or JSON text. Syntax errors become a ConfigError with line:col. */
 export function parseConfigText(text: string, file: string): ConfigValue {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false });
+  // YAML 1.1, as Envoy's yaml-cpp reads it: unquoted yes/no/on/off are booleans there too.
+  const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false, version: '1.1' });
   const positionOf = (offset: number | undefined): SourcePosition => {
     const { line, col } = lineCounter.linePos(offset ?? 0);
     return { file, line, col };

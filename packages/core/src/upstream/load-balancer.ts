@@ -13,15 +13,15 @@ export interface LoadBalancer {
  * EDF scheduler does.
  */
 export class RoundRobinLoadBalancer implements LoadBalancer {
-  private next = 0;
+  // A random start, as Envoy: workers and restarts do not all begin with the first host.
+  private next = Math.floor(Math.random() * 0x7fffffff);
   private readonly current = new WeakMap<Host, number>();
 
   pick(hosts: readonly Host[]): Host {
     const first = hosts[0] as Host;
     if (hosts.every((h) => h.weight === first.weight)) {
-      const host = hosts[this.next % hosts.length] as Host;
-      this.next = (this.next + 1) % hosts.length;
-      return host;
+      this.next = (this.next + 1) % 0x7fffffff;
+      return hosts[this.next % hosts.length] as Host;
     }
     let total = 0;
     let best = first;

@@ -24,10 +24,8 @@ export function newTcpConnection(deps: TcpPoolDeps, host: Host, worker: WorkerCo
     queueMicrotask(() => callbacks.onPoolFailure('Overflow', 'upstream connection limit reached', host));
     return { cancel() {} };
   }
-  stats.upstream_rq_total.inc();
   stats.upstream_rq_pending_total.inc();
   stats.upstream_rq_pending_active.inc();
-  host.stats.rq_total++;
   host.stats.rq_pending_active++;
 
   const connection = deps.clientConnections.createClientConnection(host.address, {
@@ -81,9 +79,12 @@ class UpstreamConnectionTracker implements ConnectionCallbacks, TcpPoolHandle {
       clearTimeout(this.connectTimer);
       this.connectedMs = performance.now();
       stats.upstream_cx_connect_ms.record(this.connectedMs - this.startMs);
+      // As Envoy's pool: the request counts once a connection is assigned to it.
       stats.upstream_rq_pending_active.dec();
+      stats.upstream_rq_total.inc();
       stats.upstream_rq_active.inc();
       this.host.stats.rq_pending_active--;
+      this.host.stats.rq_total++;
       this.host.stats.rq_active++;
       this.callbacks.onPoolReady(this.connection, this.host);
       return;
@@ -97,6 +98,9 @@ class UpstreamConnectionTracker implements ConnectionCallbacks, TcpPoolHandle {
     stats.upstream_cx_active.dec();
     this.host.stats.cx_active--;
     this.deps.openConnections.delete(this.connection);
+    stats.upstream_cx_destroy.inc();
+    if (event === 'RemoteClose') stats.upstream_cx_destroy_remote.inc();
+    else stats.upstream_cx_destroy_local.inc();
     if (this.pending) {
       this.pending = false;
       stats.upstream_rq_pending_active.dec();
@@ -110,17 +114,11 @@ class UpstreamConnectionTracker implements ConnectionCallbacks, TcpPoolHandle {
       return;
     }
     stats.upstream_cx_length_ms.record(performance.now() - this.connectedMs);
-    stats.upstream_cx_destroy.inc();
     stats.upstream_cx_destroy_with_active_rq.inc();
     stats.upstream_rq_active.dec();
     this.host.stats.rq_active--;
-    if (event === 'RemoteClose') {
-      stats.upstream_cx_destroy_remote.inc();
-      stats.upstream_cx_destroy_remote_with_active_rq.inc();
-    } else {
-      stats.upstream_cx_destroy_local.inc();
-      stats.upstream_cx_destroy_local_with_active_rq.inc();
-    }
+    if (event === 'RemoteClose') stats.upstream_cx_destroy_remote_with_active_rq.inc();
+    else stats.upstream_cx_destroy_local_with_active_rq.inc();
   }
 
   private onConnectTimeout(): void {

@@ -1,0 +1,76 @@
+import type { Admin } from './admin.js';
+import type { Observe } from './scenario.js';
+import type { StreamObservation } from './stream-record.js';
+import type { Traffic } from './traffic.js';
+import type { Upstream } from './upstreams.js';
+
+/** What a user can observe of one run, in a form two runs can be compared by value. */
+export interface Observation {
+  readonly config: 'accepted' | 'rejected';
+  /** A step that could not complete (a wait that timed out), if any. */
+  readonly stepError?: string;
+  readonly connections?: Record<string, StreamObservation>;
+  readonly upstreams?: Record<string, StreamObservation[]>;
+  readonly stats?: Record<string, number | null>;
+  readonly admin?: Record<string, unknown>;
+}
+
+type ListenersJson = { listener_statuses: { name: string; local_address: Record<string, unknown> }[] };
+type ClustersJson = {
+  cluster_statuses: {
+    name: string;
+    host_statuses?: { address: { socket_address?: { port_value: number }; envoy_internal_address?: { server_listener_name: string; endpoint_id?: string } }; stats: { name: string }[] }[];
+  }[];
+};
+
+/** Collects the observations a scenario asks for from the client, upstreams and admin. */
+export async function observe(
+  spec: Observe,
+  admin: Admin,
+  traffic: Traffic,
+  upstreams: ReadonlyMap<string, Upstream>,
+): Promise<Omit<Observation, 'config' | 'stepError'>> {
+  const out: { connections?: Observation['connections']; upstreams?: Observation['upstreams']; stats?: Observation['stats']; admin?: Observation['admin'] } = {};
+  if (spec.connections) {
+    out.connections = Object.fromEntries(spec.connections.map((c) => [c, traffic.connections.get(c)?.observation() ?? { bytes: 0, sha256: '', head: '', end: 'open' as const }]));
+  }
+  if (spec.upstreams) {
+    out.upstreams = Object.fromEntries(spec.upstreams.map((u) => [u, (upstreams.get(u)?.connections ?? []).map((r) => r.observation())]));
+  }
+  if (spec.stats) {
+    const stats = await admin.stats();
+    out.stats = Object.fromEntries(spec.stats.map((name) => [name, stats.get(name) ?? null]));
+  }
+  if (spec.admin) {
+    const portNames = new Map([...upstreams].map(([name, u]) => [u.port, name]));
+    const shapes: Record<string, unknown> = {};
+    for (const endpoint of spec.admin) shapes[endpoint] = await adminShape(endpoint, admin, portNames);
+    out.admin = shapes;
+  }
+  return out;
+}
+
+async function adminShape(endpoint: NonNullable<Observe['admin']>[number], admin: Admin, portNames: ReadonlyMap<number, string>): Promise<unknown> {
+  switch (endpoint) {
+    case 'ready': {
+      const { status, body } = await admin.text('/ready');
+      return `${status} ${body.trim()}`;
+    }
+    case 'server_info':
+      return Object.keys(await admin.json<Record<string, unknown>>('/server_info')).sort();
+    case 'listeners':
+      return (await admin.json<ListenersJson>('/listeners?format=json')).listener_statuses.map((l) => `${l.name}: ${Object.keys(l.local_address).join(',')}`);
+    case 'clusters':
+      return (await admin.json<ClustersJson>('/clusters?format=json')).cluster_statuses
+        .map((c) => ({
+          name: c.name,
+          hosts: (c.host_statuses ?? []).map((h) => ({
+            address: h.address.envoy_internal_address
+              ? `envoy://${h.address.envoy_internal_address.server_listener_name}/${h.address.envoy_internal_address.endpoint_id ?? ''}`
+              : `upstream ${portNames.get(h.address.socket_address?.port_value ?? -1) ?? '?'}`,
+            stats: h.stats.map((s) => s.name).sort(),
+          })),
+        }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+  }
+}

@@ -1,0 +1,101 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+/** What an upstream server does with each connection it accepts. */
+export type UpstreamBehaviour =
+  | 'echo' // writes back every byte; FIN answered with FIN
+  | 'sink' // reads and discards; FIN answered with FIN
+  | 'reply-after-fin' // collects until FIN, then sends `reply:<data>` and FIN
+  | 'greet-and-close' // sends `hell` and FIN on accept, keeps reading
+  | 'reset-on-second-data' // first data: sends `partial`; second data: RST
+  | 'close-on-data' // first data: FIN
+  | 'silent' // accepts, never writes
+  | 'flood' // sends 8 MiB and a FIN on accept, reading whatever comes
+  | 'refuse' // nothing listens on the port
+  | 'hang'; // a hung server: the TCP handshake never completes
+
+/** One step of the client-side traffic script. Connections are named. */
+export type Step =
+  | { connect: { conn: string; listener: string } }
+  | { send: { conn: string; text?: string; bytes?: number } }
+  | { shutdown: string }
+  | { reset: string }
+  | { pause: string }
+  | { resume: string }
+  | { wait_bytes: { conn: string; bytes: number } }
+  | { wait_end: string }
+  | { wait_upstream_end: { upstream: string; index?: number } }
+  | { wait_stat: { name: string; at_least: number } };
+
+export interface Observe {
+  /** Client connections whose received bytes and end kind are compared. */
+  readonly connections?: readonly string[];
+  /** Upstreams whose per-connection received bytes and end kinds are compared. */
+  readonly upstreams?: readonly string[];
+  /** Counters and gauges compared by value after the traffic settles. */
+  readonly stats?: readonly string[];
+  /** Admin endpoints compared by shape. */
+  readonly admin?: readonly ('listeners' | 'clusters' | 'ready' | 'server_info')[];
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly about: string;
+  /** The Envoy config, with `${upstream.<name>}` standing for upstream ports. */
+  readonly config: string;
+  readonly upstreams: Readonly<Record<string, UpstreamBehaviour>>;
+  readonly steps: readonly Step[];
+  readonly observe: Observe;
+  /** Only check whether the config is accepted (`--mode validate`), no traffic. */
+  readonly validateOnly: boolean;
+  readonly file: string;
+}
+
+interface ScenarioFile {
+  name?: string;
+  about?: string;
+  config?: string;
+  config_file?: string;
+  /** Text replacements applied to `config_file`, for variations of a shared config. */
+  replace?: [string, string][];
+  upstreams?: Record<string, UpstreamBehaviour>;
+  steps?: Step[];
+  observe?: Observe;
+  validate_only?: boolean;
+}
+
+/** Loads every scenario in a folder (`*.yaml`; a file may hold a list of scenarios). */
+export function loadScenarios(dir: string): Scenario[] {
+  const out: Scenario[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+    const parsed = parse(readFileSync(join(dir, file), 'utf8')) as ScenarioFile | ScenarioFile[];
+    for (const raw of Array.isArray(parsed) ? parsed : [parsed]) out.push(toScenario(raw, dir, file));
+  }
+  const names = new Set<string>();
+  for (const s of out) {
+    if (names.has(s.name)) throw new Error(`duplicate scenario name ${s.name}`);
+    names.add(s.name);
+  }
+  return out;
+}
+
+function toScenario(raw: ScenarioFile, dir: string, file: string): Scenario {
+  if (!raw.name) throw new Error(`${file}: a scenario needs a name`);
+  let config = raw.config ?? (raw.config_file ? readFileSync(join(dir, raw.config_file), 'utf8') : undefined);
+  if (!config) throw new Error(`${file}: scenario ${raw.name} needs config or config_file`);
+  for (const [from, to] of raw.replace ?? []) {
+    if (!config.includes(from)) throw new Error(`${file}: scenario ${raw.name}: '${from}' is not in the config`);
+    config = config.replace(from, to);
+  }
+  return {
+    name: raw.name,
+    about: raw.about ?? '',
+    config,
+    upstreams: raw.upstreams ?? {},
+    steps: raw.steps ?? [],
+    observe: raw.observe ?? {},
+    validateOnly: raw.validate_only ?? false,
+    file,
+  };
+}

@@ -1,0 +1,102 @@
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import type { Admin } from './admin.js';
+import type { Step } from './scenario.js';
+import { StreamRecord } from './stream-record.js';
+import type { Upstream } from './upstreams.js';
+
+const STEP_TIMEOUT_MS = 10_000;
+
+/** Deterministic payload bytes, so both runs send exactly the same data. */
+export function pattern(length: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) out[i] = i % 251;
+  return out;
+}
+
+/** Runs a scenario's client steps against one proxy; names connections for observation. */
+export class Traffic {
+  readonly connections = new Map<string, StreamRecord>();
+
+  constructor(
+    private readonly admin: Admin,
+    private readonly listenerPorts: ReadonlyMap<string, number>,
+    private readonly upstreams: ReadonlyMap<string, Upstream>,
+  ) {}
+
+  async run(steps: readonly Step[]): Promise<void> {
+    for (const [i, step] of steps.entries()) {
+      const name = Object.keys(step)[0] ?? '?';
+      await withTimeout(this.runStep(step), `step ${i + 1} (${name}) did not complete in ${STEP_TIMEOUT_MS / 1000} s`);
+    }
+  }
+
+  close(): void {
+    for (const record of this.connections.values()) record.socket.destroy();
+  }
+
+  private async runStep(step: Step): Promise<void> {
+    if ('connect' in step) {
+      const port = this.listenerPorts.get(step.connect.listener);
+      if (port === undefined) throw new Error(`no TCP listener named ${step.connect.listener}`);
+      const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+      const record = new StreamRecord(socket);
+      this.connections.set(step.connect.conn, record);
+      await Promise.race([once(socket, 'connect'), record.until(() => record.end !== 'open')]);
+    } else if ('send' in step) {
+      const socket = this.socket(step.send.conn);
+      socket.write(step.send.text !== undefined ? Buffer.from(step.send.text) : pattern(step.send.bytes ?? 0));
+    } else if ('shutdown' in step) {
+      this.socket(step.shutdown).end();
+    } else if ('reset' in step) {
+      this.socket(step.reset).resetAndDestroy();
+    } else if ('pause' in step) {
+      this.socket(step.pause).pause();
+    } else if ('resume' in step) {
+      this.socket(step.resume).resume();
+    } else if ('wait_bytes' in step) {
+      const record = this.record(step.wait_bytes.conn);
+      await record.until(() => record.received >= step.wait_bytes.bytes || record.end !== 'open');
+    } else if ('wait_end' in step) {
+      const record = this.record(step.wait_end);
+      await record.until(() => record.end !== 'open');
+    } else if ('wait_upstream_end' in step) {
+      const upstream = this.upstreams.get(step.wait_upstream_end.upstream);
+      if (!upstream) throw new Error(`no upstream ${step.wait_upstream_end.upstream}`);
+      const index = step.wait_upstream_end.index ?? 0;
+      await poll(() => upstream.connections[index]?.end !== undefined && upstream.connections[index]?.end !== 'open');
+    } else if ('wait_stat' in step) {
+      const { name, at_least } = step.wait_stat;
+      await poll(async () => ((await this.admin.stats()).get(name) ?? -Infinity) >= at_least);
+    }
+  }
+
+  private record(conn: string): StreamRecord {
+    const record = this.connections.get(conn);
+    if (!record) throw new Error(`no connection ${conn}`);
+    return record;
+  }
+
+  private socket(conn: string): Socket {
+    return this.record(conn).socket;
+  }
+}
+
+/** Polls a condition about the outside world (another process's stats) until it holds. */
+export async function poll(condition: () => boolean | Promise<boolean>, timeoutMs = STEP_TIMEOUT_MS): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
+}
+
+async function withTimeout<T>(promise: Promise<T>, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), STEP_TIMEOUT_MS)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

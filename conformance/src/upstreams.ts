@@ -1,0 +1,87 @@
+import { once } from 'node:events';
+import { spawn } from 'node:child_process';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { UpstreamBehaviour } from './scenario.js';
+import { StreamRecord } from './stream-record.js';
+import { pattern } from './traffic.js';
+
+/** What a `flood` upstream sends. */
+export const FLOOD_BYTES = 8 * 1024 * 1024;
+
+/** A running upstream: its port and what each accepted connection received. */
+export interface Upstream {
+  readonly port: number;
+  readonly connections: StreamRecord[];
+  close(): void;
+}
+
+const behaviours: Record<Exclude<UpstreamBehaviour, 'refuse' | 'hang'>, (socket: Socket, record: StreamRecord) => void> = {
+  echo: (socket) => socket.pipe(socket),
+  sink: (socket) => socket.on('end', () => socket.end()),
+  'reply-after-fin': (socket, record) => socket.on('end', () => socket.end(`reply:${record.text()}`)),
+  'greet-and-close': (socket) => socket.end('hell'),
+  'reset-on-second-data': (socket) => {
+    socket.once('data', () => {
+      socket.write('partial');
+      socket.once('data', () => socket.resetAndDestroy());
+    });
+  },
+  'close-on-data': (socket) => socket.once('data', () => socket.end()),
+  silent: () => {},
+  flood: (socket) => {
+    socket.resume();
+    socket.end(pattern(FLOOD_BYTES));
+  },
+};
+
+/**
+ * A hung server: a child process that listens with a backlog of 1 and then blocks its event
+ * loop, with the accept queue already full, so connects to it never complete.
+ */
+async function startHung(): Promise<Upstream> {
+  const child = spawn(
+    process.execPath,
+    ['-e', "const s=require('net').createServer().listen({port:0,host:'127.0.0.1',backlog:1},()=>{process.stdout.write(s.address().port+'\\n');setImmediate(()=>{for(;;){}})})"],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  const port = Number(line.toString().trim());
+  const fillers = Array.from({ length: 4 }, () => connect({ host: '127.0.0.1', port }).on('error', () => {}));
+  await once(fillers[0] as Socket, 'connect');
+  return {
+    port,
+    connections: [],
+    close() {
+      for (const filler of fillers) filler.destroy();
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+export async function startUpstream(behaviour: UpstreamBehaviour): Promise<Upstream> {
+  if (behaviour === 'hang') return startHung();
+  const connections: StreamRecord[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    const record = new StreamRecord(socket);
+    connections.push(record);
+    if (behaviour !== 'refuse' && behaviour !== 'hang') behaviours[behaviour](socket, record);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  if (behaviour === 'refuse') {
+    server.close();
+    await once(server, 'close');
+  }
+  return {
+    port,
+    connections,
+    close() {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
