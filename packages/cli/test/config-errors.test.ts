@@ -149,7 +149,7 @@ for (const rule of internalRules) {
 }
 
 t.test('the runtime key envoy.reloadable_features.internal_address=false rejects internal addresses', async (t) => {
-  const yaml = config({ tail: 'layered_runtime:\n  layers:\n  - name: off\n    static_layer:\n      envoy.reloadable_features.internal_address: false\n' });
+  const yaml = config({ tail: 'layered_runtime:\n  layers:\n  - name: disable\n    static_layer:\n      envoy.reloadable_features.internal_address: false\n' });
   const result = await expectRejected(t, yaml, {
     path: 'static_resources.listeners[1].internal_listener',
     message: /internal listeners are disabled by the runtime key envoy\.reloadable_features\.internal_address=false/,

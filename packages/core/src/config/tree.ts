@@ -56,7 +56,8 @@ function convert(node: unknown, positionOf: (offset: number | undefined) => Sour
     const entries = new Map<string, ConfigEntry>();
     for (const pair of node.items) {
       const keyNode = pair.key;
-      const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+      // The key as written: a key `y` or `on` stays a string, as Envoy's YAML reader keeps it.
+      const key = isScalar(keyNode) ? (keyNode.source ?? String(keyNode.value)) : String(keyNode);
       const valueNode = pair.value;
       const keyPosition = positionOf(isScalar(keyNode) ? keyNode.range?.[0] : undefined);
       const value: ConfigValue =
