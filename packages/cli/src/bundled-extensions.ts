@@ -4,6 +4,7 @@ import { extension as clusterStatic } from '@nodevoy/cluster-static';
 import { extension as envoyInternalConnection } from '@nodevoy/connection-envoy-internal';
 import { ExtensionRegistry, type NodevoyExtension } from '@nodevoy/core';
 import { extension as echo } from '@nodevoy/filter-echo';
+import { extension as httpConnectionManager } from '@nodevoy/filter-http-connection-manager';
 import { extension as tcpProxy } from '@nodevoy/filter-tcp-proxy';
 import { extension as rawBuffer } from '@nodevoy/transport-socket-raw-buffer';
 
@@ -16,6 +17,7 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   internalListener,
   tcpProxy,
   echo,
+  httpConnectionManager,
 ];
 
 /** A registry with the bundled extensions, which `--extension` packages then join. */

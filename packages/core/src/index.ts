@@ -125,8 +125,12 @@ export type {
   TcpPoolCallbacks,
   TcpPoolHandle,
   UpstreamCluster,
+  UpstreamConnectionOptions,
 } from './upstream/types.js';
 export type { ClusterStats } from './upstream/cluster-stats.js';
+
+// Format strings
+export { compileFormat, FormatError, type FormatContext, type Formatter } from './formatter/substitution-format.js';
 
 // Stats, runtime, logging
 export {

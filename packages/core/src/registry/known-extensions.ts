@@ -23,9 +23,9 @@ const KNOWN: readonly KnownExtension[] = [
   known('envoy.transport_sockets.raw_buffer', 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer', '@nodevoy/transport-socket-raw-buffer'),
   known('envoy.filters.network.echo', 'envoy.extensions.filters.network.echo.v3.Echo', '@nodevoy/filter-echo'),
   // Envoy extensions nodevoy does not ship (yet).
-  known('envoy.filters.network.http_connection_manager', 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'),
-  known('envoy.filters.http.router', 'envoy.extensions.filters.http.router.v3.Router'),
-  known('envoy.upstreams.http.http_protocol_options', 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions'),
+  known('envoy.filters.network.http_connection_manager', 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', '@nodevoy/filter-http-connection-manager'),
+  known('envoy.filters.http.router', 'envoy.extensions.filters.http.router.v3.Router', '@nodevoy/filter-http-connection-manager'),
+  known('envoy.upstreams.http.http_protocol_options', 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions', '@nodevoy/http'),
   known('envoy.upstreams.tcp.tcp_protocol_options', 'envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions'),
   known('envoy.transport_sockets.internal_upstream', 'envoy.extensions.transport_sockets.internal_upstream.v3.InternalUpstreamTransport'),
   known('envoy.transport_sockets.tls', 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext'),

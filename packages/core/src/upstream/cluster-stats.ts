@@ -21,6 +21,8 @@ export function createClusterStats(scope: StatsScope) {
       'upstream_cx_close_notify',
       'upstream_cx_idle_timeout',
       'upstream_cx_protocol_error',
+      'upstream_cx_http1_total',
+      'upstream_cx_http2_total',
       'upstream_flow_control_paused_reading_total',
       'upstream_flow_control_resumed_reading_total',
       'upstream_flow_control_backed_up_total',

@@ -10,7 +10,7 @@ import { createClusterStats, type ClusterStats } from './cluster-stats.js';
 import { createHost, isHealthy } from './host.js';
 import { createLoadBalancer, type LbPolicy, type LoadBalancer } from './load-balancer.js';
 import { newTcpConnection } from './tcp-connection-pool.js';
-import type { ClusterInfo, Host, TcpPoolCallbacks, TcpPoolHandle, UpstreamCluster } from './types.js';
+import type { ClusterInfo, Host, TcpPoolCallbacks, TcpPoolHandle, UpstreamCluster, UpstreamConnectionOptions } from './types.js';
 
 /** Envoy's defaults: 5 s connect timeout, 1 MiB buffers, 1024 connections. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -109,7 +109,7 @@ export class Cluster implements UpstreamCluster {
     return this.loadBalancer.pick(best);
   }
 
-  newTcpConnection(host: Host, worker: WorkerContext, callbacks: TcpPoolCallbacks): TcpPoolHandle {
+  newTcpConnection(host: Host, worker: WorkerContext, callbacks: TcpPoolCallbacks, options: UpstreamConnectionOptions = {}): TcpPoolHandle {
     return newTcpConnection(
       {
         info: this.info,
@@ -120,6 +120,7 @@ export class Cluster implements UpstreamCluster {
       host,
       worker,
       callbacks,
+      options.countsAsRequest ?? true,
     );
   }
 

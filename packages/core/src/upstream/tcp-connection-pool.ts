@@ -16,7 +16,13 @@ export interface TcpPoolDeps {
  * One upstream connection per request, with the stats and connect timeout of Envoy's TCP
  * connection pool (what tcp_proxy uses): `upstream_rq_*`, `upstream_cx_*`, per-host counters.
  */
-export function newTcpConnection(deps: TcpPoolDeps, host: Host, worker: WorkerContext, callbacks: TcpPoolCallbacks): TcpPoolHandle {
+export function newTcpConnection(
+  deps: TcpPoolDeps,
+  host: Host,
+  worker: WorkerContext,
+  callbacks: TcpPoolCallbacks,
+  countsAsRequest: boolean,
+): TcpPoolHandle {
   const { info } = deps;
   const stats = info.stats;
   if (deps.openConnections.size >= info.maxConnections) {
@@ -24,9 +30,8 @@ export function newTcpConnection(deps: TcpPoolDeps, host: Host, worker: WorkerCo
     queueMicrotask(() => callbacks.onPoolFailure('Overflow', 'upstream connection limit reached', host));
     return { cancel() {} };
   }
-  stats.upstream_rq_pending_total.inc();
-  stats.upstream_rq_pending_active.inc();
-  host.stats.rq_pending_active++;
+  const requests = countsAsRequest ? new RequestStats(info, host) : undefined;
+  requests?.pending();
 
   const connection = deps.clientConnections.createClientConnection(host.address, {
     worker,
@@ -34,7 +39,7 @@ export function newTcpConnection(deps: TcpPoolDeps, host: Host, worker: WorkerCo
     ...(deps.transportSocket ? { transportSocket: deps.transportSocket } : {}),
     host: { address: host.address, metadata: host.metadata, clusterMetadata: info.metadata },
   });
-  const tracker = new UpstreamConnectionTracker(deps, host, connection, callbacks);
+  const tracker = new UpstreamConnectionTracker(deps, host, connection, callbacks, requests);
   connection.setConnectionMeters({ rxTotal: stats.upstream_cx_rx_bytes_total, txTotal: stats.upstream_cx_tx_bytes_total });
   connection.addConnectionCallbacks(tracker);
   connection.connect();
@@ -54,6 +59,7 @@ class UpstreamConnectionTracker implements ConnectionCallbacks, TcpPoolHandle {
     private readonly host: Host,
     private readonly connection: Connection,
     private readonly callbacks: TcpPoolCallbacks,
+    private readonly requests: RequestStats | undefined,
   ) {
     const stats = deps.info.stats;
     stats.upstream_cx_total.inc();
@@ -79,13 +85,7 @@ class UpstreamConnectionTracker implements ConnectionCallbacks, TcpPoolHandle {
       clearTimeout(this.connectTimer);
       this.connectedMs = performance.now();
       stats.upstream_cx_connect_ms.record(this.connectedMs - this.startMs);
-      // As Envoy's pool: the request counts once a connection is assigned to it.
-      stats.upstream_rq_pending_active.dec();
-      stats.upstream_rq_total.inc();
-      stats.upstream_rq_active.inc();
-      this.host.stats.rq_pending_active--;
-      this.host.stats.rq_total++;
-      this.host.stats.rq_active++;
+      this.requests?.assigned();
       this.callbacks.onPoolReady(this.connection, this.host);
       return;
     }
@@ -103,22 +103,16 @@ class UpstreamConnectionTracker implements ConnectionCallbacks, TcpPoolHandle {
     else stats.upstream_cx_destroy_local.inc();
     if (this.pending) {
       this.pending = false;
-      stats.upstream_rq_pending_active.dec();
-      this.host.stats.rq_pending_active--;
       stats.upstream_cx_connect_fail.inc();
       this.host.stats.cx_connect_fail++;
-      stats.upstream_rq_pending_failure_eject.inc();
+      this.requests?.failed();
       if (this.cancelled) return;
       const reason = this.timedOut ? 'Timeout' : event === 'RemoteClose' ? 'RemoteConnectionFailure' : 'LocalConnectionFailure';
       this.callbacks.onPoolFailure(reason, this.connection.closeReason || reason, this.host);
       return;
     }
     stats.upstream_cx_length_ms.record(performance.now() - this.connectedMs);
-    stats.upstream_cx_destroy_with_active_rq.inc();
-    stats.upstream_rq_active.dec();
-    this.host.stats.rq_active--;
-    if (event === 'RemoteClose') stats.upstream_cx_destroy_remote_with_active_rq.inc();
-    else stats.upstream_cx_destroy_local_with_active_rq.inc();
+    this.requests?.destroyedWithConnection(event);
   }
 
   private onConnectTimeout(): void {
@@ -126,5 +120,45 @@ class UpstreamConnectionTracker implements ConnectionCallbacks, TcpPoolHandle {
     this.timedOut = true;
     this.deps.info.stats.upstream_cx_connect_timeout.inc();
     this.connection.close('NoFlush', 'connect timeout');
+  }
+}
+
+/** The request a TCP-pool connection stands for, counted as Envoy's TCP pool counts it. */
+class RequestStats {
+  constructor(
+    private readonly info: TcpPoolDeps['info'],
+    private readonly host: Host,
+  ) {}
+
+  pending(): void {
+    this.info.stats.upstream_rq_pending_total.inc();
+    this.info.stats.upstream_rq_pending_active.inc();
+    this.host.stats.rq_pending_active++;
+  }
+
+  /** The request counts once a connection is assigned to it. */
+  assigned(): void {
+    const stats = this.info.stats;
+    stats.upstream_rq_pending_active.dec();
+    stats.upstream_rq_total.inc();
+    stats.upstream_rq_active.inc();
+    this.host.stats.rq_pending_active--;
+    this.host.stats.rq_total++;
+    this.host.stats.rq_active++;
+  }
+
+  failed(): void {
+    this.info.stats.upstream_rq_pending_active.dec();
+    this.info.stats.upstream_rq_pending_failure_eject.inc();
+    this.host.stats.rq_pending_active--;
+  }
+
+  destroyedWithConnection(event: 'RemoteClose' | 'LocalClose'): void {
+    const stats = this.info.stats;
+    stats.upstream_cx_destroy_with_active_rq.inc();
+    stats.upstream_rq_active.dec();
+    this.host.stats.rq_active--;
+    if (event === 'RemoteClose') stats.upstream_cx_destroy_remote_with_active_rq.inc();
+    else stats.upstream_cx_destroy_local_with_active_rq.inc();
   }
 }

@@ -53,6 +53,14 @@ export interface TcpPoolHandle {
   cancel(): void;
 }
 
+export interface UpstreamConnectionOptions {
+  /**
+   * Count the connection as one request (`upstream_rq_*`), as Envoy's TCP pool does for
+   * tcp_proxy. HTTP pools count their requests themselves and pass false. Default true.
+   */
+  readonly countsAsRequest?: boolean;
+}
+
 /** What a load balancer may use to pick a host. */
 export interface LoadBalancerContext {
   /** A hash for hash-based policies; unused by round robin. */
@@ -69,7 +77,7 @@ export interface UpstreamCluster {
    * connection per request). The outcome arrives via callbacks, never synchronously; after
    * `onPoolReady` the caller owns the connection and releases it by closing it.
    */
-  newTcpConnection(host: Host, worker: WorkerContext, callbacks: TcpPoolCallbacks): TcpPoolHandle;
+  newTcpConnection(host: Host, worker: WorkerContext, callbacks: TcpPoolCallbacks, options?: UpstreamConnectionOptions): TcpPoolHandle;
 }
 
 export interface ClusterManagerApi {

@@ -1,0 +1,96 @@
+import { hostname } from 'node:os';
+import type { Address } from '../network/address.js';
+import type { ConnectionInfo } from '../network/connection-info.js';
+
+/** What a format string can read: the downstream connection and, for HTTP, the headers. */
+export interface FormatContext {
+  readonly localAddress?: Address;
+  readonly remoteAddress?: Address;
+  readonly info?: ConnectionInfo;
+  readonly requestHeaders?: { get(name: string): string | undefined };
+  readonly responseHeaders?: { get(name: string): string | undefined };
+  readonly protocol?: string;
+  readonly upstreamHost?: Address;
+}
+
+export type Formatter = (context: FormatContext) => string;
+
+type Operator = (context: FormatContext, argument: string | undefined) => string | undefined;
+
+const withoutPort = (a: Address | undefined) => (a === undefined ? undefined : a.kind === 'socket' ? a.ip : a.asString);
+const portOf = (a: Address | undefined) => (a?.kind === 'socket' ? String(a.port) : undefined);
+
+/** The command operators nodevoy implements, with Envoy's names and meanings. */
+const OPERATORS: Readonly<Record<string, Operator>> = {
+  DOWNSTREAM_REMOTE_ADDRESS: (c) => c.remoteAddress?.asString,
+  DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT: (c) => withoutPort(c.remoteAddress),
+  DOWNSTREAM_REMOTE_PORT: (c) => portOf(c.remoteAddress),
+  DOWNSTREAM_DIRECT_REMOTE_ADDRESS: (c) => c.remoteAddress?.asString,
+  DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT: (c) => withoutPort(c.remoteAddress),
+  DOWNSTREAM_LOCAL_ADDRESS: (c) => c.localAddress?.asString,
+  DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT: (c) => withoutPort(c.localAddress),
+  DOWNSTREAM_LOCAL_PORT: (c) => portOf(c.localAddress),
+  REQUESTED_SERVER_NAME: (c) => c.info?.requestedServerName || undefined,
+  UPSTREAM_HOST: (c) => c.upstreamHost?.asString,
+  PROTOCOL: (c) => c.protocol,
+  HOSTNAME: () => hostname(),
+  START_TIME: (c) => (c.info ? new Date(c.info.startTimeMs).toISOString() : undefined),
+  REQ: (c, arg) => (arg === undefined ? undefined : firstOf(arg, (name) => c.requestHeaders?.get(name))),
+  RESP: (c, arg) => (arg === undefined ? undefined : firstOf(arg, (name) => c.responseHeaders?.get(name))),
+  DYNAMIC_METADATA: (c, arg) => {
+    const [namespace = '', ...path] = (arg ?? '').split(':');
+    let value: unknown = c.info?.dynamicMetadata.get(namespace);
+    for (const key of path) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+    return value === undefined ? undefined : typeof value === 'string' ? value : JSON.stringify(value);
+  },
+  FILTER_STATE: (c, arg) => {
+    const [key = ''] = (arg ?? '').split(':');
+    const value = c.info?.filterState.get(key);
+    return value === undefined ? undefined : typeof value === 'string' ? value : JSON.stringify(value);
+  },
+};
+
+/** `%REQ(X?Y)%`: the first of the alternatives that is present. */
+function firstOf(argument: string, lookup: (name: string) => string | undefined): string | undefined {
+  for (const name of argument.split('?')) {
+    const value = lookup(name.trim().toLowerCase());
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
+
+export class FormatError extends Error {}
+
+/**
+ * Compiles an Envoy substitution format string (`%DOWNSTREAM_LOCAL_PORT%`, `%REQ(x-foo)%`...).
+ * A value that is not available renders as `missing` (Envoy prints `-` in access logs; header
+ * values use an empty string). Unknown operators throw FormatError, as Envoy rejects them.
+ */
+export function compileFormat(format: string, missing = ''): Formatter {
+  const parts: (string | ((c: FormatContext) => string))[] = [];
+  const pattern = /%([A-Z_0-9]+)(?:\(([^)]*)\))?(?::(\d+))?%|%%/g;
+  let last = 0;
+  for (let m = pattern.exec(format); m; m = pattern.exec(format)) {
+    if (m.index > last) parts.push(format.slice(last, m.index));
+    last = m.index + m[0].length;
+    if (m[0] === '%%') {
+      parts.push('%');
+      continue;
+    }
+    const name = m[1] as string;
+    const operator = OPERATORS[name];
+    if (!operator) throw new FormatError(`Not supported field in StreamInfo: ${name}`);
+    const argument = m[2];
+    const maxLength = m[3] === undefined ? undefined : Number(m[3]);
+    parts.push((context) => {
+      const value = operator(context, argument) ?? missing;
+      return maxLength === undefined ? value : value.slice(0, maxLength);
+    });
+  }
+  if (last < format.length) parts.push(format.slice(last));
+  if (parts.every((p) => typeof p === 'string')) {
+    const constant = parts.join('');
+    return () => constant;
+  }
+  return (context) => parts.map((p) => (typeof p === 'string' ? p : p(context))).join('');
+}

@@ -1,0 +1,261 @@
+import { randomUUID } from 'node:crypto';
+import type { Connection, ConnectionInfo } from '@nodevoy/core';
+import type { HeaderMap } from '@nodevoy/http';
+import type { DownstreamStream } from './codec/downstream-stream.js';
+import type { DecoderFilterCallbacks, EncoderFilterCallbacks, HttpFilter, LocalReply } from './http-filter.js';
+import type { HcmRuntime } from './hcm-runtime.js';
+import { LocalReplies, localReplyHeaders } from './local-reply.js';
+import type { ResolvedRoute } from './routing/route-table.js';
+import { statusClass } from './stats.js';
+
+type Pending = { readonly kind: 'data'; readonly data: Buffer; readonly endStream: boolean } | { readonly kind: 'trailers'; readonly trailers: HeaderMap };
+
+/**
+ * One request through the connection manager (Envoy's ActiveStream): the request-header
+ * rules, the route, the HTTP filter chain (decoder filters in order, encoder filters in
+ * reverse), the response-header rules, and the stats of it all.
+ */
+export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallbacks {
+  readonly streamId: number;
+  private readonly filters: HttpFilter[] = [];
+  private resolvedRoute: ResolvedRoute | undefined;
+  /**
+   * The last filter that has seen the request headers. A filter that returns `stop` from
+   * `decodeHeaders` still gets the body (as in Envoy); the filters after it get nothing until it
+   * continues, and the body waits for them in `pendingDecode`.
+   */
+  private headersReached = -1;
+  private headersStopped = false;
+  private pendingDecode: Pending[] = [];
+  private responseStarted = false;
+  private complete = false;
+  private readonly startMs = performance.now();
+
+  constructor(
+    private readonly runtime: HcmRuntime,
+    private readonly downstream: DownstreamStream,
+    readonly connection: Connection,
+  ) {
+    this.streamId = runtime.nextStreamId();
+  }
+
+  get connectionInfo(): ConnectionInfo {
+    return this.connection.info;
+  }
+
+  start(): void {
+    const { stats } = this.runtime;
+    const downstream = this.downstream;
+    stats.downstream_rq_total.inc();
+    stats.downstream_rq_active.inc();
+    if (downstream.protocol === 'HTTP/2') stats.downstream_rq_http2_total.inc();
+    else stats.downstream_rq_http1_total.inc();
+    downstream.start({
+      onData: (data, endStream) => this.decodeData(data, endStream),
+      onTrailers: (trailers) => this.decodeTrailers(trailers),
+      onReset: () => this.onDownstreamReset(),
+    });
+    const headers = downstream.headers;
+    if (downstream.protocol === 'HTTP/1.0' && !this.runtime.acceptHttp10) {
+      downstream.closeConnectionAfterResponse();
+      this.sendLocalReply(LocalReplies.http10NotAllowed());
+      return;
+    }
+    if (!headers.has(':authority')) {
+      downstream.closeConnectionAfterResponse();
+      this.sendLocalReply(LocalReplies.missingHost());
+      return;
+    }
+    this.mutateRequestHeaders(headers);
+    this.resolvedRoute = this.runtime.routes.resolve(headers);
+    if (headers.get(':method') === 'CONNECT' && this.resolvedRoute && !this.resolvedRoute.upgrade('CONNECT').allowed) {
+      stats.downstream_rq_ws_on_non_ws_route.inc();
+      downstream.closeConnectionAfterResponse();
+      this.sendLocalReply(LocalReplies.upgradeNotAllowed());
+      return;
+    }
+    for (const factory of this.runtime.filterFactories) factory((filter) => this.filters.push(filter));
+    for (const filter of this.filters) {
+      filter.setDecoderFilterCallbacks?.(this);
+      filter.setEncoderFilterCallbacks?.(this);
+    }
+    this.decodeHeadersFrom(0, headers, downstream.headersEndStream);
+  }
+
+  // DecoderFilterCallbacks
+
+  route(): ResolvedRoute | undefined {
+    return this.resolvedRoute;
+  }
+
+  continueDecoding(): void {
+    if (!this.headersStopped) return;
+    this.headersStopped = false;
+    const from = this.headersReached + 1;
+    this.decodeHeadersFrom(from, this.downstream.headers, this.downstream.headersEndStream);
+    const pending = this.pendingDecode;
+    this.pendingDecode = [];
+    for (const item of pending) {
+      if (item.kind === 'data') this.decodeDataFrom(from, item.data, item.endStream);
+      else this.decodeTrailersFrom(from, item.trailers);
+    }
+  }
+
+  continueEncoding(): void {}
+
+  sendLocalReply(reply: LocalReply): void {
+    if (this.complete) return;
+    if (this.responseStarted) {
+      this.resetStream();
+      return;
+    }
+    this.runtime.log.debug(`[C${this.connection.id}][S${this.streamId}] local reply ${reply.status} (${reply.details})`);
+    const body = Buffer.from(reply.body ?? '');
+    this.encodeHeaders(localReplyHeaders(reply), body.length === 0);
+    if (body.length > 0) this.encodeData(body, true);
+  }
+
+  encodeHeaders(headers: HeaderMap, endStream: boolean): void {
+    if (this.complete) return;
+    this.responseStarted = true;
+    for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i]?.encodeHeaders?.(headers, endStream);
+    this.finalizeResponseHeaders(headers);
+    const status = Number(headers.get(':status') ?? 0);
+    this.runtime.stats[statusClass(status)].inc();
+    this.downstream.respondHeaders(headers, endStream);
+    if (endStream) this.finish();
+  }
+
+  encodeData(data: Buffer, endStream: boolean): boolean {
+    if (this.complete) return true;
+    for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i]?.encodeData?.(data, endStream);
+    const writable = this.downstream.respondData(data, endStream);
+    if (endStream) this.finish();
+    return writable;
+  }
+
+  encodeTrailers(trailers: HeaderMap): void {
+    if (this.complete) return;
+    for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i]?.encodeTrailers?.(trailers);
+    this.downstream.respondTrailers(trailers);
+    this.finish();
+  }
+
+  onDownstreamWritable(callback: () => void): void {
+    this.downstream.onWritable(callback);
+  }
+
+  readDisable(disable: boolean): void {
+    this.downstream.readDisable(disable);
+  }
+
+  resetStream(): void {
+    if (this.complete) return;
+    this.runtime.stats.downstream_rq_tx_reset.inc();
+    this.downstream.reset();
+    this.finish();
+  }
+
+  // Request side.
+
+  private decodeHeadersFrom(from: number, headers: HeaderMap, endStream: boolean): void {
+    for (let i = from; i < this.filters.length; i++) {
+      this.headersReached = i;
+      const status = this.guard(() => this.filters[i]?.decodeHeaders?.(headers, endStream));
+      if (this.complete) return;
+      if (status === 'stop') {
+        this.headersStopped = true;
+        return;
+      }
+    }
+  }
+
+  private decodeData(data: Buffer, endStream: boolean): void {
+    this.decodeDataFrom(0, data, endStream);
+  }
+
+  private decodeDataFrom(from: number, data: Buffer, endStream: boolean): void {
+    if (this.complete) return;
+    for (let i = from; i < this.filters.length; i++) {
+      if (i > this.headersReached) {
+        this.pendingDecode.push({ kind: 'data', data, endStream });
+        return;
+      }
+      const filter = this.filters[i] as HttpFilter;
+      if (!filter.decodeData) continue;
+      if (this.guard(() => filter.decodeData?.(data, endStream)) === 'stop' || this.complete) return;
+    }
+  }
+
+  private decodeTrailers(trailers: HeaderMap): void {
+    this.decodeTrailersFrom(0, trailers);
+  }
+
+  private decodeTrailersFrom(from: number, trailers: HeaderMap): void {
+    if (this.complete) return;
+    for (let i = from; i < this.filters.length; i++) {
+      if (i > this.headersReached) {
+        this.pendingDecode.push({ kind: 'trailers', trailers });
+        return;
+      }
+      const filter = this.filters[i] as HttpFilter;
+      if (!filter.decodeTrailers) continue;
+      if (this.guard(() => filter.decodeTrailers?.(trailers)) === 'stop' || this.complete) return;
+    }
+  }
+
+  /** Envoy's `mutateRequestHeaders`: request id, x-forwarded-proto, x-forwarded-for. */
+  private mutateRequestHeaders(headers: HeaderMap): void {
+    const { runtime } = this;
+    if (runtime.useRemoteAddress) {
+      const remote = this.connection.remoteAddress;
+      if (remote.kind === 'socket' && !runtime.skipXffAppend) {
+        const existing = headers.get('x-forwarded-for');
+        headers.set('x-forwarded-for', existing ? `${existing}, ${remote.ip}` : remote.ip);
+      }
+      headers.set('x-forwarded-proto', 'http');
+    } else if (!headers.has('x-forwarded-proto')) {
+      headers.set('x-forwarded-proto', 'http');
+    }
+    const externalId = runtime.useRemoteAddress && !runtime.preserveExternalRequestId;
+    if (runtime.generateRequestId && (!headers.has('x-request-id') || externalId)) headers.set('x-request-id', randomUUID());
+  }
+
+  /** Envoy's `mutateResponseHeaders`: server, date, request id. */
+  private finalizeResponseHeaders(headers: HeaderMap): void {
+    const { runtime } = this;
+    if (runtime.serverHeader === 'OVERWRITE' || (runtime.serverHeader === 'APPEND_IF_ABSENT' && !headers.has('server'))) headers.set('server', runtime.serverName);
+    if (!headers.has('date')) headers.set('date', new Date().toUTCString());
+    if (runtime.alwaysSetRequestIdInResponse) {
+      const id = this.downstream.headers.get('x-request-id');
+      if (id) headers.set('x-request-id', id);
+    }
+  }
+
+  private onDownstreamReset(): void {
+    if (this.complete) return;
+    this.runtime.stats.downstream_rq_rx_reset.inc();
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.complete) return;
+    this.complete = true;
+    const { stats } = this.runtime;
+    stats.downstream_rq_active.dec();
+    stats.downstream_rq_completed.inc();
+    stats.downstream_rq_time.record(performance.now() - this.startMs);
+    for (const filter of this.filters) this.guard(() => filter.onDestroy?.());
+  }
+
+  private guard<T>(fn: () => T): T | 'stop' {
+    try {
+      return fn();
+    } catch (err) {
+      this.runtime.log.warn(`[C${this.connection.id}][S${this.streamId}] HTTP filter threw: ${err instanceof Error ? err.message : String(err)}`);
+      if (this.responseStarted) this.resetStream();
+      else this.sendLocalReply({ status: 500, body: 'filter error', details: 'filter_error' });
+      return 'stop';
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { createServer, type Server } from 'node:http';
+import { performServerHandshake, type Settings } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { ConnectionDuplex } from '@nodevoy/http';
+import type { DownstreamStream } from './downstream-stream.js';
+import { Http1ConnectStream, Http1RequestStream } from './http1-streams.js';
+import { Http2DownstreamStream } from './http2-stream.js';
+
+/** A request that failed to parse (Envoy's codec error: 400, or 431 for headers too large). */
+export interface CodecError {
+  readonly status: 400 | 431;
+  readonly details: string;
+}
+
+export interface CodecHandlers {
+  onStream(stream: DownstreamStream, duplex: ConnectionDuplex): void;
+  onCodecError(error: CodecError, duplex: ConnectionDuplex): void;
+}
+
+export interface CodecOptions {
+  readonly maxRequestHeadersBytes: number;
+  readonly http2Settings: Settings;
+}
+
+/**
+ * The HTTP/1.1 side of a connection manager: one node:http server (never listening itself)
+ * that nodevoy connections are handed to as Duplex streams.
+ */
+export function createHttp1Codec(options: CodecOptions, handlers: CodecHandlers): Server {
+  const server = createServer({
+    maxHeaderSize: options.maxRequestHeadersBytes,
+    requestTimeout: 0,
+    headersTimeout: 0,
+    keepAliveTimeout: 0,
+    joinDuplicateHeaders: false,
+  });
+  server.on('request', (req, res) => handlers.onStream(new Http1RequestStream(req, res), req.socket as ConnectionDuplex));
+  server.on('connect', (req, socket: Duplex, head: Buffer) => handlers.onStream(new Http1ConnectStream(req, socket, head), socket as ConnectionDuplex));
+  server.on('upgrade', (_req, socket: Duplex) => {
+    // Upgrades other than CONNECT (websocket) are not enabled: Envoy answers 403.
+    socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    handlers.onCodecError({ status: tooLarge ? 431 : 400, details: tooLarge ? 'header_overflow' : `codec_error:${error.code ?? 'unknown'}` }, socket as ConnectionDuplex);
+  });
+  return server;
+}
+
+/** Serves HTTP/2 (prior knowledge) on one connection. */
+export function serveHttp2(duplex: ConnectionDuplex, options: CodecOptions, handlers: CodecHandlers): void {
+  const session = performServerHandshake(duplex, {
+    settings: options.http2Settings,
+    maxSendHeaderBlockLength: options.maxRequestHeadersBytes,
+  });
+  session.on('error', () => {});
+  session.on('stream', (stream, headers, flags) => {
+    const endStream = (flags & 0x1) !== 0;
+    handlers.onStream(new Http2DownstreamStream(stream, headers, endStream), duplex);
+  });
+}
+
+/** The HTTP/2 connection preface a prior-knowledge client sends first. */
+export const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+
+/**
+ * AUTO codec: decides from the first bytes, as Envoy does. Returns undefined while the bytes
+ * seen so far are still a prefix of the HTTP/2 preface.
+ */
+export function sniffCodec(firstBytes: Buffer): 'http1' | 'http2' | undefined {
+  const n = Math.min(firstBytes.length, HTTP2_PREFACE.length);
+  if (!firstBytes.subarray(0, n).equals(HTTP2_PREFACE.subarray(0, n))) return 'http1';
+  return n === HTTP2_PREFACE.length ? 'http2' : undefined;
+}

@@ -1,0 +1,193 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { HeaderMap } from '@nodevoy/http';
+import type { DownstreamProtocol, DownstreamStream, DownstreamStreamCallbacks } from './downstream-stream.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/** Envoy's view of an HTTP/1.x request: the request line and Host as pseudo-headers. */
+export function requestHeaders(req: IncomingMessage, isConnect: boolean): HeaderMap {
+  const headers = new HeaderMap();
+  headers.add(':method', req.method ?? 'GET');
+  const host = req.headers.host;
+  if (isConnect) {
+    // The request-target wins over Host for CONNECT (Envoy's IgnoreH11HostField).
+    headers.add(':authority', req.url ?? '');
+  } else {
+    headers.add(':scheme', 'http');
+    headers.add(':path', req.url ?? '/');
+    if (host !== undefined) headers.add(':authority', host);
+  }
+  const regular = HeaderMap.fromRaw(req.rawHeaders);
+  regular.remove('host');
+  for (const [name, value] of regular) headers.add(name, value);
+  return headers;
+}
+
+function protocolOf(req: IncomingMessage): DownstreamProtocol {
+  return req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1';
+}
+
+/** A regular HTTP/1.x request served through node:http's ServerResponse. */
+export class Http1RequestStream implements DownstreamStream {
+  readonly protocol: DownstreamProtocol;
+  readonly headers: HeaderMap;
+  readonly headersEndStream: boolean;
+  private callbacks: DownstreamStreamCallbacks | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+  ) {
+    this.protocol = protocolOf(req);
+    this.headers = requestHeaders(req, false);
+    this.headersEndStream = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
+    // nodevoy writes the headers Envoy writes: no automatic Date or Connection: keep-alive.
+    res.sendDate = false;
+    res.removeHeader('connection');
+  }
+
+  start(callbacks: DownstreamStreamCallbacks): void {
+    this.callbacks = callbacks;
+    if (this.headersEndStream) {
+      this.req.resume();
+    } else {
+      this.req.on('data', (chunk: Buffer) => callbacks.onData(chunk, false));
+      this.req.on('end', () => {
+        if (this.req.rawTrailers.length > 0) callbacks.onTrailers(HeaderMap.fromRaw(this.req.rawTrailers));
+        callbacks.onData(EMPTY, true);
+      });
+    }
+    this.res.on('close', () => {
+      if (!this.finished) callbacks.onReset('downstream connection closed');
+    });
+  }
+
+  readDisable(disable: boolean): void {
+    if (disable) this.req.pause();
+    else this.req.resume();
+  }
+
+  respondHeaders(headers: HeaderMap, endStream: boolean): void {
+    const status = Number(headers.get(':status') ?? 200);
+    this.res.writeHead(status, STATUS_CODES[status] ?? 'Unknown', headers.toRaw());
+    if (endStream) this.end();
+  }
+
+  respondData(data: Buffer, endStream: boolean): boolean {
+    if (endStream) {
+      this.end(data);
+      return true;
+    }
+    return data.length === 0 || this.res.write(data);
+  }
+
+  respondTrailers(trailers: HeaderMap): void {
+    this.res.addTrailers([...trailers].filter(([name]) => !name.startsWith(':')));
+    this.end();
+  }
+
+  onWritable(callback: () => void): void {
+    this.res.once('drain', callback);
+  }
+
+  reset(): void {
+    this.finished = true;
+    this.res.socket?.destroy();
+  }
+
+  closeConnectionAfterResponse(): void {
+    this.res.shouldKeepAlive = false;
+    if (!this.res.headersSent) this.res.setHeader('connection', 'close');
+  }
+
+  private end(data: Buffer = EMPTY): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.res.end(data.length > 0 ? data : undefined);
+  }
+}
+
+/**
+ * An HTTP/1.1 CONNECT: node:http hands over the raw connection after the request headers.
+ * A 2xx answer is written without framing and the connection becomes the tunnel.
+ */
+export class Http1ConnectStream implements DownstreamStream {
+  readonly protocol: DownstreamProtocol;
+  readonly headers: HeaderMap;
+  readonly headersEndStream = false;
+  private done = false;
+
+  constructor(
+    req: IncomingMessage,
+    private readonly socket: Duplex,
+    private readonly head: Buffer,
+  ) {
+    this.protocol = protocolOf(req);
+    this.headers = requestHeaders(req, true);
+  }
+
+  start(callbacks: DownstreamStreamCallbacks): void {
+    if (this.head.length > 0) queueMicrotask(() => callbacks.onData(this.head, false));
+    this.socket.on('data', (chunk: Buffer) => callbacks.onData(chunk, false));
+    this.socket.on('end', () => callbacks.onData(EMPTY, true));
+    this.socket.on('error', () => {});
+    this.socket.on('close', () => {
+      if (!this.done) callbacks.onReset('downstream connection closed');
+    });
+  }
+
+  readDisable(disable: boolean): void {
+    if (disable) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  respondHeaders(headers: HeaderMap, endStream: boolean): void {
+    const status = Number(headers.get(':status') ?? 200);
+    const tunnel = status >= 200 && status < 300;
+    const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}`];
+    const regular = headers.clone();
+    // A 2xx to CONNECT has no body framing: what follows is the tunnel (RFC 9110 §9.3.6).
+    if (tunnel) {
+      regular.remove('content-length');
+      regular.remove('transfer-encoding');
+    } else {
+      regular.set('connection', 'close');
+    }
+    for (const [name, value] of regular) if (!name.startsWith(':')) lines.push(`${name}: ${value}`);
+    this.socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (endStream) this.finish();
+  }
+
+  respondData(data: Buffer, endStream: boolean): boolean {
+    const ok = data.length === 0 || this.socket.write(data);
+    if (endStream) this.finish();
+    return ok;
+  }
+
+  respondTrailers(): void {
+    this.finish();
+  }
+
+  onWritable(callback: () => void): void {
+    this.socket.once('drain', callback);
+  }
+
+  reset(): void {
+    this.done = true;
+    this.socket.destroy();
+  }
+
+  closeConnectionAfterResponse(): void {
+    // A CONNECT's connection always closes when its exchange ends.
+  }
+
+  /** An HTTP/1.1 tunnel (or the error response to a CONNECT) ends with the connection's FIN. */
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.socket.end();
+  }
+}

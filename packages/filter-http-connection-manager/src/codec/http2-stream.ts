@@ -1,0 +1,82 @@
+import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { HeaderMap } from '@nodevoy/http';
+import type { DownstreamStream, DownstreamStreamCallbacks } from './downstream-stream.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/** One HTTP/2 request stream. Headers arrive with pseudo-headers already, as Envoy keeps them. */
+export class Http2DownstreamStream implements DownstreamStream {
+  readonly protocol = 'HTTP/2' as const;
+  readonly headers: HeaderMap;
+  private done = false;
+  private responded = false;
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    rawHeaders: IncomingHttpHeaders,
+    readonly headersEndStream: boolean,
+  ) {
+    const headers = HeaderMap.fromHttp2(rawHeaders);
+    // HTTP/2 may carry Host instead of :authority; Envoy folds it in.
+    if (!headers.has(':authority') && headers.has('host')) headers.set(':authority', headers.get('host') as string);
+    headers.remove('host');
+    this.headers = headers;
+  }
+
+  start(callbacks: DownstreamStreamCallbacks): void {
+    const stream = this.stream;
+    stream.on('data', (chunk: Buffer) => callbacks.onData(chunk, false));
+    stream.on('end', () => {
+      if (!this.headersEndStream) callbacks.onData(EMPTY, true);
+    });
+    stream.on('trailers', (trailers) => callbacks.onTrailers(HeaderMap.fromHttp2(trailers)));
+    stream.on('error', () => {});
+    stream.on('close', () => {
+      if (!this.done) callbacks.onReset(stream.rstCode === constants.NGHTTP2_NO_ERROR ? 'stream closed' : `stream reset (code ${stream.rstCode})`);
+    });
+    if (this.headersEndStream) stream.resume();
+  }
+
+  readDisable(disable: boolean): void {
+    if (disable) this.stream.pause();
+    else this.stream.resume();
+  }
+
+  respondHeaders(headers: HeaderMap, endStream: boolean): void {
+    if (this.stream.destroyed) return;
+    this.responded = true;
+    const out = headers.clone();
+    // Connection-specific headers are illegal in HTTP/2 (RFC 9113 §8.2.2).
+    for (const name of ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']) out.remove(name);
+    this.stream.respond(out.toHttp2(), { endStream });
+    if (endStream) this.done = true;
+  }
+
+  respondData(data: Buffer, endStream: boolean): boolean {
+    if (this.stream.destroyed) return true;
+    if (endStream) {
+      this.done = true;
+      this.stream.end(data.length > 0 ? data : undefined);
+      return true;
+    }
+    return data.length === 0 || this.stream.write(data);
+  }
+
+  respondTrailers(): void {
+    // node:http2 needs `waitForTrailers` at respond time; nodevoy ends the stream instead.
+    this.respondData(EMPTY, true);
+  }
+
+  onWritable(callback: () => void): void {
+    this.stream.once('drain', callback);
+  }
+
+  reset(): void {
+    this.done = true;
+    if (!this.stream.destroyed) this.stream.close(this.responded ? constants.NGHTTP2_INTERNAL_ERROR : constants.NGHTTP2_REFUSED_STREAM);
+  }
+
+  closeConnectionAfterResponse(): void {
+    // HTTP/2 closes a connection with GOAWAY, which draining sends; one stream does not.
+  }
+}

@@ -1,0 +1,78 @@
+import { Category, type ExtensionEntry, type FilterFactoryContext, type NetworkFilterFactory } from '@nodevoy/core';
+import { createHttp1Codec, type CodecOptions } from './codec/codecs.js';
+import { HCM_DEFAULTS, httpConnectionManagerSchema, type HttpConnectionManagerConfig } from './config/hcm-config.js';
+import { codecHandlers, HttpConnectionManagerFilter, type HcmShared } from './hcm-filter.js';
+import type { HcmRuntime } from './hcm-runtime.js';
+import type { HttpFilterFactory, HttpFilterFactoryCb } from './http-filter.js';
+import { RouteTable } from './routing/route-table.js';
+import { createHcmStats } from './stats.js';
+
+/** Builds the HTTP filter chain with Envoy's rule: the terminal filter (router) comes last. */
+function httpFilterFactories(entries: readonly ExtensionEntry[], context: FilterFactoryContext, statsPrefix: string): HttpFilterFactoryCb[] {
+  const issues = context.server;
+  if (entries.length === 0) {
+    issues.configIssue(entries, undefined, 'http_filters must end with a terminal filter (envoy.filters.http.router)');
+  }
+  return entries.map((entry, i) => {
+    const factory = entry.typed.target as HttpFilterFactory;
+    const last = i === entries.length - 1;
+    if (factory.isTerminalFilter && !last) {
+      issues.configIssue(entry, undefined, `Error: terminal filter named ${entry.name} of type ${factory.name} must be the last filter in a http filter chain.`);
+    } else if (!factory.isTerminalFilter && last) {
+      issues.configIssue(entry, undefined, `Error: non-terminal filter named ${entry.name} of type ${factory.name} is the last filter in a http filter chain.`);
+    }
+    return factory.createFilterFactory(entry.typed.config, context, context.server.stats.scope(statsPrefix));
+  });
+}
+
+/** `envoy.filters.network.http_connection_manager`. */
+export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionManagerConfig> = {
+  name: 'envoy.filters.network.http_connection_manager',
+  category: Category.networkFilter,
+  typeUrls: ['type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'],
+  configSchema: httpConnectionManagerSchema,
+  isTerminalFilter: true,
+  createFilterFactory(config, context) {
+    const server = context.server;
+    const statsPrefix = `http.${config.stat_prefix}`;
+    for (const upgrade of config.upgrade_configs ?? []) {
+      if (upgrade.upgrade_type.toLowerCase() !== 'connect') {
+        server.configIssue(upgrade, 'upgrade_type', `upgrade type ${upgrade.upgrade_type} is not supported by nodevoy yet`, 'nodevoy proxies CONNECT upgrades only');
+      }
+    }
+    let streams = 0;
+    const runtime: HcmRuntime = {
+      config,
+      stats: createHcmStats(server.stats.scope(statsPrefix)),
+      routes: new RouteTable(config.route_config ?? {}, config.upgrade_configs ?? [], server.clusterManager, server),
+      filterFactories: httpFilterFactories(config.http_filters ?? [], context, statsPrefix),
+      log: server.log.child('http'),
+      serverName: config.server_name ?? HCM_DEFAULTS.serverName,
+      serverHeader: config.server_header_transformation ?? 'OVERWRITE',
+      acceptHttp10: config.http_protocol_options?.accept_http_10 ?? false,
+      useRemoteAddress: config.use_remote_address ?? false,
+      skipXffAppend: config.skip_xff_append ?? false,
+      generateRequestId: config.generate_request_id ?? true,
+      preserveExternalRequestId: config.preserve_external_request_id ?? false,
+      alwaysSetRequestIdInResponse: config.always_set_request_id_in_response ?? false,
+      nextStreamId: () => ++streams,
+    };
+    const http2 = config.http2_protocol_options;
+    const codecOptions: CodecOptions = {
+      maxRequestHeadersBytes: (config.max_request_headers_kb ?? HCM_DEFAULTS.maxRequestHeadersKb) * 1024,
+      http2Settings: {
+        ...(http2?.max_concurrent_streams !== undefined ? { maxConcurrentStreams: http2.max_concurrent_streams } : {}),
+        ...(http2?.initial_stream_window_size !== undefined ? { initialWindowSize: http2.initial_stream_window_size } : {}),
+        ...(http2?.allow_connect ? { enableConnectProtocol: true } : {}),
+      },
+    };
+    const handlers = codecHandlers(runtime);
+    const shared: HcmShared = {
+      runtime,
+      codecType: config.codec_type === 'HTTP1' || config.codec_type === 'HTTP2' ? config.codec_type : 'AUTO',
+      codecOptions,
+      http1: createHttp1Codec(codecOptions, handlers),
+    };
+    return (filterManager) => filterManager.addReadFilter(new HttpConnectionManagerFilter(shared, handlers));
+  },
+};

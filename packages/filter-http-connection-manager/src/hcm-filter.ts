@@ -1,0 +1,108 @@
+import type { Server } from 'node:http';
+import type { Connection, ConnectionEvent, FilterStatus, ReadFilter, ReadFilterCallbacks } from '@nodevoy/core';
+import { ConnectionDuplex } from '@nodevoy/http';
+import { ActiveStream } from './active-stream.js';
+import { serveHttp2, sniffCodec, type CodecError, type CodecHandlers, type CodecOptions } from './codec/codecs.js';
+import type { HcmRuntime } from './hcm-runtime.js';
+import { LocalReplies } from './local-reply.js';
+
+/** Per connection manager config: the runtime, the codec settings and the shared HTTP/1.1 server. */
+export interface HcmShared {
+  readonly runtime: HcmRuntime;
+  readonly codecType: 'AUTO' | 'HTTP1' | 'HTTP2';
+  readonly codecOptions: CodecOptions;
+  readonly http1: Server;
+}
+
+/** Stream handlers shared by every connection of a config: a new ActiveStream per request. */
+export function codecHandlers(runtime: HcmRuntime): CodecHandlers {
+  return {
+    onStream(stream, duplex) {
+      if (duplex.connection) new ActiveStream(runtime, stream, duplex.connection).start();
+    },
+    onCodecError(error: CodecError, duplex: ConnectionDuplex) {
+      runtime.stats.downstream_cx_protocol_error.inc();
+      runtime.stats.downstream_rq_total.inc();
+      runtime.stats.downstream_rq_4xx.inc();
+      const reply = LocalReplies.codecError(error.status);
+      const body = reply.body ?? '';
+      duplex.end(
+        `HTTP/1.1 ${error.status} ${body}\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncontent-type: text/plain\r\n` +
+          `date: ${new Date().toUTCString()}\r\nserver: ${runtime.serverName}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    },
+  };
+}
+
+/**
+ * `envoy.filters.network.http_connection_manager` on one connection: hands the bytes to the
+ * HTTP/1.1 or HTTP/2 codec (AUTO decides from the first bytes, as Envoy does).
+ */
+export class HttpConnectionManagerFilter implements ReadFilter {
+  private connection!: Connection;
+  private readonly duplex = new ConnectionDuplex();
+  private codec: 'http1' | 'http2' | undefined;
+  private sniffed: Buffer[] = [];
+
+  constructor(
+    private readonly shared: HcmShared,
+    private readonly handlers: CodecHandlers,
+  ) {}
+
+  initializeReadFilterCallbacks(callbacks: ReadFilterCallbacks): void {
+    const { stats } = this.shared.runtime;
+    const connection = (this.connection = callbacks.connection);
+    connection.setConnectionMeters({ rxTotal: stats.downstream_cx_rx_bytes_total, txTotal: stats.downstream_cx_tx_bytes_total });
+    stats.downstream_cx_total.inc();
+    stats.downstream_cx_active.inc();
+    const startMs = performance.now();
+    connection.addConnectionCallbacks({
+      onEvent: (event: ConnectionEvent) => {
+        if (event === 'Connected') return;
+        stats.downstream_cx_active.dec();
+        stats.downstream_cx_destroy.inc();
+        if (event === 'RemoteClose') stats.downstream_cx_destroy_remote.inc();
+        else stats.downstream_cx_destroy_local.inc();
+        if (this.codec === 'http1') stats.downstream_cx_http1_active.dec();
+        if (this.codec === 'http2') stats.downstream_cx_http2_active.dec();
+        stats.downstream_cx_length_ms.record(performance.now() - startMs);
+      },
+    });
+  }
+
+  onNewConnection(): FilterStatus {
+    this.duplex.attach(this.connection, { fedByFilter: true });
+    if (this.shared.codecType === 'HTTP1') this.startCodec('http1');
+    else if (this.shared.codecType === 'HTTP2') this.startCodec('http2');
+    return 'continue';
+  }
+
+  onData(data: Buffer, endStream: boolean): FilterStatus {
+    if (this.codec) {
+      this.duplex.feed(data, endStream);
+      return 'stop';
+    }
+    this.sniffed.push(data);
+    const seen = Buffer.concat(this.sniffed);
+    const codec = endStream ? (sniffCodec(seen) ?? 'http1') : sniffCodec(seen);
+    if (!codec) return 'stop';
+    this.sniffed = [];
+    this.startCodec(codec);
+    this.duplex.feed(seen, endStream);
+    return 'stop';
+  }
+
+  private startCodec(codec: 'http1' | 'http2'): void {
+    const { stats } = this.shared.runtime;
+    this.codec = codec;
+    if (codec === 'http1') {
+      stats.downstream_cx_http1_total.inc();
+      stats.downstream_cx_http1_active.inc();
+      this.shared.http1.emit('connection', this.duplex);
+    } else {
+      stats.downstream_cx_http2_total.inc();
+      stats.downstream_cx_http2_active.inc();
+      serveHttp2(this.duplex, this.shared.codecOptions, this.handlers);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import type { Connection, ConnectionInfo, ExtensionFactory, FilterFactoryContext, StatsScope } from '@nodevoy/core';
+import type { HeaderMap } from '@nodevoy/http';
+import type { ResolvedRoute } from './routing/route-table.js';
+
+/** The extension category of HTTP filters, as Envoy names it. */
+export const HTTP_FILTER_CATEGORY = 'envoy.filters.http';
+
+/** What a filter tells the chain: go on to the next filter, or stop until it says continue. */
+export type HttpFilterStatus = 'continue' | 'stop';
+
+export interface LocalReply {
+  readonly status: number;
+  readonly body?: string;
+  readonly headers?: readonly (readonly [string, string])[];
+  /** Envoy's response code details, for logs (`route_not_found`, `direct_response`...). */
+  readonly details: string;
+}
+
+/** What the decoding (request) side of a filter can do with its stream. */
+export interface DecoderFilterCallbacks {
+  readonly connection: Connection;
+  readonly connectionInfo: ConnectionInfo;
+  readonly streamId: number;
+  /** The route the request matched (undefined: no route). */
+  route(): ResolvedRoute | undefined;
+  /** Resumes the request after this filter returned `stop`. */
+  continueDecoding(): void;
+  /** Ends the stream with a response generated here (404, 503...). */
+  sendLocalReply(reply: LocalReply): void;
+  /** A terminal filter's response: through the encoder filters to the client. */
+  encodeHeaders(headers: HeaderMap, endStream: boolean): void;
+  /** False when the client is not taking data fast enough: wait for `onDownstreamWritable`. */
+  encodeData(data: Buffer, endStream: boolean): boolean;
+  encodeTrailers(trailers: HeaderMap): void;
+  onDownstreamWritable(callback: () => void): void;
+  /** Pauses or resumes reading the request body (the upstream's backpressure). */
+  readDisable(disable: boolean): void;
+  /** Abandons the stream: an HTTP/2 RST_STREAM, or the HTTP/1.1 connection closed. */
+  resetStream(): void;
+}
+
+/** What the encoding (response) side of a filter can do. */
+export interface EncoderFilterCallbacks {
+  readonly streamId: number;
+  continueEncoding(): void;
+}
+
+/**
+ * An HTTP filter, Envoy's model: request headers/data/trailers go through decoder filters in
+ * order, the response through encoder filters in reverse. A filter that returns `stop` holds
+ * the stream until it calls continue.
+ */
+export interface HttpFilter {
+  setDecoderFilterCallbacks?(callbacks: DecoderFilterCallbacks): void;
+  setEncoderFilterCallbacks?(callbacks: EncoderFilterCallbacks): void;
+  decodeHeaders?(headers: HeaderMap, endStream: boolean): HttpFilterStatus;
+  decodeData?(data: Buffer, endStream: boolean): HttpFilterStatus;
+  decodeTrailers?(trailers: HeaderMap): HttpFilterStatus;
+  encodeHeaders?(headers: HeaderMap, endStream: boolean): HttpFilterStatus;
+  encodeData?(data: Buffer, endStream: boolean): HttpFilterStatus;
+  encodeTrailers?(trailers: HeaderMap): HttpFilterStatus;
+  /** The stream ended, for whatever reason: release what the filter holds. */
+  onDestroy?(): void;
+}
+
+/** Called once per request to add the chain's filters. */
+export type HttpFilterFactoryCb = (addFilter: (filter: HttpFilter) => void) => void;
+
+/** An HTTP filter extension, keyed by the `@type` of its typed config. */
+export interface HttpFilterFactory<C = unknown> extends ExtensionFactory<C> {
+  readonly category: typeof HTTP_FILTER_CATEGORY;
+  /** The router is terminal: it must be the last HTTP filter. */
+  readonly isTerminalFilter: boolean;
+  /** `statsScope` is the connection manager's, `http.<stat_prefix>.`. */
+  createFilterFactory(config: C, context: FilterFactoryContext, statsScope: StatsScope): HttpFilterFactoryCb;
+}

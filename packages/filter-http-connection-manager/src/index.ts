@@ -1,0 +1,28 @@
+import type { NodevoyExtension } from '@nodevoy/core';
+import { extension as http } from '@nodevoy/http';
+import { httpConnectionManagerFilter } from './hcm-factory.js';
+import { routerFilter } from './router/router-factory.js';
+
+export const extension: NodevoyExtension = {
+  name: '@nodevoy/filter-http-connection-manager',
+  coreRange: '^0.1.0',
+  register(registry) {
+    registry.use(http);
+    registry.add(httpConnectionManagerFilter).add(routerFilter);
+  },
+};
+
+export { httpConnectionManagerFilter } from './hcm-factory.js';
+export { routerFilter, type RouterConfig } from './router/router-factory.js';
+export {
+  HTTP_FILTER_CATEGORY,
+  type DecoderFilterCallbacks,
+  type EncoderFilterCallbacks,
+  type HttpFilter,
+  type HttpFilterFactory,
+  type HttpFilterFactoryCb,
+  type HttpFilterStatus,
+  type LocalReply,
+} from './http-filter.js';
+export type { ResolvedRoute } from './routing/route-table.js';
+export type { HttpConnectionManagerConfig } from './config/hcm-config.js';

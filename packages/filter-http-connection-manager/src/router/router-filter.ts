@@ -1,0 +1,96 @@
+import type { FilterFactoryContext, FormatContext } from '@nodevoy/core';
+import { httpPools, type HeaderMap } from '@nodevoy/http';
+import { HCM_DEFAULTS } from '../config/hcm-config.js';
+import type { DecoderFilterCallbacks, HttpFilter, HttpFilterStatus } from '../http-filter.js';
+import { LocalReplies } from '../local-reply.js';
+import type { HcmStats } from '../stats.js';
+import { ConnectTerminator } from './connect-terminator.js';
+import { HttpForwarder } from './http-forwarder.js';
+import { redirectFor } from './redirect.js';
+import { upstreamRequestHead } from './request-rewrite.js';
+
+/** What the router filter needs from its connection manager (its stats live under `http.<prefix>.`). */
+export interface RouterContext {
+  readonly factory: FilterFactoryContext;
+  readonly stats: HcmStats;
+}
+
+const CLUSTER_NOT_FOUND = { SERVICE_UNAVAILABLE: 503, NOT_FOUND: 404, INTERNAL_SERVER_ERROR: 500 } as const;
+
+/**
+ * `envoy.filters.http.router` on one stream: direct responses, redirects, and forwarding to
+ * the route's cluster, over HTTP or, for a terminated CONNECT, as raw TCP.
+ */
+export class RouterFilter implements HttpFilter {
+  private callbacks!: DecoderFilterCallbacks;
+  private target: HttpForwarder | ConnectTerminator | undefined;
+
+  constructor(private readonly context: RouterContext) {}
+
+  setDecoderFilterCallbacks(callbacks: DecoderFilterCallbacks): void {
+    this.callbacks = callbacks;
+  }
+
+  decodeHeaders(headers: HeaderMap, endStream: boolean): HttpFilterStatus {
+    const { stats } = this.context;
+    const route = this.callbacks.route();
+    if (!route) {
+      stats.no_route.inc();
+      this.callbacks.sendLocalReply(LocalReplies.noRoute());
+      return 'stop';
+    }
+    const config = route.config;
+    if (config.direct_response) {
+      stats.rq_direct_response.inc();
+      this.callbacks.sendLocalReply({ status: config.direct_response.status, body: route.directResponseBody ?? '', details: 'direct_response' });
+      return 'stop';
+    }
+    if (config.redirect) {
+      stats.rq_redirect.inc();
+      const { status, location } = redirectFor(config.redirect, headers, config.match.prefix);
+      this.callbacks.sendLocalReply({ status, headers: [['location', location]], details: 'direct_response' });
+      return 'stop';
+    }
+    const picked = route.pickCluster(headers);
+    const cluster = picked ? this.context.factory.server.clusterManager.getCluster(picked.name) : undefined;
+    if (!picked || !cluster) {
+      stats.no_cluster.inc();
+      this.callbacks.sendLocalReply(LocalReplies.clusterNotFound(CLUSTER_NOT_FOUND[route.action?.cluster_not_found_response_code ?? 'SERVICE_UNAVAILABLE']));
+      return 'stop';
+    }
+    stats.rq_total.inc();
+    const host = cluster.chooseHost();
+    if (!host) {
+      cluster.info.stats.upstream_cx_none_healthy.inc();
+      this.callbacks.sendLocalReply(LocalReplies.noHealthyUpstream());
+      return 'stop';
+    }
+    if (headers.get(':method') === 'CONNECT' && route.upgrade('CONNECT').terminate) {
+      const terminator = new ConnectTerminator(this.callbacks, cluster, host);
+      this.target = terminator;
+      terminator.start();
+      if (endStream) terminator.sendData(Buffer.alloc(0), true);
+      return 'stop';
+    }
+    const timeoutMs = route.action?.timeout ?? HCM_DEFAULTS.routeTimeoutMs;
+    const formatContext: FormatContext = {
+      localAddress: this.callbacks.connection.localAddress,
+      remoteAddress: this.callbacks.connection.remoteAddress,
+      info: this.callbacks.connectionInfo,
+      requestHeaders: headers,
+    };
+    const forwarder = new HttpForwarder(this.callbacks, cluster, host, route, picked.response, timeoutMs, formatContext);
+    this.target = forwarder;
+    forwarder.start(httpPools(this.context.factory.server), upstreamRequestHead(headers, route, picked.request, timeoutMs, formatContext), endStream);
+    return 'stop';
+  }
+
+  decodeData(data: Buffer, endStream: boolean): HttpFilterStatus {
+    this.target?.sendData(data, endStream);
+    return 'stop';
+  }
+
+  onDestroy(): void {
+    this.target?.abandon();
+  }
+}

@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import type { ConfigIssueReporter, ClusterManagerApi } from '@nodevoy/core';
+import type { HeaderMap } from '@nodevoy/http';
+import type { HcmUpgradeConfig } from '../config/hcm-config.js';
+import type { RouteActionConfig, RouteConfig, RouteConfigurationConfig, VirtualHostConfig } from '../config/route-config.js';
+import { HeaderMutation } from './header-mutation.js';
+import { routeMatcher } from './route-matcher.js';
+import { VirtualHostSelector } from './virtual-hosts.js';
+
+/** The route a request matched, with what it takes to serve it. */
+export interface ResolvedRoute {
+  readonly name: string;
+  readonly virtualHost: string;
+  readonly config: RouteConfig;
+  /** `route.route`, when the route forwards to a cluster. */
+  readonly action: RouteActionConfig | undefined;
+  /** Request header mutations, most specific first (route, virtual host, route configuration). */
+  readonly requestMutations: readonly HeaderMutation[];
+  readonly responseMutations: readonly HeaderMutation[];
+  /** Picks the cluster for one request (`cluster`, `weighted_clusters`, `cluster_header`). */
+  pickCluster(headers: HeaderMap): { readonly name: string; readonly request?: HeaderMutation; readonly response?: HeaderMutation } | undefined;
+  /** Whether an upgrade (`CONNECT`, `websocket`) is enabled here, and whether to terminate CONNECT. */
+  upgrade(type: string): { readonly allowed: boolean; readonly terminate: boolean; readonly allowPost: boolean };
+  /** A `direct_response` body, read when the config loaded (a `filename` included). */
+  readonly directResponseBody: string | undefined;
+}
+
+interface CompiledRoute {
+  readonly matches: (headers: HeaderMap) => boolean;
+  readonly resolved: ResolvedRoute;
+}
+
+/** The compiled `route_config` of one connection manager. */
+export class RouteTable {
+  private readonly hosts: VirtualHostSelector<CompiledRoute[]>;
+
+  constructor(
+    config: RouteConfigurationConfig,
+    hcmUpgrades: readonly HcmUpgradeConfig[],
+    clusterManager: ClusterManagerApi,
+    issues: ConfigIssueReporter,
+  ) {
+    const virtualHosts = config.virtual_hosts ?? [];
+    for (const duplicate of VirtualHostSelector.duplicates(virtualHosts)) {
+      issues.configIssue(config, 'virtual_hosts', `Only unique values for domains are permitted. Duplicate entry of domain ${duplicate} in route ${config.name ?? ''}`);
+    }
+    const global = { request: new HeaderMutation(config.request_headers_to_add, config.request_headers_to_remove), response: new HeaderMutation(config.response_headers_to_add, config.response_headers_to_remove) };
+    const validate = config.validate_clusters ?? true;
+    this.hosts = new VirtualHostSelector(
+      virtualHosts.map((vh) => ({
+        domains: vh.domains,
+        value: compileVirtualHost(
+          vh,
+          global,
+          hcmUpgrades,
+          (route, name, field) => {
+            if (validate && !clusterManager.getCluster(name)) issues.configIssue(route, field, `route: unknown${field === 'name' ? ' weighted' : ''} cluster '${name}'`, 'define it in static_resources.clusters');
+          },
+          issues,
+        ),
+      })),
+      config.ignore_port_in_host_matching ?? false,
+    );
+  }
+
+  /** The first route of the selected virtual host that matches, or undefined (a 404). */
+  resolve(headers: HeaderMap): ResolvedRoute | undefined {
+    const routes = this.hosts.select(headers.get(':authority') ?? '');
+    return routes?.find((r) => r.matches(headers))?.resolved;
+  }
+}
+
+function compileVirtualHost(
+  vh: VirtualHostConfig,
+  global: { request: HeaderMutation; response: HeaderMutation },
+  hcmUpgrades: readonly HcmUpgradeConfig[],
+  checkCluster: (target: object, name: string, field: string) => void,
+  issues: ConfigIssueReporter,
+): CompiledRoute[] {
+  const vhostRequest = new HeaderMutation(vh.request_headers_to_add, vh.request_headers_to_remove);
+  const vhostResponse = new HeaderMutation(vh.response_headers_to_add, vh.response_headers_to_remove);
+  return (vh.routes ?? []).map((route) => {
+    const action = route.route;
+    if (action?.cluster) checkCluster(action, action.cluster, 'cluster');
+    for (const weighted of action?.weighted_clusters?.clusters ?? []) checkCluster(weighted, weighted.name, 'name');
+    return {
+      matches: routeMatcher(route.match),
+      resolved: {
+        name: route.name ?? '',
+        virtualHost: vh.name,
+        config: route,
+        action,
+        requestMutations: [new HeaderMutation(route.request_headers_to_add, route.request_headers_to_remove), vhostRequest, global.request].filter((m) => !m.isEmpty),
+        responseMutations: [new HeaderMutation(route.response_headers_to_add, route.response_headers_to_remove), vhostResponse, global.response].filter((m) => !m.isEmpty),
+        pickCluster: clusterPicker(action),
+        upgrade: upgradeRule(action, hcmUpgrades),
+        directResponseBody: directResponseBody(route, issues),
+      },
+    };
+  });
+}
+
+function clusterPicker(action: RouteActionConfig | undefined): ResolvedRoute['pickCluster'] {
+  if (!action) return () => undefined;
+  if (action.cluster) {
+    const picked = { name: action.cluster };
+    return () => picked;
+  }
+  if (action.cluster_header) {
+    const header = action.cluster_header;
+    return (headers) => {
+      const name = headers.get(header);
+      return name ? { name } : undefined;
+    };
+  }
+  const clusters = (action.weighted_clusters?.clusters ?? []).map((c) => ({
+    name: c.name,
+    weight: c.weight ?? 0,
+    request: new HeaderMutation(c.request_headers_to_add, c.request_headers_to_remove),
+    response: new HeaderMutation(c.response_headers_to_add, c.response_headers_to_remove),
+  }));
+  const total = clusters.reduce((sum, c) => sum + c.weight, 0);
+  return () => {
+    let r = Math.random() * total;
+    for (const c of clusters) {
+      r -= c.weight;
+      if (r < 0) return c;
+    }
+    return clusters[clusters.length - 1];
+  };
+}
+
+/**
+ * Envoy's enablement matrix: a route-level entry for the type decides (enabled unless
+ * `enabled: false`); otherwise the connection manager's entry does. A route `connect_config`
+ * means CONNECT is terminated here rather than proxied.
+ */
+function upgradeRule(action: RouteActionConfig | undefined, hcmUpgrades: readonly HcmUpgradeConfig[]): ResolvedRoute['upgrade'] {
+  return (type) => {
+    const wanted = type.toLowerCase();
+    const routeEntry = action?.upgrade_configs?.find((u) => u.upgrade_type.toLowerCase() === wanted);
+    const hcmEntry = hcmUpgrades.find((u) => u.upgrade_type.toLowerCase() === wanted);
+    const allowed = routeEntry ? routeEntry.enabled !== false : hcmEntry !== undefined && hcmEntry.enabled !== false;
+    return { allowed, terminate: routeEntry?.connect_config !== undefined, allowPost: routeEntry?.connect_config?.allow_post ?? false };
+  };
+}
+
+/** The body of a direct response, read now so that a missing file is a config error. */
+function directResponseBody(route: RouteConfig, issues: ConfigIssueReporter): string | undefined {
+  const body = route.direct_response?.body;
+  if (!body) return undefined;
+  if (body.inline_string !== undefined) return body.inline_string;
+  if (body.inline_bytes !== undefined) return Buffer.from(body.inline_bytes, 'base64').toString('latin1');
+  if (body.environment_variable !== undefined) return process.env[body.environment_variable] ?? '';
+  try {
+    return readFileSync(body.filename ?? '', 'latin1');
+  } catch (err) {
+    issues.configIssue(body, 'filename', `cannot read ${body.filename}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    return undefined;
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * HTTP headers as Envoy holds them: an ordered list of lowercase (name, value) pairs, the
+ * request line as pseudo-headers (`:method`, `:path`, `:authority`, `:scheme`) and the status as
+ * `:status`, whatever the wire protocol. Repeated names stay repeated.
+ */
+export class HeaderMap {
+  private readonly entries: [string, string][] = [];
+
+  static from(pairs: Iterable<readonly [string, string]>): HeaderMap {
+    const map = new HeaderMap();
+    for (const [name, value] of pairs) map.add(name, value);
+    return map;
+  }
+
+  /** From node:http's `rawHeaders` (`[name, value, name, value, ...]`). */
+  static fromRaw(raw: readonly string[]): HeaderMap {
+    const map = new HeaderMap();
+    for (let i = 0; i + 1 < raw.length; i += 2) map.add(raw[i] as string, raw[i + 1] as string);
+    return map;
+  }
+
+  /** From node:http2's header object. */
+  static fromHttp2(headers: Record<string, string | string[] | undefined>): HeaderMap {
+    const map = new HeaderMap();
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) map.add(name, String(v));
+    }
+    return map;
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  get(name: string): string | undefined {
+    const key = name.toLowerCase();
+    return this.entries.find(([n]) => n === key)?.[1];
+  }
+
+  getAll(name: string): string[] {
+    const key = name.toLowerCase();
+    return this.entries.filter(([n]) => n === key).map(([, v]) => v);
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  add(name: string, value: string): void {
+    this.entries.push([name.toLowerCase(), value]);
+  }
+
+  set(name: string, value: string): void {
+    const key = name.toLowerCase();
+    const index = this.entries.findIndex(([n]) => n === key);
+    this.remove(key);
+    if (index >= 0 && index <= this.entries.length) this.entries.splice(index, 0, [key, value]);
+    else this.entries.push([key, value]);
+  }
+
+  remove(name: string): void {
+    const key = name.toLowerCase();
+    for (let i = this.entries.length - 1; i >= 0; i--) if (this.entries[i]?.[0] === key) this.entries.splice(i, 1);
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries[Symbol.iterator]();
+  }
+
+  /** Regular headers only, as `rawHeaders`-style pairs for node:http. */
+  toRaw(): string[] {
+    const out: string[] = [];
+    for (const [name, value] of this.entries) if (!name.startsWith(':')) out.push(name, value);
+    return out;
+  }
+
+  /** All headers as a node:http2 header object (repeated names become arrays). */
+  toHttp2(): Record<string, string | string[]> {
+    const out: Record<string, string | string[]> = {};
+    for (const [name, value] of this.entries) {
+      const existing = out[name];
+      if (existing === undefined) out[name] = value;
+      else out[name] = Array.isArray(existing) ? [...existing, value] : [existing, value];
+    }
+    return out;
+  }
+
+  clone(): HeaderMap {
+    return HeaderMap.from(this.entries);
+  }
+}
+
+/** Hop-by-hop headers a proxy never forwards (RFC 9110 §7.6.1), nor carries into HTTP/2. */
+export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+
+export function stripHopByHop(headers: HeaderMap): void {
+  for (const name of headers.get('connection')?.split(',') ?? []) headers.remove(name.trim());
+  for (const name of HOP_BY_HOP) if (name !== 'te' || headers.get('te') !== 'trailers') headers.remove(name);
+}

@@ -1,0 +1,28 @@
+import type { NodevoyExtension } from '@nodevoy/core';
+import { httpProtocolOptions } from './protocol-options.js';
+
+/** Registers `envoy.extensions.upstreams.http.v3.HttpProtocolOptions` for clusters. */
+export const extension: NodevoyExtension = {
+  name: '@nodevoy/http',
+  coreRange: '^0.1.0',
+  register(registry) {
+    registry.add(httpProtocolOptions);
+  },
+};
+
+export { ConnectionDuplex, ConnectionResetError } from './connection-duplex.js';
+export { HeaderMap, HOP_BY_HOP, stripHopByHop } from './headers.js';
+export {
+  commonHttpOptions,
+  http1ProtocolOptionsSchema,
+  http2ProtocolOptionsSchema,
+  commonHttpProtocolOptionsSchema,
+  httpProtocolOptions,
+  httpProtocolOptionsSchema,
+  upstreamCodec,
+  type HttpProtocolOptions,
+  type UpstreamCodec,
+} from './protocol-options.js';
+export { HTTP_POOLS, HttpPools, httpPools } from './pools/http-pools.js';
+export { UpstreamConnectError } from './pools/upstream-connector.js';
+export type { RequestHead, ResponseHead, UpstreamFailure, UpstreamRequest, UpstreamRequestCallbacks } from './pools/types.js';

@@ -1,0 +1,114 @@
+import { request, type Agent, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { UpstreamConnectError } from './upstream-connector.js';
+import { HeaderMap } from '../headers.js';
+import type { RequestHead, UpstreamRequest, UpstreamRequestCallbacks } from './types.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One request over an HTTP/1.1 keep-alive pool (a node:http Agent on nodevoy connections).
+ * A CONNECT turns into a raw tunnel on the connection once the response arrives.
+ */
+export class Http1UpstreamRequest implements UpstreamRequest {
+  private readonly request: ClientRequest;
+  private response: IncomingMessage | undefined;
+  private tunnel: Duplex | undefined;
+  private done = false;
+
+  constructor(
+    agent: Agent,
+    head: RequestHead,
+    private readonly callbacks: UpstreamRequestCallbacks,
+  ) {
+    const isConnect = head.method === 'CONNECT';
+    // Host first, where Envoy's HTTP/1.1 codec writes it.
+    const headers = HeaderMap.from([['host', head.authority], ...head.headers]);
+    this.request = request({
+      agent,
+      host: 'upstream',
+      method: head.method,
+      path: isConnect ? head.authority : head.path,
+      setHost: false,
+      headers: headers.toHttp2(),
+    });
+    // Keep-alive is the pool's business: no `Connection: keep-alive` on the wire, as Envoy.
+    this.request.removeHeader('connection');
+    this.request.on('socket', (socket) => {
+      const assigned = () => this.callbacks.onAssigned();
+      if ((socket as Duplex & { connecting?: boolean }).connecting) socket.once('connect', assigned);
+      else assigned();
+    });
+    this.request.on('response', (response) => this.onResponse(response));
+    this.request.on('connect', (response: IncomingMessage, socket: Duplex, leftover: Buffer) => this.onTunnel(response, socket, leftover));
+    this.request.on('drain', () => this.callbacks.onWritable());
+    this.request.on('error', (error: NodeJS.ErrnoException) => this.fail(error));
+  }
+
+  sendData(data: Buffer, endStream: boolean): boolean {
+    if (this.tunnel) {
+      if (endStream) {
+        this.tunnel.end(data);
+        return true;
+      }
+      return this.tunnel.write(data);
+    }
+    if (endStream) {
+      this.request.end(data.length > 0 ? data : undefined);
+      return true;
+    }
+    return data.length === 0 || this.request.write(data);
+  }
+
+  readDisable(disable: boolean): void {
+    const source = this.tunnel ?? this.response;
+    if (disable) source?.pause();
+    else source?.resume();
+  }
+
+  reset(): void {
+    this.done = true;
+    this.tunnel?.destroy();
+    this.request.destroy();
+  }
+
+  private onResponse(response: IncomingMessage): void {
+    this.response = response;
+    this.callbacks.onResponseHeaders({ status: response.statusCode ?? 502, headers: HeaderMap.fromRaw(response.rawHeaders) }, false);
+    response.on('data', (chunk: Buffer) => this.callbacks.onResponseData(chunk, false));
+    response.on('end', () => {
+      if (response.rawTrailers.length > 0) this.callbacks.onResponseTrailers(HeaderMap.fromRaw(response.rawTrailers));
+      this.done = true;
+      this.callbacks.onResponseData(EMPTY, true);
+    });
+    response.on('aborted', () => this.fail(new Error('upstream reset')));
+  }
+
+  private onTunnel(response: IncomingMessage, socket: Duplex, leftover: Buffer): void {
+    this.tunnel = socket;
+    this.callbacks.onResponseHeaders({ status: response.statusCode ?? 502, headers: HeaderMap.fromRaw(response.rawHeaders) }, false);
+    if (leftover.length > 0) this.callbacks.onResponseData(leftover, false);
+    socket.on('data', (chunk: Buffer) => this.callbacks.onResponseData(chunk, false));
+    socket.on('end', () => {
+      this.done = true;
+      this.callbacks.onResponseData(EMPTY, true);
+    });
+    socket.on('drain', () => this.callbacks.onWritable());
+    socket.on('error', (error: NodeJS.ErrnoException) => this.fail(error));
+  }
+
+  private fail(error: NodeJS.ErrnoException): void {
+    if (this.done) return;
+    this.done = true;
+    if (error instanceof UpstreamConnectError) {
+      this.callbacks.onFailure({ kind: error.reason === 'Overflow' ? 'overflow' : 'connect', resetReason: error.resetReason, detail: error.message });
+      return;
+    }
+    const protocol = typeof error.code === 'string' && error.code.startsWith('HPE_');
+    this.callbacks.onFailure({
+      kind: protocol ? 'protocol' : 'reset',
+      resetReason: protocol ? 'protocol error' : 'remote reset',
+      detail: error.message,
+    });
+  }
+}

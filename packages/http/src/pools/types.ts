@@ -1,0 +1,47 @@
+import type { HeaderMap } from '../headers.js';
+
+/** An HTTP request as the router (or a tunnel) sends it upstream. */
+export interface RequestHead {
+  readonly method: string;
+  /** The request target; for CONNECT, unused (the authority is the target). */
+  readonly path: string;
+  readonly authority: string;
+  readonly scheme: string;
+  /** Regular headers only; pseudo-headers come from the fields above. */
+  readonly headers: HeaderMap;
+}
+
+export interface ResponseHead {
+  readonly status: number;
+  /** Regular headers only. */
+  readonly headers: HeaderMap;
+}
+
+/** How an upstream request failed, with Envoy's reset reason for local replies. */
+export interface UpstreamFailure {
+  readonly kind: 'connect' | 'overflow' | 'reset' | 'protocol';
+  /** `remote connection failure`, `connection timeout`, `overflow`, `remote reset`... */
+  readonly resetReason: string;
+  readonly detail: string;
+}
+
+/** What an upstream request reports. After a 2xx to CONNECT, data is the raw tunnel. */
+export interface UpstreamRequestCallbacks {
+  /** A connection now serves the request (it counts in `upstream_rq_total`). */
+  onAssigned(): void;
+  onResponseHeaders(head: ResponseHead, endStream: boolean): void;
+  onResponseData(data: Buffer, endStream: boolean): void;
+  onResponseTrailers(trailers: HeaderMap): void;
+  onFailure(failure: UpstreamFailure): void;
+  /** Writable again after `sendData` returned false. */
+  onWritable(): void;
+}
+
+export interface UpstreamRequest {
+  /** Sends request body (or tunnel) bytes; false means wait for `onWritable`. */
+  sendData(data: Buffer, endStream: boolean): boolean;
+  /** Pauses or resumes the response body (the downstream's backpressure). */
+  readDisable(disable: boolean): void;
+  /** Abandons the request: the stream is reset, or an HTTP/1.1 connection closed. */
+  reset(): void;
+}

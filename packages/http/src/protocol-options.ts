@@ -1,0 +1,117 @@
+import { Category, schema, type ClusterInfo, type ConfigOnlyFactory, type MessageValue } from '@nodevoy/core';
+
+const { message, bool, uint32, duration, struct } = schema;
+
+/** `envoy.config.core.v3.Http1ProtocolOptions`: fields nodevoy reads, the rest accepted. */
+export const http1ProtocolOptionsSchema = message(
+  'envoy.config.core.v3.Http1ProtocolOptions',
+  {
+    accept_http_10: bool(),
+    default_host_for_http_10: schema.string(),
+    allow_absolute_url: bool(),
+    enable_trailers: bool(),
+    allow_chunked_length: bool(),
+  },
+  { ignored: ['header_key_format', 'override_stream_error_on_invalid_http_message', 'send_fully_qualified_url', 'use_balsa_parser', 'allow_custom_methods', 'ignore_http_11_upgrade'] },
+);
+
+/** `envoy.config.core.v3.Http2ProtocolOptions`. */
+export const http2ProtocolOptionsSchema = message(
+  'envoy.config.core.v3.Http2ProtocolOptions',
+  {
+    hpack_table_size: uint32(),
+    max_concurrent_streams: uint32({ gte: 1, lte: 2147483647 }),
+    initial_stream_window_size: uint32({ gte: 65535, lte: 2147483647 }),
+    initial_connection_window_size: uint32({ gte: 65535, lte: 2147483647 }),
+    allow_connect: bool(),
+    allow_metadata: bool(),
+  },
+  {
+    ignored: [
+      'max_outbound_frames',
+      'max_outbound_control_frames',
+      'max_consecutive_inbound_frames_with_empty_payload',
+      'max_inbound_priority_frames_per_stream',
+      'max_inbound_window_update_frames_per_data_frame_sent',
+      'stream_error_on_invalid_http_messaging',
+      'override_stream_error_on_invalid_http_message',
+      'custom_settings_parameters',
+      'connection_keepalive',
+      'use_oghttp2_codec',
+      'max_metadata_size',
+    ],
+  },
+);
+
+export const commonHttpProtocolOptionsSchema = message('envoy.config.core.v3.HttpProtocolOptions', {
+  idle_timeout: duration(),
+  max_connection_duration: duration(),
+  max_headers_count: uint32({ gte: 1 }),
+  max_stream_duration: duration(),
+  max_requests_per_connection: uint32(),
+  max_response_headers_kb: uint32({ gte: 1, lte: 8192 }),
+  headers_with_underscores_action: schema.enumOf('envoy.config.core.v3.HttpProtocolOptions.HeadersWithUnderscoresAction', [
+    'ALLOW',
+    'REJECT_REQUEST',
+    'DROP_HEADER',
+  ] as const),
+});
+
+const explicitHttpConfigSchema = message(
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig',
+  { http_protocol_options: http1ProtocolOptionsSchema, http2_protocol_options: http2ProtocolOptionsSchema },
+  {
+    oneofs: [{ fields: ['http_protocol_options', 'http2_protocol_options'], required: true }],
+    unsupported: { http3_protocol_options: 'HTTP/3 is not supported by nodevoy' },
+  },
+);
+
+export const httpProtocolOptionsSchema = message(
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+  {
+    common_http_protocol_options: commonHttpProtocolOptionsSchema,
+    upstream_http_protocol_options: struct(),
+    explicit_http_config: explicitHttpConfigSchema,
+  },
+  {
+    unsupported: {
+      use_downstream_protocol_config: 'use explicit_http_config',
+      auto_config: 'ALPN needs TLS, which nodevoy does not implement yet: use explicit_http_config',
+      http_filters: 'upstream HTTP filters are not implemented by nodevoy yet',
+      header_validation_config: 'not implemented by nodevoy yet',
+    },
+  },
+);
+
+export type HttpProtocolOptions = MessageValue<typeof httpProtocolOptionsSchema.fields>;
+
+export const HTTP_PROTOCOL_OPTIONS_NAME = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+const TYPE_URL = `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS_NAME}`;
+
+/** The config-only extension: clusters carry it in `typed_extension_protocol_options`. */
+export const httpProtocolOptions: ConfigOnlyFactory<HttpProtocolOptions> = {
+  name: 'envoy.upstreams.http.http_protocol_options',
+  category: Category.upstreamProtocolOptions,
+  typeUrls: [TYPE_URL],
+  configSchema: httpProtocolOptionsSchema,
+};
+
+export type UpstreamCodec = 'http1' | 'http2';
+
+/**
+ * The codec for HTTP to a cluster, as Envoy decides it: HTTP/2 when the cluster's protocol
+ * options (or the legacy `http2_protocol_options` field) ask for it, else HTTP/1.1.
+ */
+export function upstreamCodec(cluster: ClusterInfo): UpstreamCodec {
+  const typed = cluster.protocolOptions(HTTP_PROTOCOL_OPTIONS_NAME) ?? cluster.protocolOptions(TYPE_URL);
+  const options = typed?.config as HttpProtocolOptions | undefined;
+  if (options?.explicit_http_config?.http2_protocol_options) return 'http2';
+  if (options?.explicit_http_config?.http_protocol_options) return 'http1';
+  return cluster.config.http2_protocol_options ? 'http2' : 'http1';
+}
+
+/** The cluster's common HTTP options (idle timeout, max requests per connection...). */
+export function commonHttpOptions(cluster: ClusterInfo): MessageValue<typeof commonHttpProtocolOptionsSchema.fields> | undefined {
+  const typed = cluster.protocolOptions(HTTP_PROTOCOL_OPTIONS_NAME) ?? cluster.protocolOptions(TYPE_URL);
+  return (typed?.config as HttpProtocolOptions | undefined)?.common_http_protocol_options;
+}
