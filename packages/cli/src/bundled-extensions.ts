@@ -1,5 +1,6 @@
 import { extension as internalListener } from '@nodevoy/bootstrap-internal-listener';
 import { extension as clusterDns } from '@nodevoy/cluster-dns';
+import { extension as clusterOriginalDst } from '@nodevoy/cluster-original-dst';
 import { extension as clusterStatic } from '@nodevoy/cluster-static';
 import { extension as envoyInternalConnection } from '@nodevoy/connection-envoy-internal';
 import { ExtensionRegistry, type NodevoyExtension } from '@nodevoy/core';
@@ -12,6 +13,7 @@ import { extension as rawBuffer } from '@nodevoy/transport-socket-raw-buffer';
 export const bundledExtensions: readonly NodevoyExtension[] = [
   clusterStatic,
   clusterDns,
+  clusterOriginalDst,
   rawBuffer,
   envoyInternalConnection,
   internalListener,

@@ -69,6 +69,7 @@ export {
   addressToProto,
   internalAddress,
   socketAddress,
+  parseIpAndPort,
   type Address,
   type AddressKind,
   type InternalAddress,
@@ -114,6 +115,7 @@ export {
 
 // Upstream
 export { discoveredHost, endpointEntries, internalEndpointAddress, type EndpointEntry } from './upstream/load-assignment.js';
+export { PoolRequestStats } from './upstream/pool-request-stats.js';
 export type {
   ClusterInfo,
   ClusterManagerApi,

@@ -29,6 +29,10 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   private pendingDecode: Pending[] = [];
   private responseStarted = false;
   private complete = false;
+  /** An accepted CONNECT: counted in `downstream_cx_upgrades_*` while it lives. */
+  private upgraded = false;
+  /** The downstream sent its whole request (end of stream). */
+  private requestComplete = false;
   private readonly startMs = performance.now();
 
   constructor(
@@ -50,9 +54,16 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     stats.downstream_rq_active.inc();
     if (downstream.protocol === 'HTTP/2') stats.downstream_rq_http2_total.inc();
     else stats.downstream_rq_http1_total.inc();
+    this.requestComplete = downstream.headersEndStream;
     downstream.start({
-      onData: (data, endStream) => this.decodeData(data, endStream),
-      onTrailers: (trailers) => this.decodeTrailers(trailers),
+      onData: (data, endStream) => {
+        if (endStream) this.requestComplete = true;
+        this.decodeData(data, endStream);
+      },
+      onTrailers: (trailers) => {
+        this.requestComplete = true;
+        this.decodeTrailers(trailers);
+      },
       onReset: () => this.onDownstreamReset(),
     });
     const headers = downstream.headers;
@@ -73,6 +84,11 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
       downstream.closeConnectionAfterResponse();
       this.sendLocalReply(LocalReplies.upgradeNotAllowed());
       return;
+    }
+    if (headers.get(':method') === 'CONNECT') {
+      this.upgraded = true;
+      stats.downstream_cx_upgrades_total.inc();
+      stats.downstream_cx_upgrades_active.inc();
     }
     for (const factory of this.runtime.filterFactories) factory((filter) => this.filters.push(filter));
     for (const filter of this.filters) {
@@ -123,14 +139,14 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     const status = Number(headers.get(':status') ?? 0);
     this.runtime.stats[statusClass(status)].inc();
     this.downstream.respondHeaders(headers, endStream);
-    if (endStream) this.finish();
+    if (endStream) this.responseComplete();
   }
 
   encodeData(data: Buffer, endStream: boolean): boolean {
     if (this.complete) return true;
     for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i]?.encodeData?.(data, endStream);
     const writable = this.downstream.respondData(data, endStream);
-    if (endStream) this.finish();
+    if (endStream) this.responseComplete();
     return writable;
   }
 
@@ -138,7 +154,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     if (this.complete) return;
     for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i]?.encodeTrailers?.(trailers);
     this.downstream.respondTrailers(trailers);
-    this.finish();
+    this.responseComplete();
   }
 
   onDownstreamWritable(callback: () => void): void {
@@ -238,12 +254,18 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     this.finish();
   }
 
+  private responseComplete(): void {
+    if (!this.requestComplete) this.runtime.stats.downstream_rq_response_before_rq_complete.inc();
+    this.finish();
+  }
+
   private finish(): void {
     if (this.complete) return;
     this.complete = true;
     const { stats } = this.runtime;
     stats.downstream_rq_active.dec();
     stats.downstream_rq_completed.inc();
+    if (this.upgraded) stats.downstream_cx_upgrades_active.dec();
     stats.downstream_rq_time.record(performance.now() - this.startMs);
     for (const filter of this.filters) this.guard(() => filter.onDestroy?.());
   }

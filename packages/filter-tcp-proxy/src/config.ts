@@ -1,4 +1,5 @@
 import { schema, type MessageValue } from '@nodevoy/core';
+import { headersToAdd } from '@nodevoy/http';
 
 const { message, string, uint32, duration, repeated, required, struct, enumOf, double } = schema;
 
@@ -13,6 +14,25 @@ export const clusterWeightSchema = message(
 export const weightedClusterSchema = message('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.WeightedCluster', {
   clusters: required(repeated(clusterWeightSchema, { minItems: 1 })),
 });
+
+export const tunnelingConfigSchema = message(
+  'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.TunnelingConfig',
+  {
+    hostname: required(string({ minLen: 1 })),
+    use_post: schema.bool(),
+    headers_to_add: headersToAdd(),
+    propagate_response_headers: schema.bool(),
+    post_path: string(),
+    propagate_response_trailers: schema.bool(),
+  },
+  {
+    unsupported: { request_id_extension: NOT_YET, request_id_header: NOT_YET, request_id_metadata_key: NOT_YET },
+    check(value, report) {
+      if (value.post_path !== undefined && !value.use_post) report('post_path', "Can't set a post path when POST method isn't used");
+    },
+  },
+);
+export type TunnelingConfig = MessageValue<typeof tunnelingConfigSchema.fields>;
 
 export const tcpProxySchema = message(
   'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
@@ -41,11 +61,11 @@ export const tcpProxySchema = message(
       { ON_DOWNSTREAM_DATA: NOT_YET, ON_DOWNSTREAM_TLS_HANDSHAKE: NOT_YET },
     ),
     metadata_match: struct(),
+    tunneling_config: tunnelingConfigSchema,
   },
   {
     oneofs: [{ fields: ['cluster', 'weighted_clusters'], required: true }],
     unsupported: {
-      tunneling_config: 'HTTP CONNECT tunneling comes with the HTTP connection manager; not implemented by nodevoy yet',
       access_log: NOT_YET,
       on_demand: 'on-demand cluster discovery (ODCDS) is not supported by nodevoy',
       hash_policy: NOT_YET,

@@ -1,8 +1,10 @@
 import { Category, type NetworkFilterFactory, type NodevoyExtension } from '@nodevoy/core';
+import { extension as http } from '@nodevoy/http';
 import { DEFAULT_IDLE_TIMEOUT_MS, tcpProxySchema, type TcpProxyConfig } from './config.js';
 import { createClusterPicker, routedClusters } from './route.js';
 import { createTcpProxyStats } from './stats.js';
 import { TcpProxyFilter, type TcpProxySharedConfig } from './tcp-proxy-filter.js';
+import { TunnelOpener } from './tunneling.js';
 
 /** `envoy.filters.network.tcp_proxy`. */
 export const tcpProxyFilter: NetworkFilterFactory<TcpProxyConfig> = {
@@ -41,6 +43,7 @@ export const tcpProxyFilter: NetworkFilterFactory<TcpProxyConfig> = {
       idleTimeoutMs: config.idle_timeout ?? DEFAULT_IDLE_TIMEOUT_MS,
       maxDownstreamConnectionDurationMs: () => withJitter(config),
       backoff: baseInterval === undefined ? undefined : { baseMs: baseInterval, maxMs: config.backoff_options?.max_interval ?? baseInterval * 10 },
+      tunnel: config.tunneling_config ? new TunnelOpener(config.tunneling_config, server) : undefined,
       log: server.log.child('filter'),
       sessions,
     };
@@ -60,6 +63,7 @@ export const extension: NodevoyExtension = {
   name: '@nodevoy/filter-tcp-proxy',
   coreRange: '^0.1.0',
   register(registry) {
+    registry.use(http);
     registry.add(tcpProxyFilter);
   },
 };

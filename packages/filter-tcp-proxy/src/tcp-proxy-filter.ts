@@ -1,20 +1,10 @@
-import type {
-  ClusterManagerApi,
-  Connection,
-  ConnectionCallbacks,
-  ConnectionEvent,
-  FilterStatus,
-  Host,
-  Logger,
-  PoolFailureReason,
-  ReadFilter,
-  ReadFilterCallbacks,
-  TcpPoolCallbacks,
-  TcpPoolHandle,
-  UpstreamCluster,
-} from '@nodevoy/core';
-import type { TcpProxyStats } from './stats.js';
+import type { ClusterManagerApi, Connection, ConnectionCallbacks, ConnectionEvent, FilterStatus, Host, Logger, ReadFilter, ReadFilterCallbacks, UpstreamCluster } from '@nodevoy/core';
+import type { ResponseHead } from '@nodevoy/http';
 import { IdleTimer } from './idle-timer.js';
+import type { TcpProxyStats } from './stats.js';
+import type { TunnelFailure } from './tunnel-upstream.js';
+import type { TunnelOpener } from './tunneling.js';
+import { TcpUpstream, type UpstreamLink, type UpstreamLinkEvents } from './upstream-link.js';
 
 /** What every connection of one tcp_proxy filter config shares. */
 export interface TcpProxySharedConfig {
@@ -27,21 +17,26 @@ export interface TcpProxySharedConfig {
   /** Drawn per connection (it may be jittered); undefined means no limit. */
   readonly maxDownstreamConnectionDurationMs: () => number | undefined;
   readonly backoff: { readonly baseMs: number; readonly maxMs: number } | undefined;
+  /** Set when `tunneling_config` is: the upstream is a CONNECT/POST tunnel. */
+  readonly tunnel: TunnelOpener | undefined;
   readonly log: Logger;
   /** Live sessions, for the `*_buffered` gauges. */
   readonly sessions: Set<TcpProxyFilter>;
 }
 
+/** Filter state key where `propagate_response_headers` puts the tunnel's response headers. */
+export const PROPAGATED_RESPONSE_HEADERS = 'envoy.tcp_proxy.propagate_response_headers';
+
 /**
  * `envoy.filters.network.tcp_proxy` on one downstream connection. Downstream reads wait until
- * the upstream connects; then bytes flow both ways, half-close is proxied each way, and each
- * side's write-buffer watermarks pause reading on the other.
+ * the upstream (a TCP connection, or a tunnel's 2xx) is ready; then bytes flow both ways,
+ * half-close and resets are proxied, and each side's watermarks pause reading on the other.
  */
-export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks, TcpPoolCallbacks {
+export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
   private downstream!: Connection;
-  private upstream: Connection | undefined;
+  private upstream: UpstreamLink | undefined;
   private upstreamCluster: UpstreamCluster | undefined;
-  private pending: TcpPoolHandle | undefined;
+  private cancelPending: (() => void) | undefined;
   private connectAttempts = 0;
   private downstreamClosed = false;
   /** Set when tcp_proxy itself gives up on the connection: the upstream is dropped, not flushed. */
@@ -49,15 +44,24 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks, TcpPoolC
   private readonly idle: IdleTimer;
   private durationTimer: NodeJS.Timeout | undefined;
   private backoffTimer: NodeJS.Timeout | undefined;
-  private readonly upstreamCallbacks: ConnectionCallbacks;
+  private upstreamPaused = false;
+  private downstreamPaused = false;
+  /** What the upstream side reports: its bytes, its end, and its write-buffer watermarks. */
+  private readonly upstreamEvents: UpstreamLinkEvents = {
+    onData: (data, endStream) => {
+      this.idle.touch();
+      this.downstream.write(data, endStream);
+    },
+    onClosed: (reset, reason) => {
+      if (this.downstreamClosed) return;
+      this.downstream.close(reset ? 'AbortReset' : 'FlushWrite', reset ? 'upstream reset' : reason);
+    },
+    onAboveWriteBufferHighWatermark: () => this.readDisableDownstream(true),
+    onBelowWriteBufferLowWatermark: () => this.readDisableDownstream(false),
+  };
 
   constructor(private readonly shared: TcpProxySharedConfig) {
     this.idle = new IdleTimer(shared.idleTimeoutMs, () => this.onIdleTimeout());
-    this.upstreamCallbacks = {
-      onEvent: (event) => this.onUpstreamEvent(event),
-      onAboveWriteBufferHighWatermark: () => this.readDisableDownstream(true),
-      onBelowWriteBufferLowWatermark: () => this.readDisableDownstream(false),
-    };
   }
 
   get downstreamConnection(): Connection {
@@ -101,68 +105,31 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks, TcpPoolC
     if (event === 'Connected') return;
     this.downstreamClosed = true;
     this.cleanup();
-    if (this.pending) {
-      this.pending.cancel();
-      this.pending = undefined;
-    }
+    this.cancelPending?.();
+    this.cancelPending = undefined;
     const upstream = this.upstream;
-    if (!upstream || upstream.state === 'Closed') return;
+    if (!upstream) return;
     if (this.aborting) {
-      upstream.close('NoFlush', 'tcp_proxy closed the downstream');
+      upstream.close('now', 'tcp_proxy closed the downstream');
       return;
     }
     // A reset travels on as a reset (Envoy 1.40 does this across internal hops too).
     if (this.downstream.detectedCloseType === 'RemoteReset') {
-      upstream.close('AbortReset', 'downstream reset');
+      upstream.close('reset', 'downstream reset');
       return;
     }
     // The client is done: what it sent still reaches the upstream, then the upstream closes.
-    upstream.close('FlushWrite', event === 'RemoteClose' ? 'downstream remote close' : 'downstream local close');
-    if (event === 'RemoteClose' && isFlushing(upstream)) this.trackUpstreamFlush(upstream);
+    upstream.close('flush', event === 'RemoteClose' ? 'downstream remote close' : 'downstream local close');
+    if (event === 'RemoteClose' && upstream.flushing) this.trackUpstreamFlush(upstream);
   }
 
+  /** The client is not reading fast enough: stop reading the upstream. */
   onAboveWriteBufferHighWatermark(): void {
     this.readDisableUpstream(true);
   }
 
   onBelowWriteBufferLowWatermark(): void {
     this.readDisableUpstream(false);
-  }
-
-  // Upstream connection pool.
-
-  onPoolReady(connection: Connection, _host: Host): void {
-    this.pending = undefined;
-    if (this.downstreamClosed) {
-      connection.close('NoFlush', 'downstream closed while connecting');
-      return;
-    }
-    this.upstream = connection;
-    connection.enableHalfClose(true);
-    connection.addConnectionCallbacks(this.upstreamCallbacks);
-    connection.addReadFilter({
-      onData: (data, endStream) => {
-        this.idle.touch();
-        this.downstream.write(data, endStream);
-        return 'stop';
-      },
-    });
-    connection.initializeReadFilters();
-    this.idle.touch();
-    this.downstream.readDisable(false);
-  }
-
-  onPoolFailure(reason: PoolFailureReason, detail: string, host: Host): void {
-    this.pending = undefined;
-    if (this.downstreamClosed) return;
-    this.shared.log.debug(`[C${this.downstream.id}] tcp_proxy: upstream ${host.address.asString} failed (${reason}): ${detail}`);
-    const backoff = this.shared.backoff;
-    if (backoff && this.connectAttempts < this.shared.maxConnectAttempts) {
-      const ceiling = Math.min(backoff.maxMs, backoff.baseMs * 2 ** (this.connectAttempts - 1));
-      this.backoffTimer = setTimeout(() => this.establishUpstream(), Math.random() * ceiling);
-      return;
-    }
-    this.establishUpstream();
   }
 
   private establishUpstream(): void {
@@ -188,26 +155,60 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks, TcpPoolC
       return;
     }
     this.connectAttempts++;
-    this.pending = cluster.newTcpConnection(host, this.downstream.worker, this);
-  }
-
-  private onUpstreamEvent(event: ConnectionEvent): void {
-    if (event === 'Connected' || this.downstreamClosed) return;
-    if (this.upstream?.detectedCloseType === 'RemoteReset') {
-      this.downstream.close('AbortReset', 'upstream reset');
+    if (this.shared.tunnel) {
+      this.cancelPending = this.shared.tunnel.open(cluster, host, this.downstream, {
+        onEstablished: (link, response) => this.onTunnelEstablished(link, response),
+        onFailed: (failure) => this.onAttemptFailed(host, failure.detail, failure),
+      });
       return;
     }
-    this.downstream.close('FlushWrite', event === 'RemoteClose' ? 'upstream remote close' : 'upstream local close');
+    const handle = cluster.newTcpConnection(host, this.downstream.worker, {
+      onPoolReady: (connection) => {
+        this.cancelPending = undefined;
+        if (this.downstreamClosed) connection.close('NoFlush', 'downstream closed while connecting');
+        else this.onUpstreamReady(new TcpUpstream(connection, this.upstreamEvents));
+      },
+      onPoolFailure: (reason, detail) => this.onAttemptFailed(host, `${reason}: ${detail}`, undefined),
+    });
+    this.cancelPending = () => handle.cancel();
   }
 
-  /** tcp_proxy gives up on this connection: close the client now and drop the upstream. */
-  private abort(reason: string): void {
-    this.aborting = true;
-    this.downstream.close('NoFlush', reason);
+  private onTunnelEstablished(link: UpstreamLink & { bind(events: UpstreamLinkEvents): void }, response: ResponseHead): void {
+    this.cancelPending = undefined;
+    if (this.downstreamClosed) {
+      link.close('now', 'downstream closed while the tunnel was set up');
+      return;
+    }
+    if (this.shared.tunnel?.propagateResponseHeaders) this.downstream.info.filterState.set(PROPAGATED_RESPONSE_HEADERS, response.headers);
+    link.bind(this.upstreamEvents);
+    this.onUpstreamReady(link);
+  }
+
+  private onUpstreamReady(link: UpstreamLink): void {
+    this.upstream = link;
+    this.idle.touch();
+    this.downstream.readDisable(false);
+  }
+
+  private onAttemptFailed(host: Host, detail: string, tunnelFailure: TunnelFailure | undefined): void {
+    this.cancelPending = undefined;
+    if (this.downstreamClosed) return;
+    if (tunnelFailure?.response && this.shared.tunnel?.propagateResponseHeaders) {
+      this.downstream.info.filterState.set(PROPAGATED_RESPONSE_HEADERS, tunnelFailure.response.headers);
+    }
+    this.shared.log.debug(`[C${this.downstream.id}] tcp_proxy: upstream ${host.address.asString} failed: ${detail}`);
+    const backoff = this.shared.backoff;
+    if (backoff && this.connectAttempts < this.shared.maxConnectAttempts) {
+      const ceiling = Math.min(backoff.maxMs, backoff.baseMs * 2 ** (this.connectAttempts - 1));
+      this.backoffTimer = setTimeout(() => this.establishUpstream(), Math.random() * ceiling);
+      return;
+    }
+    this.establishUpstream();
   }
 
   private readDisableDownstream(disable: boolean): void {
-    if (this.downstream.state !== 'Open') return;
+    if (this.downstream.state !== 'Open' || this.downstreamPaused === disable) return;
+    this.downstreamPaused = disable;
     this.downstream.readDisable(disable);
     if (disable) this.shared.stats.downstream_flow_control_paused_reading_total.inc();
     else this.shared.stats.downstream_flow_control_resumed_reading_total.inc();
@@ -215,7 +216,8 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks, TcpPoolC
 
   private readDisableUpstream(disable: boolean): void {
     const upstream = this.upstream;
-    if (!upstream || upstream.state !== 'Open') return;
+    if (!upstream || this.upstreamPaused === disable) return;
+    this.upstreamPaused = disable;
     upstream.readDisable(disable);
     const stats = this.upstreamCluster?.info.stats;
     if (disable) stats?.upstream_flow_control_paused_reading_total.inc();
@@ -227,16 +229,18 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks, TcpPoolC
     this.abort('tcp_proxy: idle timeout');
   }
 
+  /** tcp_proxy gives up on this connection: close the client now and drop the upstream. */
+  private abort(reason: string): void {
+    this.aborting = true;
+    this.downstream.close('NoFlush', reason);
+  }
+
   /** An upstream still flushing what the client sent before it left (Envoy's drainer). */
-  private trackUpstreamFlush(upstream: Connection): void {
+  private trackUpstreamFlush(upstream: UpstreamLink): void {
     const stats = this.shared.stats;
     stats.upstream_flush_total.inc();
     stats.upstream_flush_active.inc();
-    upstream.addConnectionCallbacks({
-      onEvent: (event) => {
-        if (event !== 'Connected') stats.upstream_flush_active.dec();
-      },
-    });
+    upstream.onFlushed(() => stats.upstream_flush_active.dec());
   }
 
   private cleanup(): void {
@@ -245,9 +249,4 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks, TcpPoolC
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
     this.shared.sessions.delete(this);
   }
-}
-
-/** A connection closed with FlushWrite that is still writing out what it holds. */
-function isFlushing(connection: Connection): boolean {
-  return connection.state === 'Closing';
 }

@@ -12,6 +12,8 @@ export const extension: NodevoyExtension = {
 
 export { ConnectionDuplex, ConnectionResetError } from './connection-duplex.js';
 export { HeaderMap, HOP_BY_HOP, stripHopByHop } from './headers.js';
+export { HeaderMutation } from './header-mutation.js';
+export { headerValueOptionSchema, headersToAdd, headersToRemove, type HeaderValueOptionConfig } from './header-options.js';
 export {
   commonHttpOptions,
   http1ProtocolOptionsSchema,

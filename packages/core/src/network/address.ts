@@ -29,6 +29,20 @@ export function socketAddress(ip: string, port: number): SocketAddress {
   return { kind: 'socket', ip, port, family, asString: family === 6 ? `[${ip}]:${port}` : `${ip}:${port}` };
 }
 
+/**
+ * Parses `10.0.0.1:8080` or `[::1]:8080` (an IP literal and a port, as Envoy's
+ * parseInternetAddressAndPort); anything else, hostnames included, is undefined.
+ */
+export function parseIpAndPort(text: string): SocketAddress | undefined {
+  const match = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(text);
+  if (!match) return undefined;
+  const ip = match[1] ?? match[2] ?? '';
+  const port = Number(match[3]);
+  const family = isIP(ip);
+  if (port > 65535 || family === 0 || (family === 6) !== (match[1] !== undefined)) return undefined;
+  return socketAddress(ip, port);
+}
+
 export function internalAddress(serverListenerName: string, endpointId = ''): InternalAddress {
   return {
     kind: 'envoy_internal',

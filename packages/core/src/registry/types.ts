@@ -7,7 +7,7 @@ import type { FilterManager, FilterStatus } from '../network/filter.js';
 import type { IoHandle } from '../network/io-handle.js';
 import type { FilterFactoryContext, ServerContext } from '../server/context.js';
 import type { StatsScope } from '../stats/store.js';
-import type { HealthStatus } from '../upstream/types.js';
+import type { HealthStatus, LoadBalancerContext } from '../upstream/types.js';
 import type { Category } from './categories.js';
 
 /**
@@ -89,6 +89,11 @@ export interface HostDiscovery {
   readonly hosts: readonly DiscoveredHost[];
   onHostsChanged(callback: () => void): void;
   stop(): void;
+  /**
+   * `lb_policy: CLUSTER_PROVIDED`: the cluster type picks the host itself, per request
+   * (ORIGINAL_DST takes it from a header or the connection's original destination).
+   */
+  chooseHost?(context: LoadBalancerContext | undefined): DiscoveredHost | undefined;
 }
 
 export interface ClusterFactoryContext {
@@ -104,6 +109,8 @@ export interface ClusterFactoryContext {
 export interface ClusterTypeFactory extends ExtensionFactory {
   readonly category: typeof Category.clusterType;
   readonly discoveryTypes: readonly DiscoveryType[];
+  /** The type balances itself (its discovery has `chooseHost`): `lb_policy: CLUSTER_PROVIDED`. */
+  readonly providesLoadBalancer?: boolean;
   /** Config-time checks (e.g. STATIC endpoints must be IP addresses). */
   validate(config: ClusterConfig, context: ServerContext): void;
   createHostDiscovery(config: ClusterConfig, context: ClusterFactoryContext): HostDiscovery;

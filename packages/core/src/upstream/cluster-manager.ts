@@ -16,7 +16,7 @@ const CLUSTER_TYPE_EXTENSIONS: Record<DiscoveryType, { name: string; nodevoyPack
   STRICT_DNS: { name: 'envoy.cluster.strict_dns', nodevoyPackage: '@nodevoy/cluster-dns' },
   LOGICAL_DNS: { name: 'envoy.cluster.logical_dns', nodevoyPackage: '@nodevoy/cluster-dns' },
   EDS: { name: 'envoy.cluster.eds' },
-  ORIGINAL_DST: { name: 'envoy.cluster.original_dst' },
+  ORIGINAL_DST: { name: 'envoy.cluster.original_dst', nodevoyPackage: '@nodevoy/cluster-original-dst' },
 };
 
 /** The key that, set to false in `layered_runtime`, rejects every internal address. */
@@ -92,8 +92,11 @@ export class ClusterManager implements ClusterManagerApi {
       );
       return;
     }
-    this.checkInternalEndpoints(config);
     const before = this.issues.count;
+    this.checkInternalEndpoints(config);
+    if (config.lb_policy === 'CLUSTER_PROVIDED' && !factory.providesLoadBalancer) {
+      issue('lb_policy', `cluster manager: cluster provided LB specified but cluster '${config.name}' did not provide one. Check cluster documentation.`);
+    }
     factory.validate(config, this.context);
     const statsScope = this.context.stats.scope(`cluster.${config.alt_stat_name || config.name}`);
     const transportSocket = this.createTransportSocket(config, statsScope);

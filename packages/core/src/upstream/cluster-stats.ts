@@ -42,6 +42,7 @@ export function createClusterStats(scope: StatsScope) {
       'update_empty',
       'update_no_rebuild',
       'lb_healthy_panic',
+      'original_dst_host_invalid',
       'default.total_match_count',
     ] as const,
     gauges: [

@@ -3,19 +3,20 @@ import type { TypedConfig } from '../config/schema/any.js';
 import type { ClientConnectionFactories } from '../network/client-connection-factories.js';
 import type { Connection } from '../network/connection.js';
 import type { UpstreamTransportSocket } from '../network/client-connection-factory.js';
-import type { HostDiscovery } from '../registry/types.js';
+import type { DiscoveredHost, HostDiscovery } from '../registry/types.js';
 import type { WorkerContext } from '../server/worker.js';
 import type { StatsScope } from '../stats/store.js';
 import { createClusterStats, type ClusterStats } from './cluster-stats.js';
 import { createHost, isHealthy } from './host.js';
 import { createLoadBalancer, type LbPolicy, type LoadBalancer } from './load-balancer.js';
 import { newTcpConnection } from './tcp-connection-pool.js';
-import type { ClusterInfo, Host, TcpPoolCallbacks, TcpPoolHandle, UpstreamCluster, UpstreamConnectionOptions } from './types.js';
+import type { ClusterInfo, Host, LoadBalancerContext, TcpPoolCallbacks, TcpPoolHandle, UpstreamCluster, UpstreamConnectionOptions } from './types.js';
 
 /** Envoy's defaults: 5 s connect timeout, 1 MiB buffers, 1024 connections. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 export const DEFAULT_BUFFER_LIMIT_BYTES = 1024 * 1024;
 const DEFAULT_MAX_CONNECTIONS = 1024;
+const DEFAULT_CLEANUP_INTERVAL_MS = 5000;
 
 export interface ClusterDeps {
   readonly config: ClusterConfig;
@@ -31,6 +32,7 @@ export class Cluster implements UpstreamCluster {
   private currentHosts: Host[] = [];
   private readonly loadBalancer: LoadBalancer;
   private readonly openConnections = new Set<Connection>();
+  private cleanupTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: ClusterDeps) {
     const { config, statsScope } = deps;
@@ -81,6 +83,7 @@ export class Cluster implements UpstreamCluster {
   }
 
   stop(): void {
+    clearTimeout(this.cleanupTimer);
     this.deps.discovery.stop();
   }
 
@@ -88,7 +91,9 @@ export class Cluster implements UpstreamCluster {
    * Picks a host: the lowest priority with a healthy host; if no host is healthy anywhere,
    * Envoy's panic mode balances over all hosts.
    */
-  chooseHost(): Host | undefined {
+  chooseHost(context?: LoadBalancerContext): Host | undefined {
+    const provided = this.deps.discovery.chooseHost;
+    if (provided) return this.clusterProvidedHost(provided.call(this.deps.discovery, context));
     const hosts = this.currentHosts;
     if (hosts.length === 0) return undefined;
     this.info.stats['default.total_match_count'].inc();
@@ -107,6 +112,43 @@ export class Cluster implements UpstreamCluster {
       return this.loadBalancer.pick(hosts);
     }
     return this.loadBalancer.pick(best);
+  }
+
+  /** A host the cluster type picked; the same address keeps the same Host (and its counters). */
+  private clusterProvidedHost(discovered: DiscoveredHost | undefined): Host | undefined {
+    if (!discovered) return undefined;
+    this.info.stats['default.total_match_count'].inc();
+    const key = discovered.address.asString;
+    let host = this.currentHosts.find((h) => h.address.asString === key);
+    if (!host) {
+      host = createHost(discovered);
+      this.setProvidedHosts([...this.currentHosts, host]);
+      this.scheduleProvidedHostCleanup();
+    }
+    return host;
+  }
+
+  /**
+   * Hosts a cluster type created per request are dropped once nothing uses them, checked every
+   * `cleanup_interval` (5 s by default), as Envoy's ORIGINAL_DST cluster: memory stays bounded
+   * by the destinations in use, not by every destination ever seen.
+   */
+  private scheduleProvidedHostCleanup(): void {
+    if (this.cleanupTimer) return;
+    this.cleanupTimer = setTimeout(() => {
+      this.cleanupTimer = undefined;
+      const inUse = this.currentHosts.filter((h) => h.stats.cx_active > 0 || h.stats.rq_active > 0 || h.stats.rq_pending_active > 0);
+      if (inUse.length !== this.currentHosts.length) this.setProvidedHosts(inUse);
+      if (inUse.length > 0) this.scheduleProvidedHostCleanup();
+    }, this.deps.config.cleanup_interval ?? DEFAULT_CLEANUP_INTERVAL_MS);
+    this.cleanupTimer.unref();
+  }
+
+  private setProvidedHosts(hosts: Host[]): void {
+    this.currentHosts = hosts;
+    this.info.stats.membership_total.set(hosts.length);
+    this.info.stats.membership_healthy.set(hosts.length);
+    this.info.stats.membership_change.inc();
   }
 
   newTcpConnection(host: Host, worker: WorkerContext, callbacks: TcpPoolCallbacks, options: UpstreamConnectionOptions = {}): TcpPoolHandle {

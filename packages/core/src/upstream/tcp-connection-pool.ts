@@ -1,3 +1,4 @@
+import { PoolRequestStats } from './pool-request-stats.js';
 import type { ClientConnectionFactories } from '../network/client-connection-factories.js';
 import type { UpstreamTransportSocket } from '../network/client-connection-factory.js';
 import type { Connection, ConnectionCallbacks, ConnectionEvent } from '../network/connection.js';
@@ -30,7 +31,7 @@ export function newTcpConnection(
     queueMicrotask(() => callbacks.onPoolFailure('Overflow', 'upstream connection limit reached', host));
     return { cancel() {} };
   }
-  const requests = countsAsRequest ? new RequestStats(info, host) : undefined;
+  const requests = countsAsRequest ? new PoolRequestStats(info, host) : undefined;
   requests?.pending();
 
   const connection = deps.clientConnections.createClientConnection(host.address, {
@@ -59,7 +60,7 @@ class UpstreamConnectionTracker implements ConnectionCallbacks, TcpPoolHandle {
     private readonly host: Host,
     private readonly connection: Connection,
     private readonly callbacks: TcpPoolCallbacks,
-    private readonly requests: RequestStats | undefined,
+    private readonly requests: PoolRequestStats | undefined,
   ) {
     const stats = deps.info.stats;
     stats.upstream_cx_total.inc();
@@ -105,7 +106,7 @@ class UpstreamConnectionTracker implements ConnectionCallbacks, TcpPoolHandle {
       this.pending = false;
       stats.upstream_cx_connect_fail.inc();
       this.host.stats.cx_connect_fail++;
-      this.requests?.failed();
+      this.requests?.failedPending('failure');
       if (this.cancelled) return;
       const reason = this.timedOut ? 'Timeout' : event === 'RemoteClose' ? 'RemoteConnectionFailure' : 'LocalConnectionFailure';
       this.callbacks.onPoolFailure(reason, this.connection.closeReason || reason, this.host);
@@ -120,45 +121,5 @@ class UpstreamConnectionTracker implements ConnectionCallbacks, TcpPoolHandle {
     this.timedOut = true;
     this.deps.info.stats.upstream_cx_connect_timeout.inc();
     this.connection.close('NoFlush', 'connect timeout');
-  }
-}
-
-/** The request a TCP-pool connection stands for, counted as Envoy's TCP pool counts it. */
-class RequestStats {
-  constructor(
-    private readonly info: TcpPoolDeps['info'],
-    private readonly host: Host,
-  ) {}
-
-  pending(): void {
-    this.info.stats.upstream_rq_pending_total.inc();
-    this.info.stats.upstream_rq_pending_active.inc();
-    this.host.stats.rq_pending_active++;
-  }
-
-  /** The request counts once a connection is assigned to it. */
-  assigned(): void {
-    const stats = this.info.stats;
-    stats.upstream_rq_pending_active.dec();
-    stats.upstream_rq_total.inc();
-    stats.upstream_rq_active.inc();
-    this.host.stats.rq_pending_active--;
-    this.host.stats.rq_total++;
-    this.host.stats.rq_active++;
-  }
-
-  failed(): void {
-    this.info.stats.upstream_rq_pending_active.dec();
-    this.info.stats.upstream_rq_pending_failure_eject.inc();
-    this.host.stats.rq_pending_active--;
-  }
-
-  destroyedWithConnection(event: 'RemoteClose' | 'LocalClose'): void {
-    const stats = this.info.stats;
-    stats.upstream_cx_destroy_with_active_rq.inc();
-    stats.upstream_rq_active.dec();
-    this.host.stats.rq_active--;
-    if (event === 'RemoteClose') stats.upstream_cx_destroy_remote_with_active_rq.inc();
-    else stats.upstream_cx_destroy_local_with_active_rq.inc();
   }
 }

@@ -1,5 +1,6 @@
 import type { ClusterConfig } from '../config/envoy/cluster.js';
 import type { TypedConfig } from '../config/schema/any.js';
+import type { Address } from '../network/address.js';
 import type { DiscoveredHost } from '../registry/types.js';
 import type { Connection } from '../network/connection.js';
 import type { WorkerContext } from '../server/worker.js';
@@ -63,8 +64,8 @@ export interface UpstreamConnectionOptions {
 
 /** What a load balancer may use to pick a host. */
 export interface LoadBalancerContext {
-  /** A hash for hash-based policies; unused by round robin. */
-  readonly hashKey?: string;
+  /** The downstream request's headers, for clusters that pick by header (ORIGINAL_DST). */
+  readonly requestHeaders?: { get(name: string): string | undefined };
 }
 
 /** A cluster as filters use it: choose a host and get a TCP connection to it. */

@@ -1,5 +1,6 @@
 import { schema, type MessageValue } from '@nodevoy/core';
-import { headerMatcherSchema, headersToAdd, headersToRemove, regexMatcherSchema } from './matchers.js';
+import { headersToAdd, headersToRemove } from '@nodevoy/http';
+import { headerMatcherSchema, regexMatcherSchema } from './matchers.js';
 
 const { message, string, bool, repeated, required, uint32, enumOf, duration, struct } = schema;
 

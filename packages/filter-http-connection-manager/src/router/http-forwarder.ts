@@ -2,7 +2,7 @@ import type { FormatContext, Host, UpstreamCluster } from '@nodevoy/core';
 import { HeaderMap, stripHopByHop, type HttpPools, type RequestHead, type ResponseHead, type UpstreamFailure, type UpstreamRequest } from '@nodevoy/http';
 import type { DecoderFilterCallbacks } from '../http-filter.js';
 import { LocalReplies } from '../local-reply.js';
-import type { HeaderMutation } from '../routing/header-mutation.js';
+import type { HeaderMutation } from '@nodevoy/http';
 import type { ResolvedRoute } from '../routing/route-table.js';
 
 /**
@@ -15,7 +15,6 @@ export class HttpForwarder {
   private finished = false;
   private timer: NodeJS.Timeout | undefined;
   private sentAt = 0;
-  private assigned = false;
 
   constructor(
     private readonly callbacks: DecoderFilterCallbacks,
@@ -28,9 +27,6 @@ export class HttpForwarder {
   ) {}
 
   start(pools: HttpPools, head: RequestHead, endStream: boolean): void {
-    const stats = this.cluster.info.stats;
-    stats.upstream_rq_pending_total.inc();
-    stats.upstream_rq_pending_active.inc();
     this.upstream = pools.request(this.cluster, this.host, this.callbacks.connection.worker, head, endStream, {
       onAssigned: () => this.onAssigned(),
       onResponseHeaders: (response, end) => this.onResponseHeaders(response, end),
@@ -56,25 +52,11 @@ export class HttpForwarder {
     if (this.finished) return;
     this.finished = true;
     this.clearTimeout();
-    if (!this.assigned) this.leavePending();
     this.upstream?.reset();
-    this.cluster.info.stats.upstream_rq_cancelled.inc();
-    if (this.assigned) {
-      this.cluster.info.stats.upstream_rq_active.dec();
-      this.host.stats.rq_active--;
-    }
   }
 
   private onAssigned(): void {
-    if (this.assigned || this.finished) return;
-    this.assigned = true;
     this.sentAt = performance.now();
-    const stats = this.cluster.info.stats;
-    this.leavePending();
-    stats.upstream_rq_total.inc();
-    stats.upstream_rq_active.inc();
-    this.host.stats.rq_total++;
-    this.host.stats.rq_active++;
   }
 
   private onResponseHeaders(response: ResponseHead, endStream: boolean): void {
@@ -111,15 +93,6 @@ export class HttpForwarder {
     if (this.finished) return;
     this.finished = true;
     this.clearTimeout();
-    const stats = this.cluster.info.stats;
-    if (!this.assigned) {
-      this.leavePending();
-      if (failure.kind === 'overflow') stats.upstream_rq_pending_overflow.inc();
-      else stats.upstream_rq_pending_failure_eject.inc();
-    } else {
-      stats.upstream_rq_active.dec();
-      this.host.stats.rq_active--;
-    }
     if (this.responseStarted) {
       this.callbacks.resetStream();
       return;
@@ -132,10 +105,6 @@ export class HttpForwarder {
     if (this.finished) return;
     this.finished = true;
     this.clearTimeout();
-    this.cluster.info.stats.upstream_rq_completed.inc();
-    this.cluster.info.stats.upstream_rq_active.dec();
-    this.host.stats.rq_active--;
-    this.host.stats.rq_success++;
   }
 
   /** The route timeout runs from the end of the request to the end of the response. */
@@ -147,8 +116,7 @@ export class HttpForwarder {
   private onTimeout(): void {
     this.timer = undefined;
     if (this.finished) return;
-    const stats = this.cluster.info.stats;
-    stats.upstream_rq_timeout.inc();
+    this.cluster.info.stats.upstream_rq_timeout.inc();
     this.host.stats.rq_timeout++;
     const responseStarted = this.responseStarted;
     this.abandon();
@@ -159,14 +127,12 @@ export class HttpForwarder {
     }
   }
 
+  /** Envoy's router charges every upstream response code, local 503/504 included. */
   private countResponse(status: number): void {
     const scope = this.cluster.info.statsScope;
     scope.counter(`upstream_rq_${status}`).inc();
     scope.counter(`upstream_rq_${Math.floor(status / 100)}xx`).inc();
-  }
-
-  private leavePending(): void {
-    this.cluster.info.stats.upstream_rq_pending_active.dec();
+    this.cluster.info.stats.upstream_rq_completed.inc();
   }
 
   private clearTimeout(): void {

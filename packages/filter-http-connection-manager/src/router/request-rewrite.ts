@@ -1,6 +1,6 @@
 import type { FormatContext } from '@nodevoy/core';
 import { stripHopByHop, type HeaderMap, type RequestHead } from '@nodevoy/http';
-import type { HeaderMutation } from '../routing/header-mutation.js';
+import type { HeaderMutation } from '@nodevoy/http';
 import type { ResolvedRoute } from '../routing/route-table.js';
 
 /**

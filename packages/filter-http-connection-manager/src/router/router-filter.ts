@@ -59,7 +59,7 @@ export class RouterFilter implements HttpFilter {
       return 'stop';
     }
     stats.rq_total.inc();
-    const host = cluster.chooseHost();
+    const host = cluster.chooseHost({ requestHeaders: headers });
     if (!host) {
       cluster.info.stats.upstream_cx_none_healthy.inc();
       this.callbacks.sendLocalReply(LocalReplies.noHealthyUpstream());

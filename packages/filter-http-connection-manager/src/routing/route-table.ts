@@ -3,7 +3,7 @@ import type { ConfigIssueReporter, ClusterManagerApi } from '@nodevoy/core';
 import type { HeaderMap } from '@nodevoy/http';
 import type { HcmUpgradeConfig } from '../config/hcm-config.js';
 import type { RouteActionConfig, RouteConfig, RouteConfigurationConfig, VirtualHostConfig } from '../config/route-config.js';
-import { HeaderMutation } from './header-mutation.js';
+import { HeaderMutation } from '@nodevoy/http';
 import { routeMatcher } from './route-matcher.js';
 import { VirtualHostSelector } from './virtual-hosts.js';
 

@@ -2,6 +2,7 @@ import { Agent } from 'node:http';
 import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
 import { ServiceKey, type Host, type ServerContext, type UpstreamCluster, type WorkerContext } from '@nodevoy/core';
 import { upstreamCodec, type UpstreamCodec } from '../protocol-options.js';
+import { countedRequest } from './counted-request.js';
 import { Http1UpstreamRequest } from './http1-request.js';
 import { Http2UpstreamRequest } from './http2-request.js';
 import type { RequestHead, UpstreamRequest, UpstreamRequestCallbacks } from './types.js';
@@ -23,10 +24,12 @@ export class HttpPools {
   /** Starts a request on a pooled connection to `host`; everything else arrives via callbacks. */
   request(cluster: UpstreamCluster, host: Host, worker: WorkerContext, head: RequestHead, endStream: boolean, callbacks: UpstreamRequestCallbacks): UpstreamRequest {
     const key = `${cluster.info.name}|${host.address.asString}|${worker.index}`;
-    if (this.codecFor(cluster) === 'http2') return new Http2UpstreamRequest(this.session(key, cluster, host, worker), head, endStream, callbacks);
-    const upstream = new Http1UpstreamRequest(this.agent(key, cluster, host, worker), head, callbacks);
-    if (endStream) upstream.sendData(Buffer.alloc(0), true);
-    return upstream;
+    return countedRequest(cluster, host, callbacks, (counted) => {
+      if (this.codecFor(cluster) === 'http2') return new Http2UpstreamRequest(this.session(key, cluster, host, worker), head, endStream, counted);
+      const upstream = new Http1UpstreamRequest(this.agent(key, cluster, host, worker), head, counted);
+      if (endStream) upstream.sendData(Buffer.alloc(0), true);
+      return upstream;
+    });
   }
 
   close(): void {

@@ -34,6 +34,8 @@ export class Http1UpstreamRequest implements UpstreamRequest {
     });
     // Keep-alive is the pool's business: no `Connection: keep-alive` on the wire, as Envoy.
     this.request.removeHeader('connection');
+    // Headers leave now, as Envoy's: a CONNECT peer answers before any payload is sent.
+    this.request.flushHeaders();
     this.request.on('socket', (socket) => {
       const assigned = () => this.callbacks.onAssigned();
       if ((socket as Duplex & { connecting?: boolean }).connecting) socket.once('connect', assigned);
@@ -48,7 +50,9 @@ export class Http1UpstreamRequest implements UpstreamRequest {
   sendData(data: Buffer, endStream: boolean): boolean {
     if (this.tunnel) {
       if (endStream) {
-        this.tunnel.end(data);
+        // An HTTP/1.1 tunnel cannot half-close: its end closes the connection once written.
+        const tunnel = this.tunnel;
+        tunnel.end(data.length > 0 ? data : undefined, () => tunnel.destroy());
         return true;
       }
       return this.tunnel.write(data);
@@ -95,6 +99,12 @@ export class Http1UpstreamRequest implements UpstreamRequest {
     });
     socket.on('drain', () => this.callbacks.onWritable());
     socket.on('error', (error: NodeJS.ErrnoException) => this.fail(error));
+    // Closed without a FIN read: our own close after the client's end, or the peer went away.
+    socket.on('close', () => {
+      if (this.done) return;
+      this.done = true;
+      this.callbacks.onResponseData(EMPTY, true);
+    });
   }
 
   private fail(error: NodeJS.ErrnoException): void {

@@ -127,7 +127,11 @@ export const clusterSchema = message(
     close_connections_on_host_health_failure: bool(),
     ignore_health_on_host_removal: bool(),
     connection_pool_per_downstream_connection: bool(),
-    original_dst_lb_config: struct(),
+    original_dst_lb_config: message(
+      'envoy.config.cluster.v3.Cluster.OriginalDstLbConfig',
+      { use_http_header: bool(), http_header_name: string(), upstream_port_override: uint32({ lte: 65535 }) },
+      { unsupported: { metadata_key: 'not implemented by nodevoy yet' } },
+    ),
     least_request_lb_config: struct(),
     round_robin_lb_config: struct(),
     common_lb_config: struct(),

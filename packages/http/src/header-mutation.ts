@@ -1,6 +1,6 @@
 import { compileFormat, type FormatContext } from '@nodevoy/core';
-import type { HeaderMap } from '@nodevoy/http';
-import type { HeaderValueOptionConfig } from '../config/matchers.js';
+import type { HeaderMap } from './headers.js';
+import type { HeaderValueOptionConfig } from './header-options.js';
 
 interface CompiledHeader {
   readonly key: string;
@@ -10,8 +10,8 @@ interface CompiledHeader {
 }
 
 /**
- * `*_headers_to_add` / `*_headers_to_remove` of one level (route, virtual host, route
- * configuration), values being Envoy format strings (`%DOWNSTREAM_REMOTE_ADDRESS%`).
+ * `*_headers_to_add` / `*_headers_to_remove` of one level (a route, a virtual host, a tunnel),
+ * values being Envoy format strings (`%DOWNSTREAM_REMOTE_ADDRESS%`).
  */
 export class HeaderMutation {
   private readonly add: CompiledHeader[];

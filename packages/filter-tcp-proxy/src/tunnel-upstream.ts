@@ -1,0 +1,110 @@
+import type { Host, UpstreamCluster, WorkerContext } from '@nodevoy/core';
+import type { HttpPools, RequestHead, ResponseHead, UpstreamRequest } from '@nodevoy/http';
+import type { UpstreamLink, UpstreamLinkEvents } from './upstream-link.js';
+
+/** How a tunnel attempt ended before it carried bytes. */
+export interface TunnelFailure {
+  readonly status: number | undefined;
+  readonly response: ResponseHead | undefined;
+  readonly detail: string;
+  /** The TCP connection itself failed (counted as a connect failure by the pool). */
+  readonly connectFailure: boolean;
+}
+
+export interface TunnelCallbacks {
+  onEstablished(link: UpstreamLink, response: ResponseHead): void;
+  onFailed(failure: TunnelFailure): void;
+}
+
+/**
+ * tcp_proxy's `tunneling_config`: a CONNECT (or POST) over the cluster's HTTP/1.1 or HTTP/2
+ * pool. Success is any 2xx on HTTP/1.1 and exactly 200 on HTTP/2, with no end of stream; then
+ * the stream's body is the tunnel. HTTP/1.1 tunnels cannot half-close: a FIN from the client
+ * closes the upstream connection, as in Envoy.
+ */
+export class TunnelUpstream implements UpstreamLink {
+  private request: UpstreamRequest | undefined;
+  private events: UpstreamLinkEvents | undefined;
+  private established = false;
+  private ended = false;
+  private flushedCallbacks: (() => void)[] = [];
+
+  constructor(
+    private readonly codec: 'http1' | 'http2',
+    private readonly callbacks: TunnelCallbacks,
+  ) {}
+
+  start(pools: HttpPools, cluster: UpstreamCluster, host: Host, worker: WorkerContext, head: RequestHead): void {
+    this.request = pools.request(cluster, host, worker, head, false, {
+      onAssigned: () => {},
+      onResponseHeaders: (response, endStream) => this.onResponse(response, endStream),
+      onResponseData: (data, endStream) => {
+        if (this.ended) return;
+        if (this.established) this.events?.onData(data, endStream);
+        if (endStream) this.finish(false, 'upstream ended the tunnel');
+      },
+      onResponseTrailers: () => {
+        // Envoy: trailers from the upstream end the tunnel's downstream direction.
+        if (this.established) this.events?.onData(Buffer.alloc(0), true);
+      },
+      onFailure: (failure) => {
+        if (this.established) this.finish(true, failure.detail);
+        else this.callbacks.onFailed({ status: undefined, response: undefined, detail: failure.detail, connectFailure: failure.kind === 'connect' || failure.kind === 'overflow' });
+      },
+      onWritable: () => this.events?.onBelowWriteBufferLowWatermark(),
+    });
+  }
+
+  /** Attaches the tcp_proxy session once the tunnel is up. */
+  bind(events: UpstreamLinkEvents): void {
+    this.events = events;
+  }
+
+  get flushing(): boolean {
+    return false;
+  }
+
+  write(data: Buffer, endStream: boolean): void {
+    if (!this.request || this.ended) return;
+    if (endStream && this.codec === 'http1') {
+      // No half-close over HTTP/1.1: the client's FIN closes the upstream connection.
+      this.request.sendData(data, true);
+      this.finish(false, 'downstream half-closed an HTTP/1.1 tunnel');
+      return;
+    }
+    if (!this.request.sendData(data, endStream)) this.events?.onAboveWriteBufferHighWatermark();
+  }
+
+  readDisable(disable: boolean): void {
+    this.request?.readDisable(disable);
+  }
+
+  close(mode: 'flush' | 'now' | 'reset', reason: string): void {
+    if (this.ended) return;
+    if (mode === 'flush' && this.codec === 'http2') this.request?.sendData(Buffer.alloc(0), true);
+    else this.request?.reset();
+    this.finish(mode === 'reset', reason, false);
+  }
+
+  onFlushed(callback: () => void): void {
+    this.flushedCallbacks.push(callback);
+  }
+
+  private onResponse(response: ResponseHead, endStream: boolean): void {
+    const ok = this.codec === 'http2' ? response.status === 200 : response.status >= 200 && response.status < 300;
+    if (!ok || endStream) {
+      this.request?.reset();
+      this.callbacks.onFailed({ status: response.status, response, detail: `tunnel_response:${response.status}`, connectFailure: false });
+      return;
+    }
+    this.established = true;
+    this.callbacks.onEstablished(this, response);
+  }
+
+  private finish(reset: boolean, reason: string, notify = true): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (notify) this.events?.onClosed(reset, reason);
+    for (const callback of this.flushedCallbacks.splice(0)) callback();
+  }
+}
