@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer, request, type Agent, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect as http2Connect, type ClientHttp2Session, type IncomingHttpHeaders as Http2Headers } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
 import type { TestLike } from './nodevoy.js';
 
 export interface HttpResponse {
@@ -128,4 +129,38 @@ export async function curl(args: readonly string[], input?: string): Promise<Cur
   child.stdin.end(input);
   const [code] = (await once(child, 'close')) as [number | null];
   return { code, stdout, stderr };
+}
+
+export interface RawResponse {
+  /** The status line and headers, as sent. */
+  readonly head: string;
+  readonly body: string;
+}
+
+/**
+ * Reads `count` HTTP/1.1 responses (content-length framed) off a raw byte stream: a TCP
+ * socket kept alive by hand, or a CONNECT tunnel.
+ */
+export function readHttp1Responses(stream: Readable, count: number): Promise<RawResponse[]> {
+  let buffered = '';
+  const responses: RawResponse[] = [];
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString('latin1');
+      for (;;) {
+        const headEnd = buffered.indexOf('\r\n\r\n');
+        const length = /content-length: (\d+)/i.exec(buffered.slice(0, headEnd));
+        if (headEnd < 0 || !length) break;
+        const end = headEnd + 4 + Number(length[1]);
+        if (buffered.length < end) break;
+        responses.push({ head: buffered.slice(0, headEnd), body: buffered.slice(headEnd + 4, end) });
+        buffered = buffered.slice(end);
+      }
+      if (responses.length < count) return;
+      stream.off('data', onData);
+      resolve(responses);
+    };
+    stream.on('data', onData);
+    stream.once('close', () => reject(new Error(`stream closed after ${responses.length} of ${count} responses`)));
+  });
 }

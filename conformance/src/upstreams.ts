@@ -67,7 +67,7 @@ export async function startUpstream(behaviour: UpstreamBehaviour): Promise<Upstr
     socket.on('close', () => sockets.delete(socket));
     const record = new StreamRecord(socket);
     connections.push(record);
-    if (behaviour !== 'refuse' && behaviour !== 'hang') behaviours[behaviour](socket, record);
+    if (behaviour !== 'refuse') behaviours[behaviour](socket, record);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Connection, ConnectionInfo } from '@nodevoy/core';
 import type { HeaderMap } from '@nodevoy/http';
 import type { DownstreamStream } from './codec/downstream-stream.js';
+import type { DownstreamConnection } from './downstream-connection.js';
 import type { DecoderFilterCallbacks, EncoderFilterCallbacks, HttpFilter, LocalReply } from './http-filter.js';
 import type { HcmRuntime } from './hcm-runtime.js';
 import { LocalReplies, localReplyHeaders } from './local-reply.js';
 import type { ResolvedRoute } from './routing/route-table.js';
 import { statusClass } from './stats.js';
+import { StreamTimeouts } from './stream-timeouts.js';
+import { applyUnderscoresAction, normalizePath, stripHostPort } from './request-normalization.js';
 
 type Pending = { readonly kind: 'data'; readonly data: Buffer; readonly endStream: boolean } | { readonly kind: 'trailers'; readonly trailers: HeaderMap };
 
@@ -34,13 +37,21 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   /** The downstream sent its whole request (end of stream). */
   private requestComplete = false;
   private readonly startMs = performance.now();
+  private readonly timeouts: StreamTimeouts;
 
   constructor(
     private readonly runtime: HcmRuntime,
     private readonly downstream: DownstreamStream,
     readonly connection: Connection,
+    private readonly downstreamConnection: DownstreamConnection,
   ) {
     this.streamId = runtime.nextStreamId();
+    this.timeouts = new StreamTimeouts(
+      runtime.streamIdleTimeoutMs,
+      runtime.requestTimeoutMs,
+      () => this.onTimeout('downstream_rq_idle_timeout', LocalReplies.streamIdleTimeout()),
+      () => this.onTimeout('downstream_rq_timeout', LocalReplies.requestTimeout()),
+    );
   }
 
   get connectionInfo(): ConnectionInfo {
@@ -52,16 +63,19 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     const downstream = this.downstream;
     stats.downstream_rq_total.inc();
     stats.downstream_rq_active.inc();
+    if (this.downstreamConnection.streamStarted() === this.runtime.maxRequestsPerConnection) this.downstream.drainConnection();
     if (downstream.protocol === 'HTTP/2') stats.downstream_rq_http2_total.inc();
     else stats.downstream_rq_http1_total.inc();
-    this.requestComplete = downstream.headersEndStream;
+    if (downstream.headersEndStream) this.onRequestComplete();
     downstream.start({
       onData: (data, endStream) => {
-        if (endStream) this.requestComplete = true;
+        this.timeouts.activity();
+        if (endStream) this.onRequestComplete();
         this.decodeData(data, endStream);
       },
       onTrailers: (trailers) => {
-        this.requestComplete = true;
+        this.timeouts.activity();
+        this.onRequestComplete();
         this.decodeTrailers(trailers);
       },
       onReset: () => this.onDownstreamReset(),
@@ -77,8 +91,11 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
       this.sendLocalReply(LocalReplies.missingHost());
       return;
     }
+    if (!this.normalizeRequest(headers)) return;
     this.mutateRequestHeaders(headers);
     this.resolvedRoute = this.runtime.routes.resolve(headers);
+    const routeIdleTimeout = this.resolvedRoute?.action?.idle_timeout;
+    if (routeIdleTimeout !== undefined) this.timeouts.setIdleTimeout(routeIdleTimeout);
     if (headers.get(':method') === 'CONNECT' && this.resolvedRoute && !this.resolvedRoute.upgrade('CONNECT').allowed) {
       stats.downstream_rq_ws_on_non_ws_route.inc();
       downstream.closeConnectionAfterResponse();
@@ -134,6 +151,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   encodeHeaders(headers: HeaderMap, endStream: boolean): void {
     if (this.complete) return;
     this.responseStarted = true;
+    this.timeouts.activity();
     for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i]?.encodeHeaders?.(headers, endStream);
     this.finalizeResponseHeaders(headers);
     const status = Number(headers.get(':status') ?? 0);
@@ -144,6 +162,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
 
   encodeData(data: Buffer, endStream: boolean): boolean {
     if (this.complete) return true;
+    this.timeouts.activity();
     for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i]?.encodeData?.(data, endStream);
     const writable = this.downstream.respondData(data, endStream);
     if (endStream) this.responseComplete();
@@ -220,6 +239,34 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     }
   }
 
+  /** Path normalization, host port stripping and the underscore rule; false when refused. */
+  private normalizeRequest(headers: HeaderMap): boolean {
+    const { runtime } = this;
+    const local = this.connection.localAddress;
+    stripHostPort(headers, runtime.stripHostPort, local.kind === 'socket' ? local.port : undefined);
+    const path = headers.get(':path');
+    if (path !== undefined) {
+      const normalized = normalizePath(path, runtime.pathNormalization);
+      if (normalized === undefined) {
+        this.downstream.closeConnectionAfterResponse();
+        this.sendLocalReply(LocalReplies.pathNormalizationFailed());
+        return false;
+      }
+      if (normalized !== path) headers.set(':path', normalized);
+    }
+    const allowed = applyUnderscoresAction(headers, runtime.headersWithUnderscoresAction, () => runtime.stats.dropped_headers_with_underscores.inc());
+    if (!allowed) {
+      runtime.stats.requests_rejected_with_underscores_in_headers.inc();
+      if (this.downstream.protocol === 'HTTP/2') this.resetStream();
+      else {
+        this.downstream.closeConnectionAfterResponse();
+        this.sendLocalReply(LocalReplies.underscoreInHeaders());
+      }
+      return false;
+    }
+    return true;
+  }
+
   /** Envoy's `mutateRequestHeaders`: request id, x-forwarded-proto, x-forwarded-for. */
   private mutateRequestHeaders(headers: HeaderMap): void {
     const { runtime } = this;
@@ -233,6 +280,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     } else if (!headers.has('x-forwarded-proto')) {
       headers.set('x-forwarded-proto', 'http');
     }
+    if (runtime.via) appendVia(headers, runtime.via);
     const externalId = runtime.useRemoteAddress && !runtime.preserveExternalRequestId;
     if (runtime.generateRequestId && (!headers.has('x-request-id') || externalId)) headers.set('x-request-id', randomUUID());
   }
@@ -242,6 +290,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     const { runtime } = this;
     if (runtime.serverHeader === 'OVERWRITE' || (runtime.serverHeader === 'APPEND_IF_ABSENT' && !headers.has('server'))) headers.set('server', runtime.serverName);
     if (!headers.has('date')) headers.set('date', new Date().toUTCString());
+    if (runtime.via) appendVia(headers, runtime.via);
     if (runtime.alwaysSetRequestIdInResponse) {
       const id = this.downstream.headers.get('x-request-id');
       if (id) headers.set('x-request-id', id);
@@ -254,6 +303,23 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     this.finish();
   }
 
+  private onRequestComplete(): void {
+    this.requestComplete = true;
+    this.timeouts.requestComplete();
+  }
+
+  /** Envoy: a 408 if nothing was answered yet, else the stream is reset. */
+  private onTimeout(counter: 'downstream_rq_idle_timeout' | 'downstream_rq_timeout', reply: LocalReply): void {
+    if (this.complete) return;
+    this.runtime.stats[counter].inc();
+    if (this.responseStarted) {
+      this.resetStream();
+      return;
+    }
+    if (!this.requestComplete) this.downstream.closeConnectionAfterResponse();
+    this.sendLocalReply(reply);
+  }
+
   private responseComplete(): void {
     if (!this.requestComplete) this.runtime.stats.downstream_rq_response_before_rq_complete.inc();
     this.finish();
@@ -262,6 +328,8 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   private finish(): void {
     if (this.complete) return;
     this.complete = true;
+    this.timeouts.clear();
+    this.downstreamConnection.streamEnded();
     const { stats } = this.runtime;
     stats.downstream_rq_active.dec();
     stats.downstream_rq_completed.inc();
@@ -280,4 +348,10 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
       return 'stop';
     }
   }
+}
+
+/** `via`: appended to requests and responses, as Envoy's connection manager does. */
+function appendVia(headers: HeaderMap, via: string): void {
+  const existing = headers.get('via');
+  headers.set('via', existing ? `${existing}, ${via}` : via);
 }

@@ -50,6 +50,14 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
       serverName: config.server_name ?? HCM_DEFAULTS.serverName,
       serverHeader: config.server_header_transformation ?? 'OVERWRITE',
       acceptHttp10: config.http_protocol_options?.accept_http_10 ?? false,
+      streamIdleTimeoutMs: config.stream_idle_timeout ?? HCM_DEFAULTS.streamIdleTimeoutMs,
+      requestTimeoutMs: config.request_timeout ?? 0,
+      stripHostPort: config.strip_any_host_port ? 'any' : config.strip_matching_host_port ? 'matching' : undefined,
+      pathNormalization: { normalize: config.normalize_path ?? false, mergeSlashes: config.merge_slashes ?? false },
+      headersWithUnderscoresAction: config.common_http_protocol_options?.headers_with_underscores_action ?? 'ALLOW',
+      via: config.via || undefined,
+      maxRequestsPerConnection: config.common_http_protocol_options?.max_requests_per_connection ?? 0,
+      connectionIdleTimeoutMs: config.common_http_protocol_options?.idle_timeout ?? HCM_DEFAULTS.connectionIdleTimeoutMs,
       useRemoteAddress: config.use_remote_address ?? false,
       skipXffAppend: config.skip_xff_append ?? false,
       generateRequestId: config.generate_request_id ?? true,
@@ -66,12 +74,14 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
         ...(http2?.allow_connect ? { enableConnectProtocol: true } : {}),
       },
     };
-    const handlers = codecHandlers(runtime);
+    const connections = new WeakMap();
+    const handlers = codecHandlers(runtime, connections);
     const shared: HcmShared = {
       runtime,
       codecType: config.codec_type === 'HTTP1' || config.codec_type === 'HTTP2' ? config.codec_type : 'AUTO',
       codecOptions,
       http1: createHttp1Codec(codecOptions, handlers),
+      connections,
     };
     return (filterManager) => filterManager.addReadFilter(new HttpConnectionManagerFilter(shared, handlers));
   },

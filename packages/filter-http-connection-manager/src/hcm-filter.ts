@@ -1,10 +1,12 @@
 import type { Server } from 'node:http';
+import type { ServerHttp2Session } from 'node:http2';
 import type { Connection, ConnectionEvent, FilterStatus, ReadFilter, ReadFilterCallbacks } from '@nodevoy/core';
 import { ConnectionDuplex } from '@nodevoy/http';
 import { ActiveStream } from './active-stream.js';
 import { serveHttp2, sniffCodec, type CodecError, type CodecHandlers, type CodecOptions } from './codec/codecs.js';
 import type { HcmRuntime } from './hcm-runtime.js';
 import { LocalReplies } from './local-reply.js';
+import { DownstreamConnection } from './downstream-connection.js';
 
 /** Per connection manager config: the runtime, the codec settings and the shared HTTP/1.1 server. */
 export interface HcmShared {
@@ -12,19 +14,23 @@ export interface HcmShared {
   readonly codecType: 'AUTO' | 'HTTP1' | 'HTTP2';
   readonly codecOptions: CodecOptions;
   readonly http1: Server;
+  /** The per-connection state of every connection this config serves, by its duplex. */
+  readonly connections: WeakMap<ConnectionDuplex, DownstreamConnection>;
 }
 
 /** Stream handlers shared by every connection of a config: a new ActiveStream per request. */
-export function codecHandlers(runtime: HcmRuntime): CodecHandlers {
+export function codecHandlers(runtime: HcmRuntime, connections: WeakMap<ConnectionDuplex, DownstreamConnection>): CodecHandlers {
   return {
     onStream(stream, duplex) {
-      if (duplex.connection) new ActiveStream(runtime, stream, duplex.connection).start();
+      const downstream = connections.get(duplex);
+      if (!duplex.connection || !downstream) return;
+      new ActiveStream(runtime, stream, duplex.connection, downstream).start();
     },
     onCodecError(error: CodecError, duplex: ConnectionDuplex) {
       runtime.stats.downstream_cx_protocol_error.inc();
       runtime.stats.downstream_rq_total.inc();
       runtime.stats.downstream_rq_4xx.inc();
-      const reply = LocalReplies.codecError(error.status);
+      const reply = LocalReplies.codecError(error.status, error.details);
       const body = reply.body ?? '';
       duplex.end(
         `HTTP/1.1 ${error.status} ${body}\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncontent-type: text/plain\r\n` +
@@ -43,6 +49,8 @@ export class HttpConnectionManagerFilter implements ReadFilter {
   private readonly duplex = new ConnectionDuplex();
   private codec: 'http1' | 'http2' | undefined;
   private sniffed: Buffer[] = [];
+  private http2Session: ServerHttp2Session | undefined;
+  private state: DownstreamConnection | undefined;
 
   constructor(
     private readonly shared: HcmShared,
@@ -59,6 +67,7 @@ export class HttpConnectionManagerFilter implements ReadFilter {
     connection.addConnectionCallbacks({
       onEvent: (event: ConnectionEvent) => {
         if (event === 'Connected') return;
+        this.state?.closed();
         stats.downstream_cx_active.dec();
         stats.downstream_cx_destroy.inc();
         if (event === 'RemoteClose') stats.downstream_cx_destroy_remote.inc();
@@ -72,6 +81,8 @@ export class HttpConnectionManagerFilter implements ReadFilter {
 
   onNewConnection(): FilterStatus {
     this.duplex.attach(this.connection, { fedByFilter: true });
+    this.state = new DownstreamConnection(this.shared.runtime.connectionIdleTimeoutMs, () => this.onIdle());
+    this.shared.connections.set(this.duplex, this.state);
     if (this.shared.codecType === 'HTTP1') this.startCodec('http1');
     else if (this.shared.codecType === 'HTTP2') this.startCodec('http2');
     return 'continue';
@@ -102,7 +113,14 @@ export class HttpConnectionManagerFilter implements ReadFilter {
     } else {
       stats.downstream_cx_http2_total.inc();
       stats.downstream_cx_http2_active.inc();
-      serveHttp2(this.duplex, this.shared.codecOptions, this.handlers);
+      this.http2Session = serveHttp2(this.duplex, this.shared.codecOptions, this.handlers);
     }
+  }
+
+  /** Idle with no open request: HTTP/2 says GOAWAY first, HTTP/1.1 just closes. */
+  private onIdle(): void {
+    this.shared.runtime.stats.downstream_cx_idle_timeout.inc();
+    if (this.http2Session) this.http2Session.close();
+    else this.connection.close('FlushWrite', 'idle timeout');
   }
 }

@@ -2,6 +2,7 @@ import type { Logger } from '@nodevoy/core';
 import type { HttpConnectionManagerConfig } from './config/hcm-config.js';
 import type { HttpFilterFactoryCb } from './http-filter.js';
 import type { RouteTable } from './routing/route-table.js';
+import type { PathNormalization, UnderscoresAction } from './request-normalization.js';
 import type { HcmStats } from './stats.js';
 
 /** What every stream of one connection manager config shares. */
@@ -14,6 +15,17 @@ export interface HcmRuntime {
   readonly serverName: string;
   readonly serverHeader: 'OVERWRITE' | 'APPEND_IF_ABSENT' | 'PASS_THROUGH';
   readonly acceptHttp10: boolean;
+  /** `stream_idle_timeout` (default 5 min) and `request_timeout` (default off), in ms; 0 is off. */
+  readonly streamIdleTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly stripHostPort: 'any' | 'matching' | undefined;
+  readonly pathNormalization: PathNormalization;
+  readonly headersWithUnderscoresAction: UnderscoresAction;
+  readonly via: string | undefined;
+  /** `common_http_protocol_options.max_requests_per_connection`; 0 is unlimited. */
+  readonly maxRequestsPerConnection: number;
+  /** `common_http_protocol_options.idle_timeout` (default 1 h): a connection with no request. */
+  readonly connectionIdleTimeoutMs: number;
   readonly useRemoteAddress: boolean;
   readonly skipXffAppend: boolean;
   readonly generateRequestId: boolean;

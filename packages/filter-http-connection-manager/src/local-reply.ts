@@ -1,12 +1,14 @@
 import { HeaderMap } from '@nodevoy/http';
 import type { LocalReply } from './http-filter.js';
 
+const STATUS_TEXT = { 400: 'Bad Request', 426: 'Upgrade Required', 431: 'Request Header Fields Too Large' } as const;
+
 /** Envoy's local reply bodies, for the replies nodevoy generates itself. */
 export const LocalReplies = {
   noRoute: (): LocalReply => ({ status: 404, details: 'route_not_found' }),
   upgradeNotAllowed: (): LocalReply => ({ status: 403, details: 'upgrade_failed' }),
   http10NotAllowed: (): LocalReply => ({ status: 426, body: 'Upgrade Required', details: 'low_version' }),
-  missingHost: (): LocalReply => ({ status: 400, body: 'missing host header', details: 'missing_host_header' }),
+  missingHost: (): LocalReply => ({ status: 400, details: 'missing_host_header' }),
   clusterNotFound: (status: number): LocalReply => ({ status, details: 'cluster_not_found' }),
   noHealthyUpstream: (): LocalReply => ({ status: 503, body: 'no healthy upstream', details: 'no_healthy_upstream' }),
   upstreamFailure: (resetReason: string, details: string): LocalReply => ({
@@ -14,12 +16,12 @@ export const LocalReplies = {
     body: `upstream connect error or disconnect/reset before headers. reset reason: ${resetReason}`,
     details,
   }),
+  pathNormalizationFailed: (): LocalReply => ({ status: 400, body: 'Bad Request', details: 'path_normalization_failed' }),
+  underscoreInHeaders: (): LocalReply => ({ status: 400, body: 'Bad Request', details: 'unexpected_underscore' }),
+  streamIdleTimeout: (): LocalReply => ({ status: 408, body: 'stream timeout', details: 'stream_idle_timeout' }),
+  requestTimeout: (): LocalReply => ({ status: 408, body: 'request timeout', details: 'request_overall_timeout' }),
   upstreamTimeout: (): LocalReply => ({ status: 504, body: 'upstream request timeout', details: 'upstream_response_timeout' }),
-  codecError: (status: 400 | 431): LocalReply => ({
-    status,
-    body: status === 431 ? 'Request Header Fields Too Large' : 'Bad Request',
-    details: status === 431 ? 'header_overflow' : 'codec_error',
-  }),
+  codecError: (status: 400 | 426 | 431, details: string): LocalReply => ({ status, body: STATUS_TEXT[status], details }),
 } as const;
 
 /** The response headers of a local reply, as Envoy writes them. */

@@ -1,9 +1,8 @@
 import { once } from 'node:events';
-import type { ClientHttp2Stream } from 'node:http2';
 import t from 'tap';
 import { parse, stringify } from 'yaml';
 import { envoyConfig } from '../../../test-support/envoy-configs.js';
-import { curl, http2Session, namedReply, startHttpUpstream } from '../../../test-support/http.js';
+import { curl, http2Session, namedReply, readHttp1Responses, startHttpUpstream } from '../../../test-support/http.js';
 import { startNodevoy, type TestLike } from '../../../test-support/nodevoy.js';
 import { collect, connectTo, startEchoServer } from '../../../test-support/tcp.js';
 
@@ -196,34 +195,9 @@ t.test('a node:http2 client sends several requests through one CONNECT tunnel in
   const responses = readHttp1Responses(tunnel, 3);
   tunnel.write('GET /one HTTP/1.1\r\nHost: host.com\r\n\r\nGET /two HTTP/1.1\r\nHost: host.com\r\n\r\n');
   tunnel.write('GET /three HTTP/1.1\r\nHost: host.com\r\n\r\n');
-  const bodies = await responses;
+  const bodies = (await responses).map((r) => r.body);
   t.same(bodies, ['Hello, world!\n', 'Hello, world!\n', 'Hello, world!\n']);
   tunnel.end();
   await once(tunnel, 'close');
   t.equal(await decap.proxy.admin.stat('http.ingress_http.downstream_rq_total'), 4, 'one CONNECT plus three tunnelled requests (shared stat prefix)');
 });
-
-/** Reads `count` HTTP/1.1 responses with content-length bodies from a byte stream. */
-function readHttp1Responses(stream: ClientHttp2Stream, count: number): Promise<string[]> {
-  let buffered = '';
-  const bodies: string[] = [];
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      buffered += chunk.toString('latin1');
-      for (;;) {
-        const headEnd = buffered.indexOf('\r\n\r\n');
-        const length = /content-length: (\d+)/i.exec(buffered.slice(0, headEnd));
-        if (headEnd < 0 || !length) break;
-        const end = headEnd + 4 + Number(length[1]);
-        if (buffered.length < end) break;
-        bodies.push(buffered.slice(headEnd + 4, end));
-        buffered = buffered.slice(end);
-      }
-      if (bodies.length < count) return;
-      stream.off('data', onData);
-      resolve(bodies);
-    };
-    stream.on('data', onData);
-    stream.once('close', () => reject(new Error(`tunnel closed after ${bodies.length} of ${count} responses`)));
-  });
-}

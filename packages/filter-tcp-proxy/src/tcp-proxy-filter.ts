@@ -2,7 +2,7 @@ import type { ClusterManagerApi, Connection, ConnectionCallbacks, ConnectionEven
 import type { ResponseHead } from '@nodevoy/http';
 import { IdleTimer } from './idle-timer.js';
 import type { TcpProxyStats } from './stats.js';
-import type { TunnelFailure } from './tunnel-upstream.js';
+import type { TunnelFailure, TunnelUpstream } from './tunnel-upstream.js';
 import type { TunnelOpener } from './tunneling.js';
 import { TcpUpstream, type UpstreamLink, type UpstreamLinkEvents } from './upstream-link.js';
 
@@ -173,7 +173,7 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
     this.cancelPending = () => handle.cancel();
   }
 
-  private onTunnelEstablished(link: UpstreamLink & { bind(events: UpstreamLinkEvents): void }, response: ResponseHead): void {
+  private onTunnelEstablished(link: TunnelUpstream, response: ResponseHead): void {
     this.cancelPending = undefined;
     if (this.downstreamClosed) {
       link.close('now', 'downstream closed while the tunnel was set up');

@@ -12,7 +12,7 @@ export interface TunnelFailure {
 }
 
 export interface TunnelCallbacks {
-  onEstablished(link: UpstreamLink, response: ResponseHead): void;
+  onEstablished(link: TunnelUpstream, response: ResponseHead): void;
   onFailed(failure: TunnelFailure): void;
 }
 

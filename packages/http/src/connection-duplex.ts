@@ -29,6 +29,9 @@ export class ConnectionDuplex extends Duplex implements ConnectionCallbacks {
   private pendingWrite: { chunk: Buffer; callback: (error?: Error | null) => void } | undefined;
   private waitingForDrain: ((error?: Error | null) => void) | undefined;
   private finalWaiting: ((error?: Error | null) => void) | undefined;
+  /** node:net's `socket.timeout` (ms; 0 is none), read by node:http's Agent. */
+  timeout = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor() {
     super({ allowHalfOpen: true, readableHighWaterMark: 64 * 1024, writableHighWaterMark: 64 * 1024 });
@@ -76,14 +79,24 @@ export class ConnectionDuplex extends Duplex implements ConnectionCallbacks {
     return address?.kind === 'socket' ? address.port : undefined;
   }
 
+  /**
+   * node:net's inactivity timeout: 'timeout' is emitted after `ms` without a byte read or
+   * written (an Agent closes idle pooled connections with it). 0 turns it off.
+   */
+  setTimeout(ms: number, callback?: () => void): this {
+    this.timeout = ms;
+    if (callback) this.once('timeout', callback);
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.touch();
+    return this;
+  }
+
   // node:net compatibility for node:http's use of sockets; nodevoy owns these concerns.
   setNoDelay(): this {
     return this;
   }
   setKeepAlive(): this {
-    return this;
-  }
-  setTimeout(): this {
     return this;
   }
   ref(): this {
@@ -111,6 +124,7 @@ export class ConnectionDuplex extends Duplex implements ConnectionCallbacks {
       return;
     }
     connection.write(chunk, false);
+    this.touch();
     if (connection.isAboveHighWatermark) this.waitingForDrain = callback;
     else callback();
   }
@@ -131,6 +145,7 @@ export class ConnectionDuplex extends Duplex implements ConnectionCallbacks {
       connection.close(error ? 'AbortReset' : 'FlushWrite', error ? error.message : 'stream destroyed');
     }
     this.releaseWriter(error ?? null);
+    clearTimeout(this.idleTimer);
     callback(error);
   }
 
@@ -153,6 +168,7 @@ export class ConnectionDuplex extends Duplex implements ConnectionCallbacks {
 
   /** Bytes read from the connection, in order; `endStream` is the peer's FIN. */
   feed(data: Buffer, endStream: boolean): void {
+    this.touch();
     if (data.length > 0 && !this.push(data) && !this.readDisabledByUs && this.connection) {
       this.readDisabledByUs = true;
       this.connection.readDisable(true);
@@ -160,6 +176,16 @@ export class ConnectionDuplex extends Duplex implements ConnectionCallbacks {
     if (endStream) {
       this.eofPushed = true;
       this.push(null);
+    }
+  }
+
+  /** Activity: the inactivity clock starts over (a timer refresh, cheap on the data path). */
+  private touch(): void {
+    if (this.timeout <= 0 || this.destroyed) return;
+    if (this.idleTimer) this.idleTimer.refresh();
+    else {
+      this.idleTimer = setTimeout(() => this.emit('timeout'), this.timeout);
+      this.idleTimer.unref();
     }
   }
 

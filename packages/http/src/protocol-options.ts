@@ -43,19 +43,31 @@ export const http2ProtocolOptionsSchema = message(
   },
 );
 
-export const commonHttpProtocolOptionsSchema = message('envoy.config.core.v3.HttpProtocolOptions', {
-  idle_timeout: duration(),
-  max_connection_duration: duration(),
-  max_headers_count: uint32({ gte: 1 }),
-  max_stream_duration: duration(),
-  max_requests_per_connection: uint32(),
-  max_response_headers_kb: uint32({ gte: 1, lte: 8192 }),
-  headers_with_underscores_action: schema.enumOf('envoy.config.core.v3.HttpProtocolOptions.HeadersWithUnderscoresAction', [
-    'ALLOW',
-    'REJECT_REQUEST',
-    'DROP_HEADER',
-  ] as const),
-});
+/**
+ * `envoy.config.core.v3.HttpProtocolOptions`, for a connection manager (downstream) or a
+ * cluster (upstream): idle timeout and requests per connection on both sides; the underscore
+ * rule applies to downstream requests.
+ */
+export const commonHttpProtocolOptionsSchema = message(
+  'envoy.config.core.v3.HttpProtocolOptions',
+  {
+    idle_timeout: duration(),
+    max_requests_per_connection: uint32(),
+    headers_with_underscores_action: schema.enumOf('envoy.config.core.v3.HttpProtocolOptions.HeadersWithUnderscoresAction', [
+      'ALLOW',
+      'REJECT_REQUEST',
+      'DROP_HEADER',
+    ] as const),
+  },
+  {
+    unsupported: {
+      max_connection_duration: 'not implemented by nodevoy yet',
+      max_stream_duration: 'not implemented by nodevoy yet',
+      max_headers_count: 'not implemented by nodevoy yet',
+      max_response_headers_kb: 'not implemented by nodevoy yet',
+    },
+  },
+);
 
 const explicitHttpConfigSchema = message(
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig',

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { performServerHandshake, type Settings } from 'node:http2';
+import { performServerHandshake, type ServerHttp2Session, type Settings } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { ConnectionDuplex } from '@nodevoy/http';
 import type { DownstreamStream } from './downstream-stream.js';
@@ -8,7 +8,7 @@ import { Http2DownstreamStream } from './http2-stream.js';
 
 /** A request that failed to parse (Envoy's codec error: 400, or 431 for headers too large). */
 export interface CodecError {
-  readonly status: 400 | 431;
+  readonly status: 400 | 426 | 431;
   readonly details: string;
 }
 
@@ -33,22 +33,30 @@ export function createHttp1Codec(options: CodecOptions, handlers: CodecHandlers)
     headersTimeout: 0,
     keepAliveTimeout: 0,
     joinDuplicateHeaders: false,
+    // The connection manager answers a missing Host itself, as Envoy does.
+    requireHostHeader: false,
   });
-  server.on('request', (req, res) => handlers.onStream(new Http1RequestStream(req, res), req.socket as ConnectionDuplex));
+  server.on('request', (req, res) => handlers.onStream(new Http1RequestStream(req, res), req.socket as unknown as ConnectionDuplex));
   server.on('connect', (req, socket: Duplex, head: Buffer) => handlers.onStream(new Http1ConnectStream(req, socket, head), socket as ConnectionDuplex));
   server.on('upgrade', (_req, socket: Duplex) => {
     // Upgrades other than CONNECT (websocket) are not enabled: Envoy answers 403.
     socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    handlers.onCodecError({ status: tooLarge ? 431 : 400, details: tooLarge ? 'header_overflow' : `codec_error:${error.code ?? 'unknown'}` }, socket as ConnectionDuplex);
+    handlers.onCodecError(codecErrorFor(error.code), socket as ConnectionDuplex);
   });
   return server;
 }
 
+/** Envoy's answers to unparseable requests: 431 for oversized headers, 426 for an unknown version. */
+function codecErrorFor(code: string | undefined): CodecError {
+  if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, details: 'header_overflow' };
+  if (code === 'HPE_INVALID_VERSION') return { status: 426, details: 'codec_error:invalid_version' };
+  return { status: 400, details: `codec_error:${code ?? 'unknown'}` };
+}
+
 /** Serves HTTP/2 (prior knowledge) on one connection. */
-export function serveHttp2(duplex: ConnectionDuplex, options: CodecOptions, handlers: CodecHandlers): void {
+export function serveHttp2(duplex: ConnectionDuplex, options: CodecOptions, handlers: CodecHandlers): ServerHttp2Session {
   const session = performServerHandshake(duplex, {
     settings: options.http2Settings,
     maxSendHeaderBlockLength: options.maxRequestHeadersBytes,
@@ -58,6 +66,7 @@ export function serveHttp2(duplex: ConnectionDuplex, options: CodecOptions, hand
     const endStream = (flags & 0x1) !== 0;
     handlers.onStream(new Http2DownstreamStream(stream, headers, endStream), duplex);
   });
+  return session;
 }
 
 /** The HTTP/2 connection preface a prior-knowledge client sends first. */

@@ -33,4 +33,9 @@ export interface DownstreamStream {
   reset(): void;
   /** After this response the HTTP/1.1 connection closes (`connection: close`). */
   closeConnectionAfterResponse(): void;
+  /**
+   * The connection serves no further requests (`max_requests_per_connection`): HTTP/1.1 closes
+   * after this response, HTTP/2 sends GOAWAY and closes once its open streams finish.
+   */
+  drainConnection(): void;
 }

@@ -103,6 +103,10 @@ export class Http1RequestStream implements DownstreamStream {
     if (!this.res.headersSent) this.res.setHeader('connection', 'close');
   }
 
+  drainConnection(): void {
+    this.closeConnectionAfterResponse();
+  }
+
   private end(data: Buffer = EMPTY): void {
     if (this.finished) return;
     this.finished = true;
@@ -182,6 +186,10 @@ export class Http1ConnectStream implements DownstreamStream {
 
   closeConnectionAfterResponse(): void {
     // A CONNECT's connection always closes when its exchange ends.
+  }
+
+  drainConnection(): void {
+    // Same: nothing can follow a CONNECT on an HTTP/1.1 connection.
   }
 
   /** An HTTP/1.1 tunnel (or the error response to a CONNECT) ends with the connection's FIN. */

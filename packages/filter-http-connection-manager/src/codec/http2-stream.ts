@@ -77,6 +77,10 @@ export class Http2DownstreamStream implements DownstreamStream {
   }
 
   closeConnectionAfterResponse(): void {
-    // HTTP/2 closes a connection with GOAWAY, which draining sends; one stream does not.
+    // One stream's error does not end an HTTP/2 connection (Envoy resets the stream only).
+  }
+
+  drainConnection(): void {
+    this.stream.session?.close();
   }
 }

@@ -3,7 +3,7 @@ import { commonHttpProtocolOptionsSchema, http1ProtocolOptionsSchema, http2Proto
 import { HTTP_FILTER_CATEGORY } from '../http-filter.js';
 import { routeConfigurationSchema } from './route-config.js';
 
-const { message, string, bool, repeated, required, uint32, enumOf, duration, struct } = schema;
+const { message, string, bool, repeated, required, uint32, enumOf, duration } = schema;
 
 const NOT_YET = 'not implemented by nodevoy yet';
 
@@ -29,7 +29,6 @@ export const httpConnectionManagerSchema = message(
     stat_prefix: required(string({ minLen: 1 })),
     route_config: routeConfigurationSchema,
     http_filters: repeated(httpFilterEntrySchema),
-    add_user_agent: bool(),
     common_http_protocol_options: commonHttpProtocolOptionsSchema,
     http_protocol_options: http1ProtocolOptionsSchema,
     http2_protocol_options: http2ProtocolOptionsSchema,
@@ -42,34 +41,34 @@ export const httpConnectionManagerSchema = message(
     max_request_headers_kb: uint32({ gt: 0, lte: 8192 }),
     stream_idle_timeout: duration(),
     request_timeout: duration(),
-    request_headers_timeout: duration({ gteMs: 0 }),
-    drain_timeout: duration(),
-    delayed_close_timeout: duration(),
     use_remote_address: bool(),
-    xff_num_trusted_hops: uint32(),
     skip_xff_append: bool(),
     via: string(),
     generate_request_id: bool(),
     preserve_external_request_id: bool(),
     always_set_request_id_in_response: bool(),
-    forward_client_cert_details: enumOf('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.ForwardClientCertDetails', [
-      'SANITIZE',
-      'FORWARD_ONLY',
-      'APPEND_FORWARD',
-      'SANITIZE_SET',
-      'ALWAYS_FORWARD_ONLY',
-    ] as const),
     upgrade_configs: repeated(hcmUpgradeConfigSchema),
     normalize_path: bool(),
     merge_slashes: bool(),
     strip_any_host_port: bool(),
     strip_matching_host_port: bool(),
-    internal_address_config: struct(),
-    tracing: struct(),
   },
   {
     oneofs: [{ fields: ['strip_any_host_port', 'strip_matching_host_port'] }],
-    ignored: ['path_with_escaped_slashes_action', 'stream_error_on_invalid_http_message', 'proxy_status_config'],
+    // Accepted and without effect in nodevoy, as the README lists: no TLS (client certs), no
+    // tracer, no service cluster, no x-envoy-external-address; drains and closes are immediate.
+    ignored: [
+      'path_with_escaped_slashes_action',
+      'stream_error_on_invalid_http_message',
+      'proxy_status_config',
+      'add_user_agent',
+      'forward_client_cert_details',
+      'tracing',
+      'internal_address_config',
+      'xff_num_trusted_hops',
+      'drain_timeout',
+      'delayed_close_timeout',
+    ],
     unsupported: {
       rds: 'RDS needs xDS, which nodevoy does not implement: use route_config',
       scoped_routes: 'scoped routes need xDS, which nodevoy does not implement: use route_config',
@@ -88,6 +87,7 @@ export const httpConnectionManagerSchema = message(
       append_local_overload: NOT_YET,
       add_proxy_protocol_connection_state: NOT_YET,
       represent_ipv4_remote_address_as_ipv4_mapped_ipv6: NOT_YET,
+      request_headers_timeout: NOT_YET,
     },
     check(value, report) {
       if (!value.route_config) report(undefined, 'one of route_config, rds, scoped_routes is required', 'add an inline route_config');
@@ -101,6 +101,7 @@ export type HttpConnectionManagerConfig = MessageValue<typeof httpConnectionMana
 export const HCM_DEFAULTS = {
   maxRequestHeadersKb: 60,
   streamIdleTimeoutMs: 5 * 60_000,
+  connectionIdleTimeoutMs: 60 * 60_000,
   serverName: 'envoy',
   routeTimeoutMs: 15_000,
 } as const;

@@ -1,9 +1,10 @@
-import type { FormatContext, Host, UpstreamCluster } from '@nodevoy/core';
+import type { Host, UpstreamCluster } from '@nodevoy/core';
 import { HeaderMap, stripHopByHop, type HttpPools, type RequestHead, type ResponseHead, type UpstreamFailure, type UpstreamRequest } from '@nodevoy/http';
 import type { DecoderFilterCallbacks } from '../http-filter.js';
 import { LocalReplies } from '../local-reply.js';
 import type { HeaderMutation } from '@nodevoy/http';
 import type { ResolvedRoute } from '../routing/route-table.js';
+import type { ForwardingOptions } from './request-rewrite.js';
 
 /**
  * Forwards one request to an upstream host over the cluster's HTTP pool and streams the
@@ -22,8 +23,7 @@ export class HttpForwarder {
     private readonly host: Host,
     private readonly route: ResolvedRoute,
     private readonly clusterResponseMutation: HeaderMutation | undefined,
-    private readonly timeoutMs: number,
-    private readonly context: FormatContext,
+    private readonly options: ForwardingOptions,
   ) {}
 
   start(pools: HttpPools, head: RequestHead, endStream: boolean): void {
@@ -67,8 +67,8 @@ export class HttpForwarder {
     const upstreamHeaders = response.headers.clone();
     stripHopByHop(upstreamHeaders);
     for (const [name, value] of upstreamHeaders) headers.add(name, value);
-    headers.set('x-envoy-upstream-service-time', String(Math.round(performance.now() - this.sentAt)));
-    const context = { ...this.context, responseHeaders: headers };
+    if (this.options.envoyHeaders) headers.set('x-envoy-upstream-service-time', String(Math.round(performance.now() - this.sentAt)));
+    const context = { ...this.options.formatContext, responseHeaders: headers };
     this.clusterResponseMutation?.apply(headers, context);
     for (const mutation of this.route.responseMutations) mutation.apply(headers, context);
     this.countResponse(response.status);
@@ -109,8 +109,8 @@ export class HttpForwarder {
 
   /** The route timeout runs from the end of the request to the end of the response. */
   private armTimeout(): void {
-    if (this.timeoutMs <= 0 || this.timer || this.finished) return;
-    this.timer = setTimeout(() => this.onTimeout(), this.timeoutMs);
+    if (this.options.timeoutMs <= 0 || this.timer || this.finished) return;
+    this.timer = setTimeout(() => this.onTimeout(), this.options.timeoutMs);
   }
 
   private onTimeout(): void {

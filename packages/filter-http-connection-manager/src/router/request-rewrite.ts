@@ -1,7 +1,16 @@
-import type { FormatContext } from '@nodevoy/core';
+import type { FormatContext, Host } from '@nodevoy/core';
 import { stripHopByHop, type HeaderMap, type RequestHead } from '@nodevoy/http';
 import type { HeaderMutation } from '@nodevoy/http';
 import type { ResolvedRoute } from '../routing/route-table.js';
+
+/** How the router forwards one request. */
+export interface ForwardingOptions {
+  /** The route timeout; 0 is none. */
+  readonly timeoutMs: number;
+  /** False with the router's `suppress_envoy_headers`. */
+  readonly envoyHeaders: boolean;
+  readonly formatContext: FormatContext;
+}
 
 /**
  * The request as it goes upstream: pseudo-headers out, hop-by-hop headers out, prefix and host
@@ -10,9 +19,9 @@ import type { ResolvedRoute } from '../routing/route-table.js';
 export function upstreamRequestHead(
   headers: HeaderMap,
   route: ResolvedRoute,
+  host: Host,
   clusterMutation: HeaderMutation | undefined,
-  timeoutMs: number,
-  context: FormatContext,
+  { timeoutMs, envoyHeaders, formatContext: context }: ForwardingOptions,
 ): RequestHead {
   const action = route.action;
   const upstream = headers.clone();
@@ -21,17 +30,25 @@ export function upstreamRequestHead(
   let path = headers.get(':path') ?? '/';
   const prefix = route.config.match.prefix;
   if (action?.prefix_rewrite !== undefined && prefix !== undefined && path.startsWith(prefix)) {
-    upstream.set('x-envoy-original-path', path);
+    if (envoyHeaders) upstream.set('x-envoy-original-path', path);
     path = action.prefix_rewrite + path.slice(prefix.length);
   }
-  if (timeoutMs > 0) upstream.set('x-envoy-expected-rq-timeout-ms', String(timeoutMs));
+  if (timeoutMs > 0 && envoyHeaders) upstream.set('x-envoy-expected-rq-timeout-ms', String(timeoutMs));
   clusterMutation?.apply(upstream, context);
   for (const mutation of route.requestMutations) mutation.apply(upstream, context);
   return {
     method: headers.get(':method') ?? 'GET',
     path,
-    authority: action?.host_rewrite_literal ?? headers.get(':authority') ?? '',
+    authority: rewrittenAuthority(headers, route, host),
     scheme: headers.get(':scheme') ?? 'http',
     headers: upstream,
   };
+}
+
+/** `host_rewrite_literal`, or `auto_host_rewrite` (the chosen host's hostname, if it has one). */
+function rewrittenAuthority(headers: HeaderMap, route: ResolvedRoute, host: Host): string {
+  const action = route.action;
+  if (action?.host_rewrite_literal !== undefined) return action.host_rewrite_literal;
+  if (action?.auto_host_rewrite && host.hostname) return host.hostname;
+  return headers.get(':authority') ?? '';
 }

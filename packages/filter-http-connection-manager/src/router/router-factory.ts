@@ -8,15 +8,18 @@ const NOT_YET = 'not implemented by nodevoy yet';
 const routerSchema = schema.message(
   'envoy.extensions.filters.http.router.v3.Router',
   {
-    dynamic_stats: schema.bool(),
-    start_child_span: schema.bool(),
     suppress_envoy_headers: schema.bool(),
-    strict_check_headers: schema.repeated(schema.string()),
-    respect_expected_rq_timeout: schema.bool(),
-    suppress_grpc_request_failure_code_stats: schema.bool(),
-    reject_connect_request_early_data: schema.bool(),
   },
-  { unsupported: { upstream_log: NOT_YET, upstream_log_options: NOT_YET, upstream_http_filters: NOT_YET } },
+  {
+    // No tracing, no gRPC stats, and nodevoy reads no x-envoy-* request headers: no-ops here.
+    ignored: ['dynamic_stats', 'start_child_span', 'strict_check_headers', 'respect_expected_rq_timeout', 'suppress_grpc_request_failure_code_stats'],
+    unsupported: {
+      upstream_log: NOT_YET,
+      upstream_log_options: NOT_YET,
+      upstream_http_filters: NOT_YET,
+      reject_connect_request_early_data: NOT_YET,
+    },
+  },
 );
 
 export type RouterConfig = MessageValue<typeof routerSchema.fields>;
@@ -28,8 +31,8 @@ export const routerFilter: HttpFilterFactory<RouterConfig> = {
   typeUrls: ['type.googleapis.com/envoy.extensions.filters.http.router.v3.Router'],
   configSchema: routerSchema,
   isTerminalFilter: true,
-  createFilterFactory(_config, factory, statsScope) {
-    const context = { factory, stats: createHcmStats(statsScope) };
+  createFilterFactory(config, factory, statsScope) {
+    const context = { factory, stats: createHcmStats(statsScope), suppressEnvoyHeaders: config.suppress_envoy_headers ?? false };
     return (addFilter) => addFilter(new RouterFilter(context));
   },
 };

@@ -13,6 +13,8 @@ import { upstreamRequestHead } from './request-rewrite.js';
 export interface RouterContext {
   readonly factory: FilterFactoryContext;
   readonly stats: HcmStats;
+  /** `suppress_envoy_headers`: no `x-envoy-*` headers added to requests or responses. */
+  readonly suppressEnvoyHeaders: boolean;
 }
 
 const CLUSTER_NOT_FOUND = { SERVICE_UNAVAILABLE: 503, NOT_FOUND: 404, INTERNAL_SERVER_ERROR: 500 } as const;
@@ -79,9 +81,11 @@ export class RouterFilter implements HttpFilter {
       info: this.callbacks.connectionInfo,
       requestHeaders: headers,
     };
-    const forwarder = new HttpForwarder(this.callbacks, cluster, host, route, picked.response, timeoutMs, formatContext);
+    const envoyHeaders = !this.context.suppressEnvoyHeaders;
+    const forwarder = new HttpForwarder(this.callbacks, cluster, host, route, picked.response, { timeoutMs, envoyHeaders, formatContext });
     this.target = forwarder;
-    forwarder.start(httpPools(this.context.factory.server), upstreamRequestHead(headers, route, picked.request, timeoutMs, formatContext), endStream);
+    const head = upstreamRequestHead(headers, route, host, picked.request, { timeoutMs, envoyHeaders, formatContext });
+    forwarder.start(httpPools(this.context.factory.server), head, endStream);
     return 'stop';
   }
 

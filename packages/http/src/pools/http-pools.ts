@@ -1,7 +1,7 @@
 import { Agent } from 'node:http';
 import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
 import { ServiceKey, type Host, type ServerContext, type UpstreamCluster, type WorkerContext } from '@nodevoy/core';
-import { upstreamCodec, type UpstreamCodec } from '../protocol-options.js';
+import { commonHttpOptions, upstreamCodec, type UpstreamCodec } from '../protocol-options.js';
 import { countedRequest } from './counted-request.js';
 import { Http1UpstreamRequest } from './http1-request.js';
 import { Http2UpstreamRequest } from './http2-request.js';
@@ -16,6 +16,10 @@ import { UpstreamConnectError, connectUpstream } from './upstream-connector.js';
 export class HttpPools {
   private readonly agents = new Map<string, Agent>();
   private readonly sessions = new Map<string, ClientHttp2Session>();
+  private readonly streamsServed = new WeakMap<ClientHttp2Session, number>();
+  private readonly openStreams = new WeakMap<ClientHttp2Session, number>();
+  /** Requests each pooled HTTP/1.1 connection has carried. */
+  private readonly requestsServed = new WeakMap<object, number>();
 
   codecFor(cluster: UpstreamCluster): UpstreamCodec {
     return upstreamCodec(cluster.info);
@@ -25,8 +29,19 @@ export class HttpPools {
   request(cluster: UpstreamCluster, host: Host, worker: WorkerContext, head: RequestHead, endStream: boolean, callbacks: UpstreamRequestCallbacks): UpstreamRequest {
     const key = `${cluster.info.name}|${host.address.asString}|${worker.index}`;
     return countedRequest(cluster, host, callbacks, (counted) => {
-      if (this.codecFor(cluster) === 'http2') return new Http2UpstreamRequest(this.session(key, cluster, host, worker), head, endStream, counted);
-      const upstream = new Http1UpstreamRequest(this.agent(key, cluster, host, worker), head, counted);
+      if (this.codecFor(cluster) === 'http2') {
+        const session = this.session(key, cluster, host, worker);
+        const stream = new Http2UpstreamRequest(session, head, endStream, counted, () => this.streamClosed(session));
+        this.streamOpened(key, session, cluster);
+        return stream;
+      }
+      const { maxRequestsPerConnection } = upstreamLimits(cluster);
+      const upstream = new Http1UpstreamRequest(this.agent(key, cluster, host, worker), head, counted, (socket) => {
+        const served = (this.requestsServed.get(socket) ?? 0) + 1;
+        this.requestsServed.set(socket, served);
+        // The last request the connection may carry: it closes after the response.
+        return served !== maxRequestsPerConnection;
+      });
       if (endStream) upstream.sendData(Buffer.alloc(0), true);
       return upstream;
     });
@@ -42,7 +57,8 @@ export class HttpPools {
   private agent(key: string, cluster: UpstreamCluster, host: Host, worker: WorkerContext): Agent {
     let agent = this.agents.get(key);
     if (!agent) {
-      agent = new Agent({ keepAlive: true, maxSockets: cluster.info.maxConnections, scheduling: 'lifo' });
+      // The Agent closes a pooled connection idle for `timeout`; a busy one is the route timeout's.
+      agent = new Agent({ keepAlive: true, maxSockets: cluster.info.maxConnections, scheduling: 'lifo', timeout: upstreamLimits(cluster).idleTimeoutMs });
       agent.createConnection = () => connectUpstream(cluster, host, worker, 'http1') as never;
       this.agents.set(key, agent);
     }
@@ -65,9 +81,33 @@ export class HttpPools {
     });
     session.on('goaway', forget);
     session.on('close', forget);
+    const { idleTimeoutMs } = upstreamLimits(cluster);
+    // Idle means no open stream (Envoy's idle_timeout), not merely no frames.
+    if (idleTimeoutMs > 0) session.setTimeout(idleTimeoutMs, () => (this.openStreams.get(session) ?? 0) === 0 && session.close());
     this.sessions.set(key, session);
     return session;
   }
+
+  /** One more stream on `session`; at `max_requests_per_connection` it takes no more and drains. */
+  private streamOpened(key: string, session: ClientHttp2Session, cluster: UpstreamCluster): void {
+    const served = (this.streamsServed.get(session) ?? 0) + 1;
+    this.streamsServed.set(session, served);
+    this.openStreams.set(session, (this.openStreams.get(session) ?? 0) + 1);
+    if (served === upstreamLimits(cluster).maxRequestsPerConnection) {
+      this.sessions.delete(key);
+      session.close();
+    }
+  }
+
+  private streamClosed(session: ClientHttp2Session): void {
+    this.openStreams.set(session, (this.openStreams.get(session) ?? 1) - 1);
+  }
+}
+
+/** Envoy's upstream defaults: a 1 h idle timeout, unlimited requests per connection (0). */
+function upstreamLimits(cluster: UpstreamCluster): { idleTimeoutMs: number; maxRequestsPerConnection: number } {
+  const common = commonHttpOptions(cluster.info);
+  return { idleTimeoutMs: common?.idle_timeout ?? 3_600_000, maxRequestsPerConnection: common?.max_requests_per_connection ?? 0 };
 }
 
 export const HTTP_POOLS = new ServiceKey<HttpPools>('http connection pools');

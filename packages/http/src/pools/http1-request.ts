@@ -20,6 +20,8 @@ export class Http1UpstreamRequest implements UpstreamRequest {
     agent: Agent,
     head: RequestHead,
     private readonly callbacks: UpstreamRequestCallbacks,
+    /** Called when a pooled connection takes the request; false: close it after this one. */
+    mayReuse: (socket: Duplex) => boolean,
   ) {
     const isConnect = head.method === 'CONNECT';
     // Host first, where Envoy's HTTP/1.1 codec writes it.
@@ -37,6 +39,7 @@ export class Http1UpstreamRequest implements UpstreamRequest {
     // Headers leave now, as Envoy's: a CONNECT peer answers before any payload is sent.
     this.request.flushHeaders();
     this.request.on('socket', (socket) => {
+      if (!mayReuse(socket)) this.request.shouldKeepAlive = false;
       const assigned = () => this.callbacks.onAssigned();
       if ((socket as Duplex & { connecting?: boolean }).connecting) socket.once('connect', assigned);
       else assigned();

@@ -25,6 +25,7 @@ export class Http2UpstreamRequest implements UpstreamRequest {
     head: RequestHead,
     endStream: boolean,
     private readonly callbacks: UpstreamRequestCallbacks,
+    onClosed: () => void,
   ) {
     const pseudo: Record<string, string> =
       head.method === 'CONNECT'
@@ -48,6 +49,7 @@ export class Http2UpstreamRequest implements UpstreamRequest {
     this.stream.on('drain', () => this.callbacks.onWritable());
     this.stream.on('error', (error: Error) => this.fail(error));
     this.stream.on('close', () => {
+      onClosed();
       if (!this.done && this.stream.rstCode !== constants.NGHTTP2_NO_ERROR) this.fail(new Error(`stream reset (code ${this.stream.rstCode})`));
       else if (!this.done && !this.responded) this.fail(new Error('stream closed before a response'));
     });
