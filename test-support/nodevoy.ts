@@ -58,12 +58,18 @@ export async function startNodevoy(t: TestLike, configYaml: string, options: Sta
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   child.stdout?.resume();
+  const gaveUp = new AbortController();
   const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`nodevoy exited with ${code} before it was ready:\n${stderr}`))),
+    child.once('exit', (code) => {
+      gaveUp.abort();
+      reject(new Error(`nodevoy exited with ${code} before it was ready:\n${stderr}`));
+    }),
   );
   exited.catch(() => {}); // after readiness, an exit is the test's business, not an error here
   // Ready is what a deployment checks: the admin address is published and /ready says LIVE.
-  const admin = await Promise.race([waitForLive(adminPath), exited]);
+  const live = waitForLive(adminPath, gaveUp.signal);
+  live.catch(() => {}); // lost the race to `exited`
+  const admin = await Promise.race([live, exited]);
   return {
     child,
     admin,
@@ -85,17 +91,18 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-async function waitForLive(adminPath: string): Promise<AdminClient> {
-  const address = await waitFor(() => (existsSync(adminPath) ? readFileSync(adminPath, 'utf8').trim() || undefined : undefined));
+async function waitForLive(adminPath: string, signal: AbortSignal): Promise<AdminClient> {
+  const address = await waitFor(() => (existsSync(adminPath) ? readFileSync(adminPath, 'utf8').trim() || undefined : undefined), 10_000, signal);
   const admin = new AdminClient(address);
-  await waitFor(async () => ((await admin.get('/ready')).status === 200 ? true : undefined));
+  await waitFor(async () => ((await admin.get('/ready')).status === 200 ? true : undefined), 10_000, signal);
   return admin;
 }
 
 /** Polls a condition until it yields a value (a wait on state, never a fixed sleep). */
-export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000, signal?: AbortSignal): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    signal?.throwIfAborted();
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error('condition not met in time');

@@ -27,6 +27,8 @@ export class TunnelUpstream implements UpstreamLink {
   private events: UpstreamLinkEvents | undefined;
   private established = false;
   private ended = false;
+  private upstreamEnded = false;
+  private downstreamEnded = false;
   private flushedCallbacks: (() => void)[] = [];
 
   constructor(
@@ -41,7 +43,10 @@ export class TunnelUpstream implements UpstreamLink {
       onResponseData: (data, endStream) => {
         if (this.ended) return;
         if (this.established) this.events?.onData(data, endStream);
-        if (endStream) this.finish(false, 'upstream ended the tunnel');
+        if (!endStream) return;
+        // HTTP/2 END_STREAM is a half-close: the client may still send. HTTP/1.1 has no half-close.
+        this.upstreamEnded = true;
+        if (this.codec === 'http1' || this.downstreamEnded) this.finish(false, 'upstream ended the tunnel');
       },
       onResponseTrailers: () => {
         // Envoy: trailers from the upstream end the tunnel's downstream direction.
@@ -73,6 +78,10 @@ export class TunnelUpstream implements UpstreamLink {
       return;
     }
     if (!this.request.sendData(data, endStream)) this.events?.onAboveWriteBufferHighWatermark();
+    if (endStream) {
+      this.downstreamEnded = true;
+      if (this.upstreamEnded) this.finish(false, 'both directions of the tunnel ended');
+    }
   }
 
   readDisable(disable: boolean): void {

@@ -19,6 +19,7 @@ export class Http2UpstreamRequest implements UpstreamRequest {
   private readonly stream: ClientHttp2Stream;
   private done = false;
   private responded = false;
+  private paused = false;
 
   constructor(
     session: ClientHttp2Session,
@@ -37,13 +38,17 @@ export class Http2UpstreamRequest implements UpstreamRequest {
     this.stream.on('response', (headers, flags) => {
       this.responded = true;
       const ended = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+      if (ended) this.done = true;
       this.callbacks.onResponseHeaders({ status: Number(headers[':status'] ?? 502), headers: regularHeaders(headers) }, ended);
-    });
-    this.stream.on('data', (chunk: Buffer) => this.callbacks.onResponseData(chunk, false));
-    this.stream.on('end', () => {
-      if (this.done) return;
-      this.done = true;
-      this.callbacks.onResponseData(EMPTY, true);
+      // node:http2 emits 'response' on the next tick, after DATA in the same read may already
+      // be buffered: the body is read only from here, so it never overtakes its headers.
+      this.stream.on('data', (chunk: Buffer) => this.callbacks.onResponseData(chunk, false));
+      this.stream.on('end', () => {
+        if (this.done) return;
+        this.done = true;
+        this.callbacks.onResponseData(EMPTY, true);
+      });
+      if (this.paused) this.stream.pause();
     });
     this.stream.on('trailers', (trailers) => this.callbacks.onResponseTrailers(regularHeaders(trailers)));
     this.stream.on('drain', () => this.callbacks.onWritable());
@@ -65,6 +70,9 @@ export class Http2UpstreamRequest implements UpstreamRequest {
   }
 
   readDisable(disable: boolean): void {
+    this.paused = disable;
+    // Before the response there is no reader yet: resuming now would drop the body.
+    if (!this.responded) return;
     if (disable) this.stream.pause();
     else this.stream.resume();
   }
