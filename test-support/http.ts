@@ -43,6 +43,8 @@ export interface SeenRequest {
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
+  /** The body as bytes (`body` is its UTF-8 reading). */
+  readonly bodyBytes: Buffer;
   /** The client port of the connection the request came on: equal ports, one connection. */
   readonly remotePort: number;
 }
@@ -70,11 +72,13 @@ export async function startHttpUpstream(t: TestLike, handler: UpstreamHandler = 
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    const bodyBytes = Buffer.concat(chunks);
     const seen = {
       method: req.method ?? '',
       url: req.url ?? '',
       headers: req.headers,
-      body: Buffer.concat(chunks).toString(),
+      body: bodyBytes.toString(),
+      bodyBytes,
       remotePort: req.socket.remotePort ?? 0,
     };
     requests.push(seen);
