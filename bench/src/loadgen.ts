@@ -2,6 +2,7 @@
 //   bulk     <port> <seconds> <streams>             -> {bytes, seconds, gbps}
 //   echo     <port> <seconds> <connections> <size>  -> {requests, rps, p50us, p99us}
 //   connrate <port> <seconds> <concurrency>         -> {connections, cps}
+//   http     <port> <seconds> <connections>         -> {requests, rps, p50us, p99us}
 import { connect, type Socket } from 'node:net';
 
 const [mode = '', portText = '0', secondsText = '3', ...rest] = process.argv.slice(2);
@@ -47,16 +48,21 @@ async function bulk(streams: number): Promise<object> {
   return { bytes, seconds, gbps: (bytes * 8) / seconds / 1e9 };
 }
 
-/** Request/response ping-pong of `size` bytes on each connection. */
-async function echo(connections: number, size: number): Promise<object> {
-  const payload = Buffer.alloc(size, 1);
+/** Tells whether the bytes received so far hold a whole response; called with each chunk. */
+type ResponseReader = (chunk: Buffer) => boolean;
+
+/**
+ * Closed-loop request/response on `connections` connections: each sends `request`, waits for
+ * a whole response (as `newReader` judges), records the latency, and sends again.
+ */
+async function closedLoop(connections: number, request: Buffer, newReader: () => ResponseReader): Promise<object> {
   const latencies: number[] = [];
   const start = performance.now();
   await Promise.all(
     Array.from({ length: connections }, async () => {
       const socket = await open();
       await new Promise<void>((resolve) => {
-        let pending = 0;
+        let reader = newReader();
         let sentAt = 0;
         const send = () => {
           if (performance.now() - start >= durationMs) {
@@ -64,18 +70,17 @@ async function echo(connections: number, size: number): Promise<object> {
             resolve();
             return;
           }
-          pending = size;
+          reader = newReader();
           sentAt = performance.now();
-          socket.write(payload);
+          socket.write(request);
         };
         socket.on('data', (data: Buffer) => {
-          pending -= data.length;
-          if (pending <= 0) {
-            latencies.push(performance.now() - sentAt);
-            send();
-          }
+          if (!reader(data)) return;
+          latencies.push(performance.now() - sentAt);
+          send();
         });
         socket.on('error', () => resolve());
+        socket.on('close', () => resolve());
         send();
       });
     }),
@@ -84,6 +89,29 @@ async function echo(connections: number, size: number): Promise<object> {
   latencies.sort((a, b) => a - b);
   const at = (q: number) => (latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN) * 1000;
   return { requests: latencies.length, seconds, rps: latencies.length / seconds, p50us: at(0.5), p99us: at(0.99) };
+}
+
+/** Echo ping-pong: `size` bytes out, the same `size` back. */
+function echo(connections: number, size: number): Promise<object> {
+  return closedLoop(connections, Buffer.alloc(size, 1), () => {
+    let pending = size;
+    return (chunk) => (pending -= chunk.length) <= 0;
+  });
+}
+
+/** Keep-alive `GET /` requests; a response is whole once its content-length body arrived. */
+function httpGet(connections: number): Promise<object> {
+  const request = Buffer.from('GET / HTTP/1.1\r\nHost: bench.local\r\n\r\n');
+  return closedLoop(connections, request, () => {
+    let seen = '';
+    return (chunk) => {
+      seen += chunk.toString('latin1');
+      const headEnd = seen.indexOf('\r\n\r\n');
+      if (headEnd < 0) return false;
+      const length = Number(/content-length: *(\d+)/i.exec(seen.slice(0, headEnd))?.[1] ?? 0);
+      return seen.length >= headEnd + 4 + length;
+    };
+  });
 }
 
 /** New connections: connect, one byte each way, close; `concurrency` loops at once. */
@@ -120,5 +148,7 @@ const result =
       ? await echo(Number(rest[0] ?? 1), Number(rest[1] ?? 64))
       : mode === 'connrate'
         ? await connrate(Number(rest[0] ?? 50))
-        : { error: `unknown mode ${mode}` };
+        : mode === 'http'
+          ? await httpGet(Number(rest[0] ?? 1))
+          : { error: `unknown mode ${mode}` };
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { internalHopConfig, tcpHopConfig } from './topologies.js';
+import { httpChainConfig, httpDirectConfig, internalHopConfig, tcpHopConfig } from './topologies.js';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const NODEVOY = here('../../packages/cli/dist/bin.js');
@@ -21,6 +21,7 @@ interface Subject {
 interface UpstreamPorts {
   readonly echo: number;
   readonly sink: number;
+  readonly http: number;
 }
 
 const subjects: Subject[] = [
@@ -165,12 +166,85 @@ function ratios(rows: Row[]): string {
   return `\nInternal hop vs loopback TCP hop: bulk ${r(internal.bulkGbps, tcp.bulkGbps)}, echo c=50 rps ${r(internal.echo50Rps, tcp.echo50Rps)}, CPU/request ${r(internal.cpuPerReqUs, tcp.cpuPerReqUs)}, conn/s ${r(internal.connPerSec, tcp.connPerSec)}.\n`;
 }
 
+/** A proxy under HTTP load: its process and the port its clients use. */
+interface RunningProxy {
+  readonly child: ChildProcess;
+  readonly port: number;
+}
+
+interface HttpSubject {
+  readonly name: string;
+  start(httpPort: number): Promise<RunningProxy>;
+}
+
+const nodevoyHttp = (config: (httpPort: number) => string) => async (httpPort: number) => {
+  const { child, ports } = await startNodevoy(config(httpPort));
+  return { child, port: ports.get('http_in') as number };
+};
+
+const httpSubjects: HttpSubject[] = [
+  { name: 'nodevoy, encap -> decap chain (HCM, tcp_proxy CONNECT, HCM, HCM; internal listeners)', start: nodevoyHttp(httpChainConfig) },
+  { name: 'nodevoy, connection manager -> upstream', start: nodevoyHttp(httpDirectConfig) },
+  {
+    name: 'reference: minimal node:http proxy',
+    async start(httpPort) {
+      const child = startProcess([here('./node-proxy.js'), String(httpPort)]);
+      return { child, port: (JSON.parse(await firstLine(child)) as { port: number }).port };
+    },
+  },
+];
+
+interface HttpRow {
+  subject: string;
+  rps1: number;
+  p99us1: number;
+  rps50: number;
+  p99us50: number;
+  cpuPerReqUs: number;
+  peakRssMiB: number;
+}
+
+async function measureHttp(subject: HttpSubject, httpPort: number): Promise<HttpRow> {
+  const { child, port } = await subject.start(httpPort);
+  const pid = child.pid as number;
+  await loadgen(['http', port, 1, 50]); // warm-up: the JIT has compiled the request path
+  const c1 = await loadgen(['http', port, SECONDS, 1]);
+  const cpuBefore = cpuMicros(pid);
+  const c50 = await loadgen(['http', port, SECONDS, 50]);
+  const row: HttpRow = {
+    subject: subject.name,
+    rps1: c1['rps'] ?? NaN,
+    p99us1: c1['p99us'] ?? NaN,
+    rps50: c50['rps'] ?? NaN,
+    p99us50: c50['p99us'] ?? NaN,
+    cpuPerReqUs: (cpuMicros(pid) - cpuBefore) / (c50['requests'] ?? 1),
+    peakRssMiB: peakRssMiB(pid),
+  };
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+  return row;
+}
+
+function httpTable(rows: HttpRow[]): string {
+  const f = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+  return (
+    '| HTTP/1.1 keep-alive GET (client -> proxy -> upstream) | rps c=1 | p99 µs c=1 | rps c=50 | p99 µs c=50 | proxy CPU µs/req c=50 | peak RSS MiB |\n|---|---|---|---|---|---|---|\n' +
+    rows.map((r) => `| ${r.subject} | ${f(r.rps1)} | ${f(r.p99us1)} | ${f(r.rps50)} | ${f(r.p99us50)} | ${f(r.cpuPerReqUs, 1)} | ${f(r.peakRssMiB, 1)} |`).join('\n') +
+    '\n'
+  );
+}
+
 const upstreamProcess = startProcess([here('./upstream.js')]);
 const upstream = JSON.parse(await firstLine(upstreamProcess)) as UpstreamPorts;
 const rows: Row[] = [];
 for (const subject of subjects) {
   process.stderr.write(`measuring: ${subject.name}\n`);
   rows.push(await measure(subject, upstream));
+}
+const httpRows: HttpRow[] = [];
+for (const subject of httpSubjects) {
+  process.stderr.write(`measuring: ${subject.name}\n`);
+  httpRows.push(await measureHttp(subject, upstream.http));
 }
 upstreamProcess.kill('SIGKILL');
 
@@ -181,11 +255,22 @@ const report = `# nodevoy benchmark results
 Run: ${new Date().toISOString()} · Node ${process.version} · ${cpus().length} × ${cpu} · Linux ${kernel} · ${SECONDS}s per measurement ·
 load generator, upstreams and proxy as separate processes on the same machine (they share the cores).
 
+## TCP
+
 ${table(rows)}${ratios(rows)}
 Workloads: bulk = one connection streaming 64 KiB writes to a discarding upstream; echo = 64-byte
 request/response ping-pong; conn/s = connect, 1 byte each way, close. Proxy CPU = utime+stime of
 the nodevoy process over the c=50 echo run, divided by requests.
+
+## HTTP
+
+${httpTable(httpRows)}
+Workload: each connection sends \`GET /\` and waits for the whole response (13-byte body) before
+the next, for ${SECONDS}s; c = client connections. The chain row runs the seed's two real-world use
+cases back to back in one process: every request is encapsulated in an HTTP/2 CONNECT and
+decapsulated again before it reaches the upstream. The reference is a 20-line node:http proxy with
+a keep-alive pool (bench/src/node-proxy.ts): no routing, no stats, no header rules.
 `;
-process.stdout.write(`\n${table(rows)}${ratios(rows)}`);
+process.stdout.write(`\n${table(rows)}${ratios(rows)}\n${httpTable(httpRows)}`);
 writeFileSync(here('../RESULTS.md'), report);
 process.exit(0);

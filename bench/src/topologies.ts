@@ -40,6 +40,12 @@ const ADMIN = `admin:
     socket_address: { address: 127.0.0.1, port_value: 0 }
 `;
 
+const BOOTSTRAP_INTERNAL = `bootstrap_extensions:
+- name: envoy.bootstrap.internal_listener
+  typed_config:
+    "@type": type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener
+`;
+
 /** The seed topology: the second hop is an internal listener. */
 export function internalHopConfig(echoPort: number, sinkPort: number): string {
   return `${ADMIN}static_resources:
@@ -49,11 +55,7 @@ ${entry('bulk_in', 0, tcpProxy('bulk_in', 'bulk_hop'))}${entry('echo_in', 0, tcp
 ${tcpProxy('bulk_inner', 'sink')}  - name: echo_inner
     internal_listener: {}
 ${tcpProxy('echo_inner', 'echo')}  clusters:
-${internalCluster('bulk_hop', 'bulk_inner')}${internalCluster('echo_hop', 'echo_inner')}${socketCluster('sink', sinkPort)}${socketCluster('echo', echoPort)}bootstrap_extensions:
-- name: envoy.bootstrap.internal_listener
-  typed_config:
-    "@type": type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener
-`;
+${internalCluster('bulk_hop', 'bulk_inner')}${internalCluster('echo_hop', 'echo_inner')}${socketCluster('sink', sinkPort)}${socketCluster('echo', echoPort)}${BOOTSTRAP_INTERNAL}`;
 }
 
 /** The same chain with the second hop over loopback TCP (two listeners on the kernel). */
@@ -62,4 +64,65 @@ export function tcpHopConfig(echoPort: number, sinkPort: number, [bulkHop, echoH
   listeners:
 ${entry('bulk_in', 0, tcpProxy('bulk_in', 'bulk_hop'))}${entry('echo_in', 0, tcpProxy('echo_in', 'echo_hop'))}${entry('bulk_inner', bulkHop, tcpProxy('bulk_inner', 'sink'))}${entry('echo_inner', echoHop, tcpProxy('echo_inner', 'echo'))}  clusters:
 ${socketCluster('bulk_hop', bulkHop)}${socketCluster('echo_hop', echoHop)}${socketCluster('sink', sinkPort)}${socketCluster('echo', echoPort)}`;
+}
+
+const hcm = (prefix: string, routes: string, extra = '') => `    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ${prefix}
+${extra}          http_filters:
+          - name: envoy.filters.http.router
+            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+${routes}`;
+
+const toCluster = (cluster: string) => `              - { match: { prefix: / }, route: { cluster: ${cluster} } }\n`;
+
+/** A plain connection manager in front of the HTTP upstream. */
+export function httpDirectConfig(httpPort: number): string {
+  return `${ADMIN}static_resources:
+  listeners:
+${entry('http_in', 0, hcm('http_in', toCluster('web')))}  clusters:
+${socketCluster('web', httpPort)}`;
+}
+
+/**
+ * The seed's two use cases chained in one process over internal listeners only: an HCM sends
+ * each request into `encap`, whose tcp_proxy tunnels it in HTTP/2 CONNECT to `terminate`, whose
+ * HCM terminates the CONNECT into `decap`, whose HCM forwards the GET to the upstream.
+ */
+export function httpChainConfig(httpPort: number): string {
+  return `${ADMIN}static_resources:
+  listeners:
+${entry('http_in', 0, hcm('http_in', toCluster('encap_cluster')))}  - name: encap
+    internal_listener: {}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.tcp_proxy
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+          stat_prefix: encap
+          cluster: terminate_cluster
+          tunneling_config: { hostname: "host.com:443" }
+  - name: terminate
+    internal_listener: {}
+${hcm(
+  'terminate',
+  '              - { match: { connect_matcher: {} }, route: { cluster: decap_cluster, upgrade_configs: [{ upgrade_type: CONNECT, connect_config: {} }] } }\n',
+  '          http2_protocol_options: { allow_connect: true }\n          upgrade_configs: [{ upgrade_type: CONNECT }]\n',
+)}  - name: decap
+    internal_listener: {}
+${hcm('decap', toCluster('web'))}  clusters:
+${internalCluster('encap_cluster', 'encap')}  - name: terminate_cluster
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        explicit_http_config: { http2_protocol_options: {} }
+${internalCluster('terminate_cluster', 'terminate').split('\n').slice(1).join('\n')}${internalCluster('decap_cluster', 'decap')}${socketCluster('web', httpPort)}${BOOTSTRAP_INTERNAL}`;
 }

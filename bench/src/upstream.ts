@@ -1,5 +1,6 @@
-// Benchmark upstreams, in their own process: an echo server and a sink that discards.
-// Prints `{"echo": port, "sink": port}` once both listen.
+// Benchmark upstreams, in their own process: an echo server, a sink that discards, and an HTTP
+// server answering every request with a small body. Prints their ports once all listen.
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 
 function listen(server: Server): Promise<number> {
@@ -14,6 +15,10 @@ const sink = createServer({ noDelay: true }, (socket) => {
   socket.on('error', () => {});
   socket.resume();
 });
+const http = createHttpServer({ keepAliveTimeout: 60_000 }, (_request, response) => {
+  response.writeHead(200, { 'content-type': 'text/plain', 'content-length': 13 });
+  response.end('hello, bench\n');
+});
 echo.maxConnections = 100_000;
-const ports = { echo: await listen(echo), sink: await listen(sink) };
+const ports = { echo: await listen(echo), sink: await listen(sink), http: await listen(http) };
 process.stdout.write(`${JSON.stringify(ports)}\n`);
