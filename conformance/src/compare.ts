@@ -4,6 +4,8 @@ import type { Observation } from './observe.js';
 export function differences(nodevoy: Observation, envoy: Observation): string[] {
   const out: string[] = [];
   walk(nodevoy, envoy, '', out);
+  // A traffic script that stalls on both sides compares nothing useful: the scenario is broken.
+  if (out.length === 0 && nodevoy.stepError !== undefined) out.push(`the traffic script did not complete on either side: ${nodevoy.stepError}`);
   return out;
 }
 

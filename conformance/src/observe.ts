@@ -1,5 +1,6 @@
 import type { Admin } from './admin.js';
 import type { Observe } from './scenario.js';
+import { parseHttpResponses, type HttpResponseObservation } from './http-responses.js';
 import type { StreamObservation } from './stream-record.js';
 import type { Traffic } from './traffic.js';
 import type { Upstream } from './upstreams.js';
@@ -10,6 +11,7 @@ export interface Observation {
   /** A step that could not complete (a wait that timed out), if any. */
   readonly stepError?: string;
   readonly connections?: Record<string, StreamObservation>;
+  readonly http_responses?: Record<string, { responses: HttpResponseObservation[]; end: string }>;
   readonly upstreams?: Record<string, StreamObservation[]>;
   readonly stats?: Record<string, number | null>;
   readonly admin?: Record<string, unknown>;
@@ -30,9 +32,17 @@ export async function observe(
   traffic: Traffic,
   upstreams: ReadonlyMap<string, Upstream>,
 ): Promise<Omit<Observation, 'config' | 'stepError'>> {
-  const out: { connections?: Observation['connections']; upstreams?: Observation['upstreams']; stats?: Observation['stats']; admin?: Observation['admin'] } = {};
+  const out: { http_responses?: Observation['http_responses']; connections?: Observation['connections']; upstreams?: Observation['upstreams']; stats?: Observation['stats']; admin?: Observation['admin'] } = {};
   if (spec.connections) {
     out.connections = Object.fromEntries(spec.connections.map((c) => [c, traffic.connections.get(c)?.observation() ?? { bytes: 0, sha256: '', head: '', end: 'open' as const }]));
+  }
+  if (spec.http_responses) {
+    out.http_responses = Object.fromEntries(
+      spec.http_responses.map((c) => {
+        const record = traffic.connections.get(c);
+        return [c, { responses: parseHttpResponses(record?.bytes() ?? Buffer.alloc(0)), end: record?.end ?? 'open' }];
+      }),
+    );
   }
   if (spec.upstreams) {
     out.upstreams = Object.fromEntries(spec.upstreams.map((u) => [u, (upstreams.get(u)?.connections ?? []).map((r) => r.observation())]));

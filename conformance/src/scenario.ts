@@ -12,25 +12,30 @@ export type UpstreamBehaviour =
   | 'close-on-data' // first data: FIN
   | 'silent' // accepts, never writes
   | 'flood' // sends 8 MiB and a FIN on accept, reading whatever comes
+  | 'http-mirror' // HTTP/1.1: answers 200 with a JSON of the request it saw (method, url, headers, body)
   | 'refuse' // nothing listens on the port
   | 'hang'; // a hung server: the TCP handshake never completes
 
 /** One step of the client-side traffic script. Connections are named. */
 export type Step =
   | { connect: { conn: string; listener: string } }
-  | { send: { conn: string; text?: string; bytes?: number } }
+  | { send: { conn: string; text?: string; bytes?: number; repeat?: number } }
   | { shutdown: string }
   | { reset: string }
   | { pause: string }
   | { resume: string }
   | { wait_bytes: { conn: string; bytes: number } }
+  | { wait_text: { conn: string; text: string } }
   | { wait_end: string }
   | { wait_upstream_end: { upstream: string; index?: number } }
-  | { wait_stat: { name: string; at_least: number } };
+  | { wait_stat: { name: string; at_least: number } }
+  | { wait_responses: { conn: string; count: number } };
 
 export interface Observe {
   /** Client connections whose received bytes and end kind are compared. */
   readonly connections?: readonly string[];
+  /** Client connections whose bytes are compared as HTTP/1.1 responses (volatile headers masked). */
+  readonly http_responses?: readonly string[];
   /** Upstreams whose per-connection received bytes and end kinds are compared. */
   readonly upstreams?: readonly string[];
   /** Counters and gauges compared by value after the traffic settles. */

@@ -35,7 +35,11 @@ export class StreamRecord {
   }
 
   text(): string {
-    return Buffer.concat(this.chunks).toString();
+    return this.bytes().toString();
+  }
+
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
   }
 
   observation(): StreamObservation {

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import type { Admin } from './admin.js';
 import type { Step } from './scenario.js';
+import { completeResponses } from './http-responses.js';
 import { StreamRecord } from './stream-record.js';
 import type { Upstream } from './upstreams.js';
 
@@ -45,7 +46,7 @@ export class Traffic {
       await Promise.race([once(socket, 'connect'), record.until(() => record.end !== 'open')]);
     } else if ('send' in step) {
       const socket = this.socket(step.send.conn);
-      socket.write(step.send.text !== undefined ? Buffer.from(step.send.text) : pattern(step.send.bytes ?? 0));
+      socket.write(step.send.text !== undefined ? Buffer.from(step.send.text.repeat(step.send.repeat ?? 1)) : pattern(step.send.bytes ?? 0));
     } else if ('shutdown' in step) {
       this.socket(step.shutdown).end();
     } else if ('reset' in step) {
@@ -57,6 +58,9 @@ export class Traffic {
     } else if ('wait_bytes' in step) {
       const record = this.record(step.wait_bytes.conn);
       await record.until(() => record.received >= step.wait_bytes.bytes || record.end !== 'open');
+    } else if ('wait_text' in step) {
+      const record = this.record(step.wait_text.conn);
+      await record.until(() => record.text().includes(step.wait_text.text) || record.end !== 'open');
     } else if ('wait_end' in step) {
       const record = this.record(step.wait_end);
       await record.until(() => record.end !== 'open');
@@ -65,6 +69,9 @@ export class Traffic {
       if (!upstream) throw new Error(`no upstream ${step.wait_upstream_end.upstream}`);
       const index = step.wait_upstream_end.index ?? 0;
       await poll(() => upstream.connections[index]?.end !== undefined && upstream.connections[index]?.end !== 'open');
+    } else if ('wait_responses' in step) {
+      const record = this.record(step.wait_responses.conn);
+      await record.until(() => completeResponses(record.bytes()) >= step.wait_responses.count || record.end !== 'open');
     } else if ('wait_stat' in step) {
       const { name, at_least } = step.wait_stat;
       await poll(async () => ((await this.admin.stats()).get(name) ?? -Infinity) >= at_least);

@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import { spawn } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { maskedHeaders } from './http-responses.js';
 import type { UpstreamBehaviour } from './scenario.js';
 import { StreamRecord } from './stream-record.js';
 import { pattern } from './traffic.js';
@@ -15,7 +17,20 @@ export interface Upstream {
   close(): void;
 }
 
+/** `http-mirror`: answers every request with what it saw, so the client's answer shows it. */
+const mirror = createHttpServer((request, response) => {
+  const chunks: Buffer[] = [];
+  request.on('data', (chunk: Buffer) => chunks.push(chunk));
+  request.on('end', () => {
+    const seen = { method: request.method, url: request.url, headers: maskedHeaders(request.headers), body: Buffer.concat(chunks).toString() };
+    const body = `${JSON.stringify(seen, null, 1)}\n`;
+    response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-mirror': 'yes' });
+    response.end(body);
+  });
+});
+
 const behaviours: Record<Exclude<UpstreamBehaviour, 'refuse' | 'hang'>, (socket: Socket, record: StreamRecord) => void> = {
+  'http-mirror': (socket) => mirror.emit('connection', socket),
   echo: (socket) => socket.pipe(socket),
   sink: (socket) => socket.on('end', () => socket.end()),
   'reply-after-fin': (socket, record) => socket.on('end', () => socket.end(`reply:${record.text()}`)),
@@ -41,13 +56,17 @@ const behaviours: Record<Exclude<UpstreamBehaviour, 'refuse' | 'hang'>, (socket:
 async function startHung(): Promise<Upstream> {
   const child = spawn(
     process.execPath,
-    ['-e', "const s=require('net').createServer().listen({port:0,host:'127.0.0.1',backlog:1},()=>{process.stdout.write(s.address().port+'\\n');setImmediate(()=>{for(;;){}})})"],
+    // The port is written synchronously and the loop blocks in the same callback: the process
+    // never reaches its poll phase, so it never accepts a single connection.
+    ['-e', "const s=require('net').createServer().listen({port:0,host:'127.0.0.1',backlog:1},()=>{require('fs').writeSync(1,s.address().port+'\\n');for(;;){}})"],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
   const [line] = (await once(child.stdout, 'data')) as [Buffer];
   const port = Number(line.toString().trim());
+  // Linux queues backlog + 1 = 2 connections; once two fillers are in, every later SYN (the
+  // proxy's included) is dropped. The other two fillers stay pending, keeping it that way.
   const fillers = Array.from({ length: 4 }, () => connect({ host: '127.0.0.1', port }).on('error', () => {}));
-  await once(fillers[0] as Socket, 'connect');
+  await Promise.all(fillers.slice(0, 2).map((filler) => once(filler, 'connect')));
   return {
     port,
     connections: [],

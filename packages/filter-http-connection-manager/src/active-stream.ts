@@ -144,7 +144,9 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     }
     this.runtime.log.debug(`[C${this.connection.id}][S${this.streamId}] local reply ${reply.status} (${reply.details})`);
     const body = Buffer.from(reply.body ?? '');
-    this.encodeHeaders(localReplyHeaders(reply), body.length === 0);
+    const headers = localReplyHeaders(reply);
+    reply.mutateHeaders?.(headers);
+    this.encodeHeaders(headers, body.length === 0);
     if (body.length > 0) this.encodeData(body, true);
   }
 

@@ -1,12 +1,15 @@
 /**
  * What a connection manager keeps per downstream connection: how many requests it has carried
- * (`max_requests_per_connection`) and its idle clock (`common_http_protocol_options
- * .idle_timeout`, default 1 h): it runs only while no request is open.
+ * (`max_requests_per_connection`), its idle clock (`common_http_protocol_options
+ * .idle_timeout`, default 1 h; it runs only while no request is open) and, on HTTP/1.x, the
+ * pipelined requests waiting for the one in progress.
  */
 export class DownstreamConnection {
   private requests = 0;
   private active = 0;
   private timer: NodeJS.Timeout | undefined;
+  private readonly pipelined: Array<() => void> = [];
+  private isClosed = false;
 
   constructor(
     private readonly idleTimeoutMs: number,
@@ -22,12 +25,30 @@ export class DownstreamConnection {
     return ++this.requests;
   }
 
+  /**
+   * Runs an HTTP/1.x request once the ones before it on the connection are done: as Envoy, a
+   * pipelined request is not processed (nor sent upstream) while an earlier one is in progress.
+   */
+  whenPreviousDone(start: () => void): void {
+    if (this.active === 0 && this.pipelined.length === 0) start();
+    else this.pipelined.push(start);
+  }
+
   streamEnded(): void {
-    if (--this.active === 0) this.arm();
+    if (--this.active > 0) return;
+    const next = this.pipelined.shift();
+    if (next) queueMicrotask(() => this.startPipelined(next));
+    else this.arm();
   }
 
   closed(): void {
+    this.isClosed = true;
+    this.pipelined.length = 0;
     this.disarm();
+  }
+
+  private startPipelined(start: () => void): void {
+    if (!this.isClosed) start();
   }
 
   private arm(): void {

@@ -68,10 +68,15 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
     const http2 = config.http2_protocol_options;
     const codecOptions: CodecOptions = {
       maxRequestHeadersBytes: (config.max_request_headers_kb ?? HCM_DEFAULTS.maxRequestHeadersKb) * 1024,
+      http1: {
+        enableTrailers: config.http_protocol_options?.enable_trailers ?? false,
+        defaultHostForHttp10: config.http_protocol_options?.default_host_for_http_10,
+      },
       http2Settings: {
         ...(http2?.max_concurrent_streams !== undefined ? { maxConcurrentStreams: http2.max_concurrent_streams } : {}),
         ...(http2?.initial_stream_window_size !== undefined ? { initialWindowSize: http2.initial_stream_window_size } : {}),
         ...(http2?.allow_connect ? { enableConnectProtocol: true } : {}),
+        ...(http2?.hpack_table_size !== undefined ? { headerTableSize: http2.hpack_table_size } : {}),
       },
     };
     const connections = new WeakMap();

@@ -23,8 +23,11 @@ export function codecHandlers(runtime: HcmRuntime, connections: WeakMap<Connecti
   return {
     onStream(stream, duplex) {
       const downstream = connections.get(duplex);
-      if (!duplex.connection || !downstream) return;
-      new ActiveStream(runtime, stream, duplex.connection, downstream).start();
+      const connection = duplex.connection;
+      if (!connection || !downstream) return;
+      const start = () => new ActiveStream(runtime, stream, connection, downstream).start();
+      if (stream.protocol === 'HTTP/2') start();
+      else downstream.whenPreviousDone(start);
     },
     onCodecError(error: CodecError, duplex: ConnectionDuplex) {
       runtime.stats.downstream_cx_protocol_error.inc();

@@ -14,6 +14,8 @@ export interface LocalReply {
   readonly headers?: readonly (readonly [string, string])[];
   /** Envoy's response code details, for logs (`route_not_found`, `direct_response`...). */
   readonly details: string;
+  /** Last changes to the reply's headers (the route's response_headers_to_add). */
+  readonly mutateHeaders?: (headers: HeaderMap) => void;
 }
 
 /** What the decoding (request) side of a filter can do with its stream. */

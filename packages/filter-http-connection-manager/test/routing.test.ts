@@ -151,7 +151,8 @@ t.test('routing', async (t) => {
     t.equal(suffixSeen?.headers['x-secret'], undefined, 'request_headers_to_remove');
   });
 
-  t.test('redirects', async (t) => {
+  t.test('redirects (counted, as Envoy counts them, as direct responses)', async (t) => {
+    const directBefore = (await proxy.admin.stat('http.ingress.rq_direct_response')) ?? 0;
     const secure = await get('old.test', '/secure/page?a=1');
     t.equal(secure.status, 301);
     t.equal(secure.headers.location, 'https://old.test/secure/page?a=1');
@@ -162,7 +163,8 @@ t.test('routing', async (t) => {
     const dropped = await get('old.test', '/drop-query?x=y');
     t.equal(dropped.status, 302);
     t.equal(dropped.headers.location, 'http://old.test/landing');
-    t.equal(await proxy.admin.stat('http.ingress.rq_redirect'), 4);
+    t.equal(await proxy.admin.stat('http.ingress.rq_direct_response'), directBefore + 4);
+    t.equal(await proxy.admin.stat('http.ingress.rq_redirect'), 0, 'rq_redirect is for internal redirects');
   });
 
   t.test('cluster_header picks the cluster; an unknown one is 503, or cluster_not_found_response_code', async (t) => {

@@ -92,6 +92,13 @@ export class ConnectionDuplex extends Duplex implements ConnectionCallbacks {
     return this;
   }
 
+  /** node:net's `destroySoon`: node:http ends a `connection: close` exchange with it (a local close). */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
   // node:net compatibility for node:http's use of sockets; nodevoy owns these concerns.
   setNoDelay(): this {
     return this;

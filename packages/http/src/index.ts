@@ -28,3 +28,4 @@ export {
 export { HTTP_POOLS, HttpPools, httpPools } from './pools/http-pools.js';
 export { UpstreamConnectError } from './pools/upstream-connector.js';
 export type { RequestHead, ResponseHead, UpstreamFailure, UpstreamRequest, UpstreamRequestCallbacks } from './pools/types.js';
+export { reasonPhrase } from './status-text.js';

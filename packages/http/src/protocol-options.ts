@@ -8,11 +8,18 @@ export const http1ProtocolOptionsSchema = message(
   {
     accept_http_10: bool(),
     default_host_for_http_10: schema.string(),
-    allow_absolute_url: bool(),
     enable_trailers: bool(),
+    allow_absolute_url: bool(),
     allow_chunked_length: bool(),
   },
-  { ignored: ['header_key_format', 'override_stream_error_on_invalid_http_message', 'send_fully_qualified_url', 'use_balsa_parser', 'allow_custom_methods', 'ignore_http_11_upgrade'] },
+  {
+    // node's HTTP/1.1 parser always takes absolute URLs and always refuses chunked + length:
+    // Envoy's defaults, the only settings nodevoy can honour.
+    check(value, report) {
+      if (value.allow_absolute_url === false) report('allow_absolute_url', 'nodevoy always accepts absolute URLs', 'remove it (true is the default)');
+      if (value.allow_chunked_length === true) report('allow_chunked_length', 'not supported by nodevoy: a request with both is refused with 400', 'remove it');
+    },
+    ignored: ['header_key_format', 'override_stream_error_on_invalid_http_message', 'send_fully_qualified_url', 'use_balsa_parser', 'allow_custom_methods', 'ignore_http_11_upgrade'] },
 );
 
 /** `envoy.config.core.v3.Http2ProtocolOptions`. */
@@ -22,11 +29,13 @@ export const http2ProtocolOptionsSchema = message(
     hpack_table_size: uint32(),
     max_concurrent_streams: uint32({ gte: 1, lte: 2147483647 }),
     initial_stream_window_size: uint32({ gte: 65535, lte: 2147483647 }),
-    initial_connection_window_size: uint32({ gte: 65535, lte: 2147483647 }),
     allow_connect: bool(),
-    allow_metadata: bool(),
   },
   {
+    unsupported: {
+      initial_connection_window_size: 'not implemented by nodevoy yet',
+      allow_metadata: 'HTTP/2 METADATA frames are not supported by nodevoy',
+    },
     ignored: [
       'max_outbound_frames',
       'max_outbound_control_frames',

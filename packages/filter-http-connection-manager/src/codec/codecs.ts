@@ -3,7 +3,7 @@ import { performServerHandshake, type ServerHttp2Session, type Settings } from '
 import type { Duplex } from 'node:stream';
 import type { ConnectionDuplex } from '@nodevoy/http';
 import type { DownstreamStream } from './downstream-stream.js';
-import { Http1ConnectStream, Http1RequestStream } from './http1-streams.js';
+import { Http1ConnectStream, Http1RequestStream, type Http1Options } from './http1-streams.js';
 import { Http2DownstreamStream } from './http2-stream.js';
 
 /** A request that failed to parse (Envoy's codec error: 400, or 431 for headers too large). */
@@ -19,6 +19,7 @@ export interface CodecHandlers {
 
 export interface CodecOptions {
   readonly maxRequestHeadersBytes: number;
+  readonly http1: Http1Options;
   readonly http2Settings: Settings;
 }
 
@@ -36,7 +37,7 @@ export function createHttp1Codec(options: CodecOptions, handlers: CodecHandlers)
     // The connection manager answers a missing Host itself, as Envoy does.
     requireHostHeader: false,
   });
-  server.on('request', (req, res) => handlers.onStream(new Http1RequestStream(req, res), req.socket as unknown as ConnectionDuplex));
+  server.on('request', (req, res) => handlers.onStream(new Http1RequestStream(req, res, options.http1), req.socket as unknown as ConnectionDuplex));
   server.on('connect', (req, socket: Duplex, head: Buffer) => handlers.onStream(new Http1ConnectStream(req, socket, head), socket as ConnectionDuplex));
   server.on('upgrade', (_req, socket: Duplex) => {
     // Upgrades other than CONNECT (websocket) are not enabled: Envoy answers 403.

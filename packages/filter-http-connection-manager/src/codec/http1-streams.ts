@@ -1,22 +1,38 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { HeaderMap } from '@nodevoy/http';
+import { HeaderMap, reasonPhrase } from '@nodevoy/http';
 import type { DownstreamProtocol, DownstreamStream, DownstreamStreamCallbacks } from './downstream-stream.js';
 
 const EMPTY = Buffer.alloc(0);
 
 /** Envoy's view of an HTTP/1.x request: the request line and Host as pseudo-headers. */
-export function requestHeaders(req: IncomingMessage, isConnect: boolean): HeaderMap {
+/** How the connection manager's `http_protocol_options` shape HTTP/1.x requests and responses. */
+export interface Http1Options {
+  /** `enable_trailers`: responses may carry trailers (chunked bodies). */
+  readonly enableTrailers: boolean;
+  /** `default_host_for_http_10`: the authority of an HTTP/1.0 request without Host. */
+  readonly defaultHostForHttp10: string | undefined;
+}
+
+const ABSOLUTE_URL = /^https?:\/\//i;
+
+export function requestHeaders(req: IncomingMessage, isConnect: boolean, options?: Http1Options): HeaderMap {
   const headers = new HeaderMap();
   headers.add(':method', req.method ?? 'GET');
-  const host = req.headers.host;
+  let host = req.headers.host ?? (req.httpVersion === '1.0' ? options?.defaultHostForHttp10 : undefined);
+  let path = req.url ?? '/';
+  if (!isConnect && ABSOLUTE_URL.test(path)) {
+    // A proxy-style request (`GET http://host/path`): the URL's authority wins over Host.
+    const url = new URL(path);
+    host = url.host;
+    path = `${url.pathname}${url.search}`;
+  }
   if (isConnect) {
     // The request-target wins over Host for CONNECT (Envoy's IgnoreH11HostField).
     headers.add(':authority', req.url ?? '');
   } else {
     headers.add(':scheme', 'http');
-    headers.add(':path', req.url ?? '/');
+    headers.add(':path', path);
     if (host !== undefined) headers.add(':authority', host);
   }
   const regular = HeaderMap.fromRaw(req.rawHeaders);
@@ -40,13 +56,16 @@ export class Http1RequestStream implements DownstreamStream {
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
+    private readonly options: Http1Options,
   ) {
     this.protocol = protocolOf(req);
-    this.headers = requestHeaders(req, false);
+    this.headers = requestHeaders(req, false, options);
     this.headersEndStream = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
     // nodevoy writes the headers Envoy writes: no automatic Date or Connection: keep-alive.
     res.sendDate = false;
     res.removeHeader('connection');
+    // A request that asked to close (or an HTTP/1.0 one without keep-alive) gets Envoy's `connection: close`.
+    if (!res.shouldKeepAlive) this.closeConnectionAfterResponse();
   }
 
   start(callbacks: DownstreamStreamCallbacks): void {
@@ -72,7 +91,7 @@ export class Http1RequestStream implements DownstreamStream {
 
   respondHeaders(headers: HeaderMap, endStream: boolean): void {
     const status = Number(headers.get(':status') ?? 200);
-    this.res.writeHead(status, STATUS_CODES[status] ?? 'Unknown', headers.toRaw());
+    this.res.writeHead(status, reasonPhrase(status), headers.toRaw());
     if (endStream) this.end();
   }
 
@@ -85,7 +104,8 @@ export class Http1RequestStream implements DownstreamStream {
   }
 
   respondTrailers(trailers: HeaderMap): void {
-    this.res.addTrailers([...trailers].filter(([name]) => !name.startsWith(':')));
+    // As Envoy's HTTP/1.1 codec: trailers go out only with `enable_trailers` (chunked bodies).
+    if (this.options.enableTrailers) this.res.addTrailers([...trailers].filter(([name]) => !name.startsWith(':')));
     this.end();
   }
 
@@ -151,7 +171,7 @@ export class Http1ConnectStream implements DownstreamStream {
   respondHeaders(headers: HeaderMap, endStream: boolean): void {
     const status = Number(headers.get(':status') ?? 200);
     const tunnel = status >= 200 && status < 300;
-    const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}`];
+    const lines = [`HTTP/1.1 ${status} ${reasonPhrase(status)}`];
     const regular = headers.clone();
     // A 2xx to CONNECT has no body framing: what follows is the tunnel (RFC 9110 §9.3.6).
     if (tunnel) {

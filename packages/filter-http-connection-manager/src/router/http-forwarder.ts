@@ -68,9 +68,7 @@ export class HttpForwarder {
     stripHopByHop(upstreamHeaders);
     for (const [name, value] of upstreamHeaders) headers.add(name, value);
     if (this.options.envoyHeaders) headers.set('x-envoy-upstream-service-time', String(Math.round(performance.now() - this.sentAt)));
-    const context = { ...this.options.formatContext, responseHeaders: headers };
-    this.clusterResponseMutation?.apply(headers, context);
-    for (const mutation of this.route.responseMutations) mutation.apply(headers, context);
+    this.mutateResponse(headers);
     this.countResponse(response.status);
     this.callbacks.encodeHeaders(headers, endStream);
     if (endStream) this.complete();
@@ -98,7 +96,8 @@ export class HttpForwarder {
       return;
     }
     this.countResponse(503);
-    this.callbacks.sendLocalReply(LocalReplies.upstreamFailure(failure.resetReason, failure.kind === 'connect' ? 'upstream_reset_before_response_started{connection_failure}' : 'upstream_reset_before_response_started'));
+    const details = failure.kind === 'connect' ? 'upstream_reset_before_response_started{connection_failure}' : 'upstream_reset_before_response_started';
+    this.callbacks.sendLocalReply({ ...LocalReplies.upstreamFailure(failure.resetReason, details), mutateHeaders: (h) => this.mutateResponse(h) });
   }
 
   private complete(): void {
@@ -123,8 +122,15 @@ export class HttpForwarder {
     if (responseStarted) this.callbacks.resetStream();
     else {
       this.countResponse(504);
-      this.callbacks.sendLocalReply(LocalReplies.upstreamTimeout());
+      this.callbacks.sendLocalReply({ ...LocalReplies.upstreamTimeout(), mutateHeaders: (h) => this.mutateResponse(h) });
     }
+  }
+
+  /** The cluster's and the route's response header rules, on upstream answers and local ones alike. */
+  private mutateResponse(headers: HeaderMap): void {
+    const context = { ...this.options.formatContext, responseHeaders: headers };
+    this.clusterResponseMutation?.apply(headers, context);
+    for (const mutation of this.route.responseMutations) mutation.apply(headers, context);
   }
 
   /** Envoy's router charges every upstream response code, local 503/504 included. */

@@ -36,10 +36,13 @@ export function upstreamRequestHead(
   if (timeoutMs > 0 && envoyHeaders) upstream.set('x-envoy-expected-rq-timeout-ms', String(timeoutMs));
   clusterMutation?.apply(upstream, context);
   for (const mutation of route.requestMutations) mutation.apply(upstream, context);
+  const original = headers.get(':authority') ?? '';
+  const authority = rewrittenAuthority(headers, route, host);
+  if (authority !== original && envoyHeaders) upstream.set('x-envoy-original-host', original);
   return {
     method: headers.get(':method') ?? 'GET',
     path,
-    authority: rewrittenAuthority(headers, route, host),
+    authority,
     scheme: headers.get(':scheme') ?? 'http',
     headers: upstream,
   };

@@ -42,15 +42,21 @@ export class RouterFilter implements HttpFilter {
       return 'stop';
     }
     const config = route.config;
+    // The route's response header rules apply to the answers the router makes up, too.
+    const mutateHeaders = (responseHeaders: HeaderMap) => {
+      const context = { ...this.formatContext(headers), responseHeaders };
+      for (const mutation of route.responseMutations) mutation.apply(responseHeaders, context);
+    };
+    // Envoy counts redirects as direct responses (rq_redirect is for internal redirects).
     if (config.direct_response) {
       stats.rq_direct_response.inc();
-      this.callbacks.sendLocalReply({ status: config.direct_response.status, body: route.directResponseBody ?? '', details: 'direct_response' });
+      this.callbacks.sendLocalReply({ status: config.direct_response.status, body: route.directResponseBody ?? '', details: 'direct_response', mutateHeaders });
       return 'stop';
     }
     if (config.redirect) {
-      stats.rq_redirect.inc();
+      stats.rq_direct_response.inc();
       const { status, location } = redirectFor(config.redirect, headers, config.match.prefix);
-      this.callbacks.sendLocalReply({ status, headers: [['location', location]], details: 'direct_response' });
+      this.callbacks.sendLocalReply({ status, headers: [['location', location]], details: 'direct_response', mutateHeaders });
       return 'stop';
     }
     const picked = route.pickCluster(headers);
@@ -75,18 +81,18 @@ export class RouterFilter implements HttpFilter {
       return 'stop';
     }
     const timeoutMs = route.action?.timeout ?? HCM_DEFAULTS.routeTimeoutMs;
-    const formatContext: FormatContext = {
-      localAddress: this.callbacks.connection.localAddress,
-      remoteAddress: this.callbacks.connection.remoteAddress,
-      info: this.callbacks.connectionInfo,
-      requestHeaders: headers,
-    };
+    const formatContext = this.formatContext(headers);
     const envoyHeaders = !this.context.suppressEnvoyHeaders;
     const forwarder = new HttpForwarder(this.callbacks, cluster, host, route, picked.response, { timeoutMs, envoyHeaders, formatContext });
     this.target = forwarder;
     const head = upstreamRequestHead(headers, route, host, picked.request, { timeoutMs, envoyHeaders, formatContext });
     forwarder.start(httpPools(this.context.factory.server), head, endStream);
     return 'stop';
+  }
+
+  private formatContext(requestHeaders: HeaderMap): FormatContext {
+    const connection = this.callbacks.connection;
+    return { localAddress: connection.localAddress, remoteAddress: connection.remoteAddress, info: this.callbacks.connectionInfo, requestHeaders };
   }
 
   decodeData(data: Buffer, endStream: boolean): HttpFilterStatus {

@@ -1,0 +1,102 @@
+/**
+ * HTTP/1.1 responses read off a client connection, in a form two proxies' answers can be
+ * compared by value: the status line, the headers as `name: value` (names lower-cased, sorted;
+ * values that differ on every run masked), and the body.
+ */
+export interface HttpResponseObservation {
+  readonly status: string;
+  readonly headers: readonly string[];
+  readonly body: string;
+}
+
+/** Headers whose values change on every run (or with timing): compared by presence only. */
+const VOLATILE = new Set(['date', 'x-envoy-upstream-service-time', 'x-request-id']);
+
+interface RawResponse {
+  readonly status: string;
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: string;
+  /** Framed and fully received (a response that runs to the end of the stream never is). */
+  readonly complete: boolean;
+}
+
+/**
+ * Splits a byte stream into responses: content-length and chunked bodies are framed; a
+ * response with neither (a CONNECT's 200, a close-delimited body) takes the rest of the stream.
+ */
+function splitResponses(text: string): RawResponse[] {
+  const out: RawResponse[] = [];
+  let at = 0;
+  while (at < text.length) {
+    const headEnd = text.indexOf('\r\n\r\n', at);
+    if (headEnd < 0) {
+      out.push({ status: '(incomplete head)', headers: [], body: text.slice(at), complete: false });
+      break;
+    }
+    const [status = '', ...lines] = text.slice(at, headEnd).split('\r\n');
+    const headers = lines.map((line) => {
+      const colon = line.indexOf(':');
+      return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()] as const;
+    });
+    const header = (name: string) => headers.find(([n]) => n === name)?.[1];
+    const bodyStart = headEnd + 4;
+    const length = header('content-length');
+    if (length !== undefined) {
+      const end = bodyStart + Number(length);
+      out.push({ status, headers, body: text.slice(bodyStart, end), complete: text.length >= end });
+      at = end;
+    } else if (header('transfer-encoding')?.toLowerCase() === 'chunked') {
+      const { body, next, complete } = readChunks(text, bodyStart);
+      out.push({ status, headers, body, complete });
+      at = next;
+    } else {
+      out.push({ status, headers, body: text.slice(bodyStart), complete: false });
+      at = text.length;
+    }
+  }
+  return out;
+}
+
+function readChunks(text: string, from: number): { body: string; next: number; complete: boolean } {
+  let body = '';
+  let at = from;
+  for (;;) {
+    const lineEnd = text.indexOf('\r\n', at);
+    if (lineEnd < 0) return { body, next: text.length, complete: false };
+    const size = parseInt(text.slice(at, lineEnd), 16);
+    if (size === 0) {
+      const end = text.indexOf('\r\n', lineEnd + 2);
+      return end < 0 ? { body, next: text.length, complete: false } : { body, next: end + 2, complete: true };
+    }
+    if (!(size > 0) || text.length < lineEnd + 2 + size + 2) return { body, next: text.length, complete: false };
+    body += text.slice(lineEnd + 2, lineEnd + 2 + size);
+    at = lineEnd + 2 + size + 2;
+  }
+}
+
+export function parseHttpResponses(data: Buffer): HttpResponseObservation[] {
+  return splitResponses(data.toString('latin1')).map((r) => ({
+    status: r.status,
+    // Framing is the codec's business (chunked or a length): the body is compared instead.
+    headers: r.headers
+      .filter(([name]) => name !== 'transfer-encoding' && name !== 'content-length')
+      .map(([name, value]) => `${name}: ${VOLATILE.has(name) ? '<varies>' : value}`)
+      .sort(),
+    body: r.body,
+  }));
+}
+
+/** How many whole, framed responses the bytes hold. */
+export function completeResponses(data: Buffer): number {
+  return splitResponses(data.toString('latin1')).filter((r) => r.complete).length;
+}
+
+/** The request an upstream saw, with the values a proxy generates per run masked. */
+export function maskedHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(headers).sort()) {
+    const value = headers[name];
+    out[name] = VOLATILE.has(name) ? '<varies>' : Array.isArray(value) ? value.join(', ') : (value ?? '');
+  }
+  return out;
+}
