@@ -15,6 +15,8 @@ export interface CliOptions {
   readonly serviceNode?: string;
   readonly serviceZone?: string;
   readonly extensions: readonly string[];
+  /** nodevoy's own: with `--mode validate`, print the listener -> cluster -> internal listener graph. */
+  readonly graph?: 'text' | 'mermaid' | 'dot';
 }
 
 const nonNegativeInt = (flag: string) => (value: string) => {
@@ -52,6 +54,11 @@ export function createCommand(version: string): Command {
     .option('--use-dynamic-base-id', 'accepted for compatibility (no hot restart)')
     .option('--disable-hot-restart', 'accepted for compatibility (no hot restart)')
     .option('--restart-epoch <n>', 'accepted for compatibility (no hot restart)')
+    .addOption(
+      new Option('--graph [format]', 'with --mode validate: print the listener -> cluster -> internal listener graph (nodevoy only)')
+        .choices(['text', 'mermaid', 'dot'])
+        .preset('text'),
+    )
     .option('--extension <module...>', 'load a nodevoy extension package (resolved from the config\'s directory)')
     .version(`nodevoy  version: ${version}`, '--version', 'print the version and exit')
     .allowExcessArguments(false);
@@ -73,6 +80,7 @@ export function toCliOptions(raw: Record<string, unknown>): CliOptions {
     serviceNode: str('serviceNode'),
     serviceZone: str('serviceZone'),
     extensions: (raw['extension'] as string[] | undefined) ?? [],
+    graph: raw['graph'] as CliOptions['graph'],
   };
 }
 

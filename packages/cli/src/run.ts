@@ -7,6 +7,9 @@ import {
   Server,
   formatConfigIssue,
   loadBootstrapConfig,
+  renderGraphDot,
+  renderGraphMermaid,
+  renderGraphText,
   stderrSink,
   type LogSink,
 } from '@nodevoy/core';
@@ -40,6 +43,7 @@ export async function run(argv: readonly string[], io: CliIo = processIo): Promi
   try {
     command.parse(argv as string[], { from: 'user' });
     options = toCliOptions(command.opts());
+    if (options.graph && options.mode !== 'validate') command.error('error: --graph works with --mode validate', { exitCode: 1 });
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     throw err;
@@ -67,6 +71,7 @@ export async function run(argv: readonly string[], io: CliIo = processIo): Promi
       adminAddressPath: options.adminAddressPath,
     });
     if (options.mode === 'validate') {
+      if (options.graph) io.stdout(GRAPH_RENDERERS[options.graph](server.graph));
       io.stdout(`configuration '${configName}' OK\n`);
       return 0;
     }
@@ -104,6 +109,8 @@ function reportFailure(err: unknown, configName: string, io: CliIo): number {
   io.stderr(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return 1;
 }
+
+const GRAPH_RENDERERS = { text: renderGraphText, mermaid: renderGraphMermaid, dot: renderGraphDot } as const;
 
 function fileSink(path: string): LogSink {
   const stream = createWriteStream(path, { flags: 'a' });

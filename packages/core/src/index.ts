@@ -58,6 +58,7 @@ export type {
   ListenerFilterCallbacks,
   ListenerFilterFactory,
   NetworkFilterFactory,
+  ClusterReference,
   NetworkFilterFactoryCb,
   TransportSocketFactory,
 } from './registry/types.js';
@@ -164,3 +165,6 @@ export type {
   ServerMode,
 } from './server/context.js';
 export type { ServerState } from './admin/admin-source.js';
+export { ConfigGraph, describeCycle, type CycleHop, type DanglingEndpoint, type GraphCluster, type GraphEndpoint, type GraphFilter, type GraphListener } from './graph/config-graph.js';
+export { renderGraphText } from './graph/graph-text.js';
+export { renderGraphDot, renderGraphMermaid } from './graph/graph-diagram.js';

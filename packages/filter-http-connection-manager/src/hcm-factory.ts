@@ -1,3 +1,4 @@
+import { clusterReferences } from './routing/cluster-references.js';
 import { Category, type ExtensionEntry, type FilterFactoryContext, type NetworkFilterFactory } from '@nodevoy/core';
 import { createHttp1Codec, type CodecOptions } from './codec/codecs.js';
 import { HCM_DEFAULTS, httpConnectionManagerSchema, type HttpConnectionManagerConfig } from './config/hcm-config.js';
@@ -32,6 +33,7 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
   typeUrls: ['type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'],
   configSchema: httpConnectionManagerSchema,
   isTerminalFilter: true,
+  clusterReferences,
   createFilterFactory(config, context) {
     const server = context.server;
     const statsPrefix = `http.${config.stat_prefix}`;

@@ -1,7 +1,7 @@
 import { Category, type NetworkFilterFactory, type NodevoyExtension } from '@nodevoy/core';
 import { extension as http } from '@nodevoy/http';
 import { DEFAULT_IDLE_TIMEOUT_MS, tcpProxySchema, type TcpProxyConfig } from './config.js';
-import { createClusterPicker, routedClusters } from './route.js';
+import { clusterReferences, createClusterPicker, routedClusters } from './route.js';
 import { createTcpProxyStats } from './stats.js';
 import { TcpProxyFilter, type TcpProxySharedConfig } from './tcp-proxy-filter.js';
 import { TunnelOpener } from './tunneling.js';
@@ -13,6 +13,7 @@ export const tcpProxyFilter: NetworkFilterFactory<TcpProxyConfig> = {
   typeUrls: ['type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy'],
   configSchema: tcpProxySchema,
   isTerminalFilter: true,
+  clusterReferences,
   createFilterFactory(config, context) {
     const server = context.server;
     // nodevoy has no CDS, so a cluster missing now is missing forever: say so at load time.

@@ -24,11 +24,24 @@ export interface ExtensionFactory<C = unknown> {
 /** Added to each new connection by a filter chain; built once per chain from the config. */
 export type NetworkFilterFactoryCb = (filterManager: FilterManager) => void;
 
+/** A cluster a filter sends connections or requests to, and how it picks it (for people). */
+export interface ClusterReference {
+  readonly cluster: string;
+  /** e.g. `route /api`, `weighted 80%`, `CONNECT tunnel to %DOWNSTREAM_LOCAL_PORT%`. */
+  readonly via: string;
+}
+
 export interface NetworkFilterFactory<C = unknown> extends ExtensionFactory<C> {
   readonly category: typeof Category.networkFilter;
   /** Terminal filters (tcp_proxy, the HTTP connection manager) must end a filter chain. */
   readonly isTerminalFilter: boolean;
   createFilterFactory(config: C, context: FilterFactoryContext): NetworkFilterFactoryCb;
+  /**
+   * The clusters this filter can send to, so the listener -> cluster -> internal listener graph
+   * can be drawn and checked for cycles (`--mode validate --graph`). Filters that never open an
+   * upstream leave it out.
+   */
+  clusterReferences?(config: C): readonly ClusterReference[];
 }
 
 /** What a listener filter sees of a socket before it becomes a connection. */

@@ -21,6 +21,7 @@ import { describeServer } from './server-info.js';
 import { ServiceRegistry } from './services.js';
 import { createServerStats, type ServerStats } from './server-stats.js';
 import { workerContext } from './worker.js';
+import { ConfigGraph, describeCycle } from '../graph/config-graph.js';
 
 export interface ServerOptions {
   readonly registry: ExtensionRegistry;
@@ -63,6 +64,8 @@ export class Server implements AdminSource {
   private readonly shutdownCallbacks: (() => void)[] = [];
   private readonly exitWaiters: ((code: number) => void)[] = [];
   private admin: AdminServer | undefined;
+  /** The listener -> cluster -> internal listener graph of the config (`--graph`). */
+  readonly graph: ConfigGraph;
   private connectionIds = 0;
   private draining = false;
   private stopped = false;
@@ -113,6 +116,11 @@ export class Server implements AdminSource {
     }
     this.clusterManager.addClusters(config.bootstrap.static_resources?.clusters ?? []);
     this.listenerManager.addListeners(config.bootstrap.static_resources?.listeners ?? []);
+    this.graph = new ConfigGraph(this.listenerManager.listeners, config.bootstrap.static_resources?.clusters ?? []);
+    this.rejectInternalCycle();
+    for (const { cluster, listener } of this.graph.dangling()) {
+      this.log.warn(`cluster '${cluster}' has an endpoint for internal listener '${listener}', which no listener declares: its connections will fail`);
+    }
     if (config.parse.issues.length > 0) throw new ConfigError(config.parse.issues);
     for (const extension of this.bootstrapExtensions) extension.onServerInitialized?.();
   }
@@ -246,6 +254,19 @@ export class Server implements AdminSource {
         },
       ],
     };
+  }
+
+  /** A cycle of internal hops would spin inside the process: a config error, as nodevoy has no dynamic config. */
+  private rejectInternalCycle(): void {
+    const cycle = this.graph.findCycle();
+    const first = cycle?.[0];
+    if (!cycle || !first) return;
+    this.issues.configIssue(
+      first.listener.config,
+      undefined,
+      `internal listeners form a cycle: ${describeCycle(cycle)}; a connection would loop inside the process`,
+      'break the cycle; `nodevoy --mode validate --graph` draws it',
+    );
   }
 
   private createBootstrapExtensions(): void {
