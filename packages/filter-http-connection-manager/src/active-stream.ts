@@ -34,6 +34,8 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   private complete = false;
   /** An accepted CONNECT: counted in `downstream_cx_upgrades_*` while it lives. */
   private upgraded = false;
+  /** An HTTP/2 tunnel whose response ended first: the stream lives on until the request ends. */
+  private responseEnded = false;
   /** The downstream sent its whole request (end of stream). */
   private requestComplete = false;
   private readonly startMs = performance.now();
@@ -72,11 +74,13 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
         this.timeouts.activity();
         if (endStream) this.onRequestComplete();
         this.decodeData(data, endStream);
+        if (endStream && this.responseEnded) this.finish();
       },
       onTrailers: (trailers) => {
         this.timeouts.activity();
         this.onRequestComplete();
         this.decodeTrailers(trailers);
+        if (this.responseEnded) this.finish();
       },
       onReset: () => this.onDownstreamReset(),
     });
@@ -150,8 +154,12 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     if (body.length > 0) this.encodeData(body, true);
   }
 
+  get tunnelHalfCloses(): boolean {
+    return this.upgraded && this.downstream.protocol === 'HTTP/2';
+  }
+
   encodeHeaders(headers: HeaderMap, endStream: boolean): void {
-    if (this.complete) return;
+    if (this.complete || this.responseEnded) return;
     this.responseStarted = true;
     this.timeouts.activity();
     for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i]?.encodeHeaders?.(headers, endStream);
@@ -163,7 +171,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   }
 
   encodeData(data: Buffer, endStream: boolean): boolean {
-    if (this.complete) return true;
+    if (this.complete || this.responseEnded) return true;
     this.timeouts.activity();
     for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i]?.encodeData?.(data, endStream);
     const writable = this.downstream.respondData(data, endStream);
@@ -172,7 +180,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   }
 
   encodeTrailers(trailers: HeaderMap): void {
-    if (this.complete) return;
+    if (this.complete || this.responseEnded) return;
     for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i]?.encodeTrailers?.(trailers);
     this.downstream.respondTrailers(trailers);
     this.responseComplete();
@@ -323,6 +331,11 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   }
 
   private responseComplete(): void {
+    if (!this.requestComplete && this.tunnelHalfCloses) {
+      // nodevoy, unlike Envoy: a tunnel half-closes; the client's bytes still go up until it ends.
+      this.responseEnded = true;
+      return;
+    }
     if (!this.requestComplete) this.runtime.stats.downstream_rq_response_before_rq_complete.inc();
     this.finish();
   }

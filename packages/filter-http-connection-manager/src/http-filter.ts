@@ -39,6 +39,11 @@ export interface DecoderFilterCallbacks {
   readDisable(disable: boolean): void;
   /** Abandons the stream: an HTTP/2 RST_STREAM, or the HTTP/1.1 connection closed. */
   resetStream(): void;
+  /**
+   * True for an HTTP/2 CONNECT tunnel: its response may end (END_STREAM) while the client
+   * goes on sending, so an upstream half-close is passed on rather than turned into a reset.
+   */
+  readonly tunnelHalfCloses: boolean;
 }
 
 /** What the encoding (response) side of a filter can do. */

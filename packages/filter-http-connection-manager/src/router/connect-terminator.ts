@@ -7,14 +7,16 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * Terminates a CONNECT (a route with `connect_config`): a raw TCP connection to the cluster's
- * host, a synthesized 200 once it is up, then bytes both ways. Half-close follows Envoy: the
- * client's end of stream is a FIN upstream; an upstream FIN ends the stream cleanly only if the
- * client had already ended its side, otherwise the stream is reset.
+ * host, a synthesized 200 once it is up, then bytes both ways. The client's end of stream is a
+ * FIN upstream. An upstream FIN before the client ended its side is, as in Envoy, a reset on an
+ * HTTP/1.1 tunnel; on an HTTP/2 tunnel nodevoy passes it on as END_STREAM and keeps carrying
+ * the client's bytes up (Envoy resets there too: PR #47378).
  */
 export class ConnectTerminator {
   private upstream: Connection | undefined;
   private early: { data: Buffer; endStream: boolean }[] = [];
   private downstreamEnded = false;
+  private upstreamEnded = false;
   private done = false;
 
   constructor(
@@ -37,6 +39,7 @@ export class ConnectTerminator {
   /** Client bytes: to the upstream once connected (early data waits, as Envoy allows by default). */
   sendData(data: Buffer, endStream: boolean): void {
     if (endStream) this.downstreamEnded = true;
+    if (endStream && this.upstreamEnded) this.done = true;
     if (!this.upstream) {
       this.early.push({ data, endStream });
       return;
@@ -88,14 +91,25 @@ export class ConnectTerminator {
   }
 
   private onUpstreamFin(): void {
-    if (this.done) return;
-    this.done = true;
-    if (this.downstreamEnded) this.callbacks.encodeData(EMPTY, true);
-    else this.callbacks.resetStream();
+    if (this.done || this.upstreamEnded) return;
+    this.upstreamEnded = true;
+    if (this.downstreamEnded) {
+      this.done = true;
+      this.callbacks.encodeData(EMPTY, true);
+    } else if (this.callbacks.tunnelHalfCloses) {
+      this.callbacks.encodeData(EMPTY, true);
+    } else {
+      this.done = true;
+      this.callbacks.resetStream();
+    }
   }
 
+  /** The upstream connection is gone: after a half-close, bytes the client still sends have nowhere to go. */
   private onUpstreamClosed(): void {
     if (this.done) return;
-    this.onUpstreamFin();
+    if (!this.upstreamEnded) this.onUpstreamFin();
+    if (this.done) return;
+    this.done = true;
+    this.callbacks.resetStream();
   }
 }
