@@ -32,6 +32,8 @@ const mirror = createHttpServer((request, response) => {
 const behaviours: Record<Exclude<UpstreamBehaviour, 'refuse' | 'hang'>, (socket: Socket, record: StreamRecord) => void> = {
   'http-mirror': (socket) => mirror.emit('connection', socket),
   echo: (socket) => socket.pipe(socket),
+  'refuse-connect-403': (socket) =>
+    socket.once('data', () => socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 26\r\nx-proxy-policy: blocked\r\n\r\nblocked by the proxy rules')),
   sink: (socket) => socket.on('end', () => socket.end()),
   'reply-after-fin': (socket, record) => socket.on('end', () => socket.end(`reply:${record.text()}`)),
   'greet-and-close': (socket) => socket.end('hell'),

@@ -1,4 +1,4 @@
-import { NOOP_IO_CALLBACKS, type Address, type IoCloseMode, type IoHandle, type IoHandleCallbacks } from '@nodevoy/core';
+import { NOOP_IO_CALLBACKS, type Address, type HopFailure, type IoCloseMode, type IoHandle, type IoHandleCallbacks } from '@nodevoy/core';
 import { ChunkQueue } from './chunk-queue.js';
 
 /** Envoy's user-space socket moves at most this much past a full buffer per write. */
@@ -37,6 +37,8 @@ export class UserSpaceIoHandle implements IoHandle {
   private drainThreshold = 0;
   private watchingDrain = false;
   private readonly deliver = (): void => this.deliverNow();
+  /** What the peer said when it gave up (the HopFailure side channel of nodevoy's pairs). */
+  peerFailure: HopFailure | undefined;
 
   constructor(
     readonly localAddress: Address,
@@ -53,6 +55,10 @@ export class UserSpaceIoHandle implements IoHandle {
   static pair(client: UserSpaceIoHandle, server: UserSpaceIoHandle): void {
     client.peer = server;
     server.peer = client;
+  }
+
+  reportFailure(failure: HopFailure): void {
+    if (this.peer) this.peer.peerFailure = failure;
   }
 
   get pendingWriteBytes(): number {

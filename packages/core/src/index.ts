@@ -168,3 +168,4 @@ export type { ServerState } from './admin/admin-source.js';
 export { ConfigGraph, describeCycle, type CycleHop, type DanglingEndpoint, type GraphCluster, type GraphEndpoint, type GraphFilter, type GraphListener } from './graph/config-graph.js';
 export { renderGraphText } from './graph/graph-text.js';
 export { renderGraphDot, renderGraphMermaid } from './graph/graph-diagram.js';
+export type { HopFailure } from './network/hop-failure.js';

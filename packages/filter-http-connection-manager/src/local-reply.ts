@@ -1,3 +1,4 @@
+import type { HopFailure } from '@nodevoy/core';
 import { HeaderMap } from '@nodevoy/http';
 import type { LocalReply } from './http-filter.js';
 
@@ -15,6 +16,16 @@ export const LocalReplies = {
     status: 503,
     body: `upstream connect error or disconnect/reset before headers. reset reason: ${resetReason}`,
     details,
+  }),
+  /**
+   * nodevoy's own: an internal hop's inner side said why it gave up (a tunnel refused with 403,
+   * a connect failure or timeout), so the client gets that status and body, not a generic 503.
+   */
+  innerHopFailure: (failure: HopFailure): LocalReply => ({
+    status: failure.status,
+    body: failure.body,
+    headers: [...failure.headers, ['x-nodevoy-hop-failure', failure.reason]],
+    details: `inner_hop_failure{${failure.reason}}`,
   }),
   pathNormalizationFailed: (): LocalReply => ({ status: 400, body: 'Bad Request', details: 'path_normalization_failed' }),
   underscoreInHeaders: (): LocalReply => ({ status: 400, body: 'Bad Request', details: 'unexpected_underscore' }),

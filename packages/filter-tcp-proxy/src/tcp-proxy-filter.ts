@@ -1,6 +1,7 @@
-import type { ClusterManagerApi, Connection, ConnectionCallbacks, ConnectionEvent, FilterStatus, Host, Logger, ReadFilter, ReadFilterCallbacks, UpstreamCluster } from '@nodevoy/core';
+import type { ClusterManagerApi, Connection, HopFailure, ConnectionCallbacks, ConnectionEvent, FilterStatus, Host, Logger, ReadFilter, ReadFilterCallbacks, UpstreamCluster } from '@nodevoy/core';
 import type { ResponseHead } from '@nodevoy/http';
 import { IdleTimer } from './idle-timer.js';
+import { poolHopFailure, tunnelHopFailure } from './inner-hop-failure.js';
 import type { TcpProxyStats } from './stats.js';
 import type { TunnelFailure, TunnelUpstream } from './tunnel-upstream.js';
 import type { TunnelOpener } from './tunneling.js';
@@ -46,6 +47,8 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
   private backoffTimer: NodeJS.Timeout | undefined;
   private upstreamPaused = false;
   private downstreamPaused = false;
+  /** Why the last connect attempt failed, for the hop that opened an internal connection. */
+  private lastFailure: HopFailure | undefined;
   /** What the upstream side reports: its bytes, its end, and its write-buffer watermarks. */
   private readonly upstreamEvents: UpstreamLinkEvents = {
     onData: (data, endStream) => {
@@ -158,7 +161,10 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
     if (this.shared.tunnel) {
       this.cancelPending = this.shared.tunnel.open(cluster, host, this.downstream, {
         onEstablished: (link, response) => this.onTunnelEstablished(link, response),
-        onFailed: (failure) => this.onAttemptFailed(host, failure.detail, failure),
+        onFailed: (failure) => {
+          this.lastFailure = tunnelHopFailure(failure, this.shared.tunnel?.propagateResponseHeaders ?? false);
+          this.onAttemptFailed(host, failure.detail, failure);
+        },
       });
       return;
     }
@@ -168,7 +174,10 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
         if (this.downstreamClosed) connection.close('NoFlush', 'downstream closed while connecting');
         else this.onUpstreamReady(new TcpUpstream(connection, this.upstreamEvents));
       },
-      onPoolFailure: (reason, detail) => this.onAttemptFailed(host, `${reason}: ${detail}`, undefined),
+      onPoolFailure: (reason, detail) => {
+        this.lastFailure = poolHopFailure(reason, detail);
+        this.onAttemptFailed(host, `${reason}: ${detail}`, undefined);
+      },
     });
     this.cancelPending = () => handle.cancel();
   }
@@ -232,6 +241,7 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
   /** tcp_proxy gives up on this connection: close the client now and drop the upstream. */
   private abort(reason: string): void {
     this.aborting = true;
+    if (this.lastFailure && !this.upstream) this.downstream.reportHopFailure(this.lastFailure);
     this.downstream.close('NoFlush', reason);
   }
 

@@ -6,9 +6,25 @@ import type { UpstreamLink, UpstreamLinkEvents } from './upstream-link.js';
 export interface TunnelFailure {
   readonly status: number | undefined;
   readonly response: ResponseHead | undefined;
+  /** The refusal's body (up to MAX_REFUSAL_BODY bytes). */
+  readonly body: Buffer;
   readonly detail: string;
   /** The TCP connection itself failed (counted as a connect failure by the pool). */
   readonly connectFailure: boolean;
+  /** Envoy's reset reason for a failed connection (`connection timeout`...). */
+  readonly resetReason: string | undefined;
+}
+
+/** How much of a refused tunnel's body is kept to pass on. */
+const MAX_REFUSAL_BODY = 16 * 1024;
+
+/** A refused tunnel whose body is still arriving. */
+interface Refusal {
+  readonly response: ResponseHead;
+  readonly chunks: Buffer[];
+  bytes: number;
+  /** HTTP/1.1: the body's content-length (a CONNECT's body is the raw connection). */
+  readonly expected: number | undefined;
 }
 
 export interface TunnelCallbacks {
@@ -30,6 +46,7 @@ export class TunnelUpstream implements UpstreamLink {
   private upstreamEnded = false;
   private downstreamEnded = false;
   private flushedCallbacks: (() => void)[] = [];
+  private refusal: Refusal | undefined;
 
   constructor(
     private readonly codec: 'http1' | 'http2',
@@ -42,6 +59,10 @@ export class TunnelUpstream implements UpstreamLink {
       onResponseHeaders: (response, endStream) => this.onResponse(response, endStream),
       onResponseData: (data, endStream) => {
         if (this.ended) return;
+        if (this.refusal) {
+          this.collectRefusal(this.refusal, data, endStream);
+          return;
+        }
         if (this.established) this.events?.onData(data, endStream);
         if (!endStream) return;
         // HTTP/2 END_STREAM is a half-close: the client may still send. HTTP/1.1 has no half-close.
@@ -54,7 +75,11 @@ export class TunnelUpstream implements UpstreamLink {
       },
       onFailure: (failure) => {
         if (this.established) this.finish(true, failure.detail);
-        else this.callbacks.onFailed({ status: undefined, response: undefined, detail: failure.detail, connectFailure: failure.kind === 'connect' || failure.kind === 'overflow' });
+        else if (this.refusal) this.refuse(this.refusal);
+        else {
+          const connectFailure = failure.kind === 'connect' || failure.kind === 'overflow';
+          this.callbacks.onFailed({ status: undefined, response: undefined, body: Buffer.alloc(0), detail: failure.detail, connectFailure, resetReason: failure.resetReason });
+        }
       },
       onWritable: () => this.events?.onBelowWriteBufferLowWatermark(),
     });
@@ -102,12 +127,43 @@ export class TunnelUpstream implements UpstreamLink {
   private onResponse(response: ResponseHead, endStream: boolean): void {
     const ok = this.codec === 'http2' ? response.status === 200 : response.status >= 200 && response.status < 300;
     if (!ok || endStream) {
-      this.request?.reset();
-      this.callbacks.onFailed({ status: response.status, response, detail: `tunnel_response:${response.status}`, connectFailure: false });
+      const length = Number(response.headers.get('content-length'));
+      // HTTP/2 frames the body; an HTTP/1.1 refusal without content-length is taken as bodiless.
+      const expected = this.codec === 'http2' ? undefined : Number.isInteger(length) ? length : 0;
+      const refusal: Refusal = { response, chunks: [], bytes: 0, expected };
+      if (endStream || expected === 0) this.refuse(refusal);
+      else this.refusal = refusal;
       return;
     }
     this.established = true;
     this.callbacks.onEstablished(this, response);
+  }
+
+  /** Keeps the refusal's body (bounded) until it is complete, then reports the failure. */
+  private collectRefusal(refusal: Refusal, data: Buffer, endStream: boolean): void {
+    const room = MAX_REFUSAL_BODY - refusal.bytes;
+    if (room > 0 && data.length > 0) {
+      const kept = data.subarray(0, room);
+      refusal.chunks.push(kept);
+      refusal.bytes += kept.length;
+    }
+    const complete = refusal.expected !== undefined && refusal.bytes >= Math.min(refusal.expected, MAX_REFUSAL_BODY);
+    if (endStream || complete || refusal.bytes >= MAX_REFUSAL_BODY) this.refuse(refusal);
+  }
+
+  private refuse(refusal: Refusal): void {
+    this.refusal = undefined;
+    this.ended = true;
+    this.request?.reset();
+    const { response } = refusal;
+    this.callbacks.onFailed({
+      status: response.status,
+      response,
+      body: Buffer.concat(refusal.chunks),
+      detail: `tunnel_response:${response.status}`,
+      connectFailure: false,
+      resetReason: undefined,
+    });
   }
 
   private finish(reset: boolean, reason: string, notify = true): void {

@@ -3,6 +3,7 @@ import type { Counter } from '../stats/store.js';
 import type { Address } from './address.js';
 import type { ConnectionInfo } from './connection-info.js';
 import type { FilterStatus, ReadFilter, WriteFilter } from './filter.js';
+import type { HopFailure } from './hop-failure.js';
 import { FilterChainState } from './filter-chain-state.js';
 import type { IoHandle, IoHandleCallbacks, TransportClosed } from './io-handle.js';
 
@@ -101,6 +102,16 @@ export class Connection implements IoHandleCallbacks {
 
   get bufferLimitBytes(): number {
     return this.bufferLimit;
+  }
+
+  /** Over an in-process hop: why the accepting side gave up, if it said (see HopFailure). */
+  get hopFailure(): HopFailure | undefined {
+    return this.io.peerFailure;
+  }
+
+  /** Over an in-process hop: tells the connecting side why this side gives up. No-op on kernel sockets. */
+  reportHopFailure(failure: HopFailure): void {
+    this.io.reportFailure?.(failure);
   }
 
   get readEnabled(): boolean {

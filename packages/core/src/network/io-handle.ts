@@ -1,3 +1,4 @@
+import type { HopFailure } from './hop-failure.js';
 import type { Address } from './address.js';
 
 /** Why a transport went away without the local side closing it. */
@@ -47,6 +48,10 @@ export interface IoHandle {
   setReadEnabled(enabled: boolean): void;
   /** `onWriteDrained` fires when pending bytes drop to or below this after being above it. */
   setDrainThreshold(bytes: number): void;
+  /** In-process pairs: tells the peer why this side gives up (read there as `peerFailure`). */
+  reportFailure?(failure: HopFailure): void;
+  /** In-process pairs: what the peer reported with `reportFailure`. */
+  readonly peerFailure?: HopFailure;
 }
 
 /** Callbacks that ignore everything: what a handle reports to before its owner attaches. */

@@ -95,9 +95,9 @@ export class HttpForwarder {
       this.callbacks.resetStream();
       return;
     }
-    this.countResponse(503);
-    const details = failure.kind === 'connect' ? 'upstream_reset_before_response_started{connection_failure}' : 'upstream_reset_before_response_started';
-    this.callbacks.sendLocalReply({ ...LocalReplies.upstreamFailure(failure.resetReason, details), mutateHeaders: (h) => this.mutateResponse(h) });
+    const reply = failure.hopFailure ? LocalReplies.innerHopFailure(failure.hopFailure) : LocalReplies.upstreamFailure(failure.resetReason, upstreamFailureDetails(failure));
+    this.countResponse(reply.status);
+    this.callbacks.sendLocalReply({ ...reply, mutateHeaders: (h) => this.mutateResponse(h) });
   }
 
   private complete(): void {
@@ -145,4 +145,8 @@ export class HttpForwarder {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+function upstreamFailureDetails(failure: UpstreamFailure): string {
+  return failure.kind === 'connect' ? 'upstream_reset_before_response_started{connection_failure}' : 'upstream_reset_before_response_started';
 }

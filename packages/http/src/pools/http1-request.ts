@@ -1,5 +1,6 @@
 import { request, type Agent, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { ConnectionDuplex } from '../connection-duplex.js';
 import { UpstreamConnectError } from './upstream-connector.js';
 import { HeaderMap } from '../headers.js';
 import type { RequestHead, UpstreamRequest, UpstreamRequestCallbacks } from './types.js';
@@ -14,6 +15,8 @@ export class Http1UpstreamRequest implements UpstreamRequest {
   private readonly request: ClientRequest;
   private response: IncomingMessage | undefined;
   private tunnel: Duplex | undefined;
+  /** The pooled connection serving the request (a ConnectionDuplex over a nodevoy connection). */
+  private socket: Duplex | undefined;
   private done = false;
 
   constructor(
@@ -39,6 +42,7 @@ export class Http1UpstreamRequest implements UpstreamRequest {
     // Headers leave now, as Envoy's: a CONNECT peer answers before any payload is sent.
     this.request.flushHeaders();
     this.request.on('socket', (socket) => {
+      this.socket = socket;
       if (!mayReuse(socket)) this.request.shouldKeepAlive = false;
       const assigned = () => this.callbacks.onAssigned();
       if ((socket as Duplex & { connecting?: boolean }).connecting) socket.once('connect', assigned);
@@ -118,10 +122,12 @@ export class Http1UpstreamRequest implements UpstreamRequest {
       return;
     }
     const protocol = typeof error.code === 'string' && error.code.startsWith('HPE_');
+    const hopFailure = this.socket instanceof ConnectionDuplex ? this.socket.connection?.hopFailure : undefined;
     this.callbacks.onFailure({
       kind: protocol ? 'protocol' : 'reset',
       resetReason: protocol ? 'protocol error' : 'remote reset',
       detail: error.message,
+      ...(hopFailure ? { hopFailure } : {}),
     });
   }
 }

@@ -1,3 +1,4 @@
+import type { HopFailure } from '@nodevoy/core';
 import type { HeaderMap } from '../headers.js';
 
 /** An HTTP request as the router (or a tunnel) sends it upstream. */
@@ -23,6 +24,8 @@ export interface UpstreamFailure {
   /** `remote connection failure`, `connection timeout`, `overflow`, `remote reset`... */
   readonly resetReason: string;
   readonly detail: string;
+  /** Over an internal hop: why the inner listener's side gave up, if it said. */
+  readonly hopFailure?: HopFailure;
 }
 
 /** What an upstream request reports. After a 2xx to CONNECT, data is the raw tunnel. */
