@@ -11,7 +11,13 @@ export class Admin {
   }
 
   async text(path: string): Promise<{ status: number; body: string }> {
-    const response = await fetch(`http://${this.address}${path}`);
+    let response: Response;
+    try {
+      response = await fetch(`http://${this.address}${path}`);
+    } catch {
+      // A pooled keep-alive connection the server closed as the request left: once more, fresh.
+      response = await fetch(`http://${this.address}${path}`);
+    }
     return { status: response.status, body: await response.text() };
   }
 

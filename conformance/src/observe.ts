@@ -10,6 +10,8 @@ export interface Observation {
   readonly config: 'accepted' | 'rejected';
   /** A step that could not complete (a wait that timed out), if any. */
   readonly stepError?: string;
+  /** The proxy stopped answering its admin before the observations were read. */
+  readonly crashed?: string;
   readonly connections?: Record<string, StreamObservation>;
   readonly http_responses?: Record<string, { responses: HttpResponseObservation[]; end: string }>;
   readonly upstreams?: Record<string, StreamObservation[]>;

@@ -40,8 +40,13 @@ export async function runScenario(scenario: Scenario, target: TargetName, envoyB
       } catch (err) {
         stepError = (err as Error).message;
       }
-      await settle(running.admin);
-      return { config: 'accepted', ...(stepError ? { stepError } : {}), ...(await observe(scenario.observe, running.admin, traffic, upstreams)) };
+      try {
+        await settle(running.admin);
+        return { config: 'accepted', ...(stepError ? { stepError } : {}), ...(await observe(scenario.observe, running.admin, traffic, upstreams)) };
+      } catch (err) {
+        // The proxy stopped answering its admin (it crashed): a result, not the end of the suite.
+        return { config: 'accepted', ...(stepError ? { stepError } : {}), crashed: `admin unreachable: ${(err as Error).message}; ${running.stderrTail()}` };
+      }
     } finally {
       traffic.close();
       await running.stop();

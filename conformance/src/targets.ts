@@ -34,6 +34,8 @@ function command(target: TargetName, envoyBin: string | undefined, args: string[
 export interface RunningTarget {
   readonly admin: Admin;
   stop(): Promise<void>;
+  /** The end of what the proxy wrote to stderr (why it crashed, when it did). */
+  stderrTail(): string;
 }
 
 export class TargetStartError extends Error {}
@@ -58,7 +60,7 @@ export async function startTarget(target: TargetName, envoyBin: string | undefin
   };
   try {
     const admin = await waitReady(child, adminPath);
-    return { admin, stop };
+    return { admin, stop, stderrTail: () => stderr.slice(-2000) };
   } catch (err) {
     await stop();
     throw new TargetStartError(`${target} did not start: ${(err as Error).message}\n${stderr.slice(-2000)}`);
