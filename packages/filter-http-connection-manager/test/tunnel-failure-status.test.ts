@@ -36,12 +36,15 @@ function hcm(clusterName: string): string {
 `;
 }
 
-/** http (HCM) -> encap (internal; tcp_proxy in a CONNECT to `proxyPort`) -> the upstream proxy. */
-function config(proxyPort: number, options: { http2?: boolean; propagate?: boolean } = {}): string {
+/**
+ * http (HCM) -> encap (internal; tcp_proxy in a CONNECT to `proxyPort`) -> the upstream proxy.
+ * `http2`: the CONNECT to the upstream proxy is HTTP/2; `innerHttp2`: so is the HCM's hop to encap.
+ */
+function config(proxyPort: number, options: { http2?: boolean; innerHttp2?: boolean; propagate?: boolean } = {}): string {
   const tunneling = `          tunneling_config: { hostname: "origin.example:443"${options.propagate ? ', propagate_response_headers: true' : ''} }\n`;
   return bootstrap({
     listeners: [tcpListener('http', hcm('to_encap')), internalListener('encap', tcpProxyFilter({ statPrefix: 'encap', cluster: 'proxy', extra: tunneling }))],
-    clusters: [cluster('to_encap', [{ internal: 'encap' }]), cluster('proxy', [{ port: proxyPort }], options.http2 ? HTTP2 : '')],
+    clusters: [cluster('to_encap', [{ internal: 'encap' }], options.innerHttp2 ? HTTP2 : ''), cluster('proxy', [{ port: proxyPort }], options.http2 ? HTTP2 : '')],
   });
 }
 
@@ -99,6 +102,17 @@ t.test('without propagate_response_headers the status and body still arrive, the
   t.equal(response.status, 403);
   t.equal(response.body, 'denied\n');
   t.equal(response.headers.get('x-proxy-policy'), undefined);
+});
+
+t.test('the connection manager reaches the internal listener over HTTP/2: the refusal still arrives', async (t) => {
+  const proxyServer = await startRefusingProxy(t, 407, { 'proxy-authenticate': 'Basic realm="corp"' }, 'log in first\n');
+  const proxy = await startNodevoy(t, config(proxyServer.port, { innerHttp2: true, propagate: true }));
+  const result = await curl(['-si', `http://127.0.0.1:${await proxy.admin.listenerPort('http')}/`]);
+  const response = parse(result.stdout);
+  t.equal(response.status, 407);
+  t.equal(response.body, 'log in first\n');
+  t.equal(response.headers.get('proxy-authenticate'), 'Basic realm="corp"');
+  t.equal(await proxy.admin.stat('cluster.to_encap.upstream_cx_http2_total'), 1, 'the inner hop spoke HTTP/2');
 });
 
 t.test('an HTTP/2 upstream proxy refusing with 403 and a body', async (t) => {

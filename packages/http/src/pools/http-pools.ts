@@ -1,6 +1,7 @@
 import { Agent } from 'node:http';
 import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
-import { ServiceKey, type Host, type ServerContext, type UpstreamCluster, type WorkerContext } from '@nodevoy/core';
+import { ServiceKey, type HopFailure, type Host, type ServerContext, type UpstreamCluster, type WorkerContext } from '@nodevoy/core';
+import type { ConnectionDuplex } from '../connection-duplex.js';
 import { commonHttpOptions, upstreamCodec, type UpstreamCodec } from '../protocol-options.js';
 import { countedRequest } from './counted-request.js';
 import { Http1UpstreamRequest } from './http1-request.js';
@@ -16,6 +17,8 @@ import { UpstreamConnectError, connectUpstream } from './upstream-connector.js';
 export class HttpPools {
   private readonly agents = new Map<string, Agent>();
   private readonly sessions = new Map<string, ClientHttp2Session>();
+  /** Per HTTP/2 session: what the inner side of its internal hop reported, if it gave up. */
+  private readonly hopFailures = new WeakMap<ClientHttp2Session, () => HopFailure | undefined>();
   private readonly streamsServed = new WeakMap<ClientHttp2Session, number>();
   private readonly openStreams = new WeakMap<ClientHttp2Session, number>();
   /** Requests each pooled HTTP/1.1 connection has carried. */
@@ -31,7 +34,8 @@ export class HttpPools {
     return countedRequest(cluster, host, callbacks, (counted) => {
       if (this.codecFor(cluster) === 'http2') {
         const session = this.session(key, cluster, host, worker);
-        const stream = new Http2UpstreamRequest(session, head, endStream, counted, () => this.streamClosed(session));
+        const hopFailure = this.hopFailures.get(session) ?? (() => undefined);
+        const stream = new Http2UpstreamRequest(session, head, endStream, counted, () => this.streamClosed(session), hopFailure);
         this.streamOpened(key, session, cluster);
         return stream;
       }
@@ -68,9 +72,11 @@ export class HttpPools {
   private session(key: string, cluster: UpstreamCluster, host: Host, worker: WorkerContext): ClientHttp2Session {
     const existing = this.sessions.get(key);
     if (existing && !existing.closed && !existing.destroyed) return existing;
+    let duplex: ConnectionDuplex | undefined;
     const session = connectHttp2(`http://${host.address.kind === 'socket' ? host.address.asString : 'internal'}`, {
-      createConnection: () => connectUpstream(cluster, host, worker, 'http2') as never,
+      createConnection: () => (duplex = connectUpstream(cluster, host, worker, 'http2')) as never,
     });
+    this.hopFailures.set(session, () => duplex?.connection?.hopFailure);
     const forget = () => {
       if (this.sessions.get(key) === session) this.sessions.delete(key);
     };

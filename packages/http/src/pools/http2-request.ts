@@ -1,3 +1,4 @@
+import type { HopFailure } from '@nodevoy/core';
 import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { HeaderMap } from '../headers.js';
 import type { RequestHead, UpstreamRequest, UpstreamRequestCallbacks } from './types.js';
@@ -27,6 +28,8 @@ export class Http2UpstreamRequest implements UpstreamRequest {
     endStream: boolean,
     private readonly callbacks: UpstreamRequestCallbacks,
     onClosed: () => void,
+    /** Over an internal hop: why the inner listener's side gave up, if it said. */
+    private readonly hopFailure: () => HopFailure | undefined,
   ) {
     const pseudo: Record<string, string> =
       head.method === 'CONNECT'
@@ -89,6 +92,7 @@ export class Http2UpstreamRequest implements UpstreamRequest {
       this.callbacks.onFailure({ kind: error.reason === 'Overflow' ? 'overflow' : 'connect', resetReason: error.resetReason, detail: error.message });
       return;
     }
-    this.callbacks.onFailure({ kind: 'reset', resetReason: 'remote reset', detail: error.message });
+    const hopFailure = this.hopFailure();
+    this.callbacks.onFailure({ kind: 'reset', resetReason: 'remote reset', detail: error.message, ...(hopFailure ? { hopFailure } : {}) });
   }
 }
