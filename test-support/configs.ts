@@ -84,3 +84,37 @@ export function seedTopology(upstreamPort: number, options: { outerExtra?: strin
     bufferSizeKb: options.bufferSizeKb,
   });
 }
+
+export interface HcmOptions {
+  readonly statPrefix?: string;
+  /** Extra HttpConnectionManager fields, YAML lines indented for typed_config. */
+  readonly extra?: string;
+  /** HTTP filters before the router, YAML list items indented for http_filters. */
+  readonly httpFilters?: string;
+  /** The route_config's body, YAML lines indented for route_config. */
+  readonly routeConfig: string;
+}
+
+/** A filter chain with an HTTP connection manager whose last HTTP filter is the router. */
+export function httpConnectionManager(options: HcmOptions): string {
+  return `    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ${options.statPrefix ?? 'ingress'}
+${options.extra ?? ''}          http_filters:
+${options.httpFilters ?? ''}          - name: envoy.filters.http.router
+            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
+          route_config:
+${options.routeConfig}`;
+}
+
+/** A route_config body with one virtual host for every domain; `routes` are its YAML list items. */
+export function anyHostRoutes(routes: string): string {
+  return `            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+${routes}`;
+}

@@ -90,3 +90,13 @@ export function readBytes(socket: Socket, n: number): Promise<Buffer> {
     socket.once('close', () => length < n && reject(new Error(`socket closed after ${length} of ${n} bytes`)));
   });
 }
+
+/** A port nothing listens on (bound once, then closed): connecting to it is refused. */
+export async function closedPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}

@@ -1,33 +1,21 @@
 // The example third-party HTTP filter, loaded by the real CLI with --extension: an HTTP filter
 // in its own package, with its own config message and stats, and no change to nodevoy.
 import t from 'tap';
-import { ADMIN } from '../../../test-support/configs.js';
+import { ADMIN, httpConnectionManager, tcpListener } from '../../../test-support/configs.js';
 import { httpRequest, startHttpUpstream } from '../../../test-support/http.js';
 import { startNodevoy } from '../../../test-support/nodevoy.js';
 
 function config(upstreamPort: number): string {
-  return `${ADMIN}static_resources:
-  listeners:
-  - name: http
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress
-          http_filters:
-          - name: api_key
+  const apiKeyFilter = `          - name: api_key
             typed_config:
               "@type": type.googleapis.com/nodevoy.examples.api_key.v1.ApiKey
               stat_prefix: public
               keys: [k-123, k-456]
-          - name: envoy.filters.http.router
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-          route_config:
-            virtual_hosts:
-            - { name: all, domains: ["*"], routes: [{ match: { prefix: / }, route: { cluster: backend } }] }
-  clusters:
+`;
+  const routeConfig = '            virtual_hosts:\n            - { name: all, domains: ["*"], routes: [{ match: { prefix: / }, route: { cluster: backend } }] }\n';
+  return `${ADMIN}static_resources:
+  listeners:
+${tcpListener('http', httpConnectionManager({ httpFilters: apiKeyFilter, routeConfig }))}  clusters:
   - name: backend
     load_assignment:
       cluster_name: backend

@@ -3,60 +3,21 @@
 import t from 'tap';
 import { runNodevoy, writeConfig } from '../../../test-support/nodevoy.js';
 import { DEFAULT_CONFIG } from '../../../test-support/paths.js';
-
-const BOOTSTRAP = `bootstrap_extensions:
-- name: envoy.bootstrap.internal_listener
-  typed_config:
-    "@type": type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener
-`;
-
-function tcpProxy(cluster: string): string {
-  return `    filter_chains:
-    - filters:
-      - name: tcp_proxy
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
-          cluster: ${cluster}
-          stat_prefix: ${cluster}
-`;
-}
-
-function internalCluster(name: string, listener: string): string {
-  return `  - name: ${name}
-    load_assignment:
-      cluster_name: ${name}
-      endpoints:
-      - lb_endpoints:
-        - endpoint:
-            address:
-              envoy_internal_address: { server_listener_name: ${listener} }
-`;
-}
+import { bootstrap, cluster, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
 
 /** outbound (TCP) -> to_a -> internal a -> to_b -> internal b -> `bTarget` cluster. */
-function chain(bTarget: string, extraClusters = ''): string {
-  return `${BOOTSTRAP}static_resources:
-  listeners:
-  - name: outbound
-    address:
-      socket_address: { address: 127.0.0.1, port_value: 0 }
-${tcpProxy('to_a')}  - name: a
-    internal_listener: {}
-${tcpProxy('to_b')}  - name: b
-    internal_listener: {}
-${tcpProxy(bTarget)}  clusters:
-${internalCluster('to_a', 'a')}${internalCluster('to_b', 'b')}${extraClusters}`;
+function chain(bTarget: string, extraClusters: readonly string[] = []): string {
+  return bootstrap({
+    listeners: [
+      tcpListener('outbound', tcpProxyFilter({ statPrefix: 'outbound', cluster: 'to_a' })),
+      internalListener('a', tcpProxyFilter({ statPrefix: 'a', cluster: 'to_b' })),
+      internalListener('b', tcpProxyFilter({ statPrefix: 'b', cluster: bTarget })),
+    ],
+    clusters: [cluster('to_a', [{ internal: 'a' }]), cluster('to_b', [{ internal: 'b' }]), ...extraClusters],
+  });
 }
 
-const ORIGIN = `  - name: origin
-    load_assignment:
-      cluster_name: origin
-      endpoints:
-      - lb_endpoints:
-        - endpoint:
-            address:
-              socket_address: { address: 127.0.0.1, port_value: 8080 }
-`;
+const ORIGIN = cluster('origin', [{ port: 8080 }]);
 
 t.test('text: every hop of the bundled default config, from each TCP listener to the last internal listener', async (t) => {
   const result = await runNodevoy(['-c', DEFAULT_CONFIG, '--mode', 'validate', '--graph']);
@@ -82,7 +43,7 @@ t.test('text: every hop of the bundled default config, from each TCP listener to
 });
 
 t.test('mermaid and dot: one node per listener and cluster, one edge per hop', async (t) => {
-  const path = writeConfig(t, chain('origin', ORIGIN));
+  const path = writeConfig(t, chain('origin', [ORIGIN]));
   const mermaid = await runNodevoy(['-c', path, '--mode', 'validate', '--graph', 'mermaid']);
   t.equal(mermaid.code, 0, mermaid.stderr);
   t.match(mermaid.stdout, /^flowchart LR\n/);
@@ -110,7 +71,7 @@ t.test('mermaid and dot: one node per listener and cluster, one edge per hop', a
 });
 
 t.test('a server_listener_name that names no listener is flagged, in the graph and as a warning', async (t) => {
-  const path = writeConfig(t, chain('to_nowhere', internalCluster('to_nowhere', 'nowhere')));
+  const path = writeConfig(t, chain('to_nowhere', [cluster('to_nowhere', [{ internal: 'nowhere' }])]));
   const result = await runNodevoy(['-c', path, '--mode', 'validate', '--graph']);
   t.equal(result.code, 0, 'Envoy accepts it too: the connection fails at run time');
   t.match(result.stdout, "envoy://nowhere/ -> DANGLING: no internal listener named 'nowhere'");
@@ -134,12 +95,10 @@ t.test('a cycle of internal hops is a config error naming the listener and the l
 });
 
 t.test('a listener that sends to itself is the shortest cycle', async (t) => {
-  const yaml = `${BOOTSTRAP}static_resources:
-  listeners:
-  - name: self
-    internal_listener: {}
-${tcpProxy('to_self')}  clusters:
-${internalCluster('to_self', 'self')}`;
+  const yaml = bootstrap({
+    listeners: [internalListener('self', tcpProxyFilter({ statPrefix: 'self', cluster: 'to_self' }))],
+    clusters: [cluster('to_self', [{ internal: 'self' }])],
+  });
   const result = await runNodevoy(['-c', writeConfig(t, yaml), '--mode', 'validate']);
   t.equal(result.code, 1);
   t.match(result.stderr, "internal listeners form a cycle: internal listener 'self' -> cluster 'to_self' -> internal listener 'self'");

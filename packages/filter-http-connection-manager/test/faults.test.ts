@@ -1,10 +1,10 @@
 import { once } from 'node:events';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import t from 'tap';
-import { ADMIN } from '../../../test-support/configs.js';
+import { ADMIN, anyHostRoutes, httpConnectionManager, tcpListener } from '../../../test-support/configs.js';
 import { http2Session, httpRequest, namedReply, readHttp1Responses, startHttpUpstream } from '../../../test-support/http.js';
 import { startNodevoy, type TestLike } from '../../../test-support/nodevoy.js';
-import { collect, connectTo, startTcpServer } from '../../../test-support/tcp.js';
+import { closedPort, collect, connectTo, startTcpServer } from '../../../test-support/tcp.js';
 
 /**
  * Bad peers and upstream faults get Envoy's answers (checked against Envoy 1.40), and a
@@ -17,15 +17,6 @@ function cluster(name: string, port: number): string {
       cluster_name: ${name}
       endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${port} } } } }] }]
 `;
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** An HTTP/1.1 upstream that sends headers and half the body, then resets the connection. */
@@ -42,26 +33,7 @@ async function faultsConfig(t: TestLike): Promise<string> {
   const good = await startHttpUpstream(t, namedReply('good'));
   const resetting = await startResettingUpstream(t);
   const hanging = await startTcpServer(t); // accepts, reads, never answers
-  return `${ADMIN}static_resources:
-  listeners:
-  - name: http
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress
-          codec_type: AUTO
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - match: { connect_matcher: {} }
+  const routes = `              - match: { connect_matcher: {} }
                 route: { cluster: good }
               - match: { prefix: /ok }
                 route: { cluster: good }
@@ -73,7 +45,11 @@ async function faultsConfig(t: TestLike): Promise<string> {
                 route: { cluster: hanging, timeout: 0.25s }
               - match: { prefix: /idle }
                 route: { cluster: hanging, timeout: 0s, idle_timeout: 0.25s }
-  clusters:
+`;
+  const hcm = httpConnectionManager({ extra: '          codec_type: AUTO\n', routeConfig: anyHostRoutes(routes) });
+  return `${ADMIN}static_resources:
+  listeners:
+${tcpListener('http', hcm)}  clusters:
 ${cluster('good', good.port)}${cluster('refused', await closedPort())}${cluster('resetting', resetting.port)}${cluster('hanging', hanging.port)}`;
 }
 

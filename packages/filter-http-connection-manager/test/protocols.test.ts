@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer as createHttp2Server, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
-import { ADMIN } from '../../../test-support/configs.js';
+import { ADMIN, anyHostRoutes, httpConnectionManager, tcpListener } from '../../../test-support/configs.js';
 import { curl, http2Request, http2Session, httpRequest, namedReply, readHttp1Responses, startHttpUpstream } from '../../../test-support/http.js';
 import { startNodevoy } from '../../../test-support/nodevoy.js';
 import { collect, connectTo } from '../../../test-support/tcp.js';
@@ -11,25 +11,10 @@ import { collect, connectTo } from '../../../test-support/tcp.js';
 /** HTTP/1.1 and HTTP/2 on both sides of the connection manager, and its per-connection options. */
 
 function hcmConfig(options: { hcmExtra?: string; clusters: string; routes?: string }): string {
+  const routes = options.routes ?? '              - { match: { prefix: / }, route: { cluster: backend } }\n';
   return `${ADMIN}static_resources:
   listeners:
-  - name: http
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress
-${options.hcmExtra ?? ''}          http_filters:
-          - name: envoy.filters.http.router
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-${options.routes ?? '              - { match: { prefix: / }, route: { cluster: backend } }\n'}  clusters:
+${tcpListener('http', httpConnectionManager({ extra: options.hcmExtra, routeConfig: anyHostRoutes(routes) }))}  clusters:
 ${options.clusters}`;
 }
 

@@ -1,6 +1,6 @@
 import { Agent } from 'node:http';
 import t from 'tap';
-import { ADMIN } from '../../../test-support/configs.js';
+import { ADMIN, httpConnectionManager, tcpListener } from '../../../test-support/configs.js';
 import { httpRequest, namedReply, startHttpUpstream, type HttpUpstream } from '../../../test-support/http.js';
 import { startNodevoy, type RunningNodevoy } from '../../../test-support/nodevoy.js';
 
@@ -15,21 +15,7 @@ function clusterYaml(name: string, port: number): string {
 }
 
 function routingConfig(ports: { a: number; b: number; c: number }): string {
-  return `${ADMIN}static_resources:
-  listeners:
-  - name: http
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-          route_config:
-            request_headers_to_add: [{ header: { key: x-route-config, value: global } }]
+  const routeConfig = `            request_headers_to_add: [{ header: { key: x-route-config, value: global } }]
             virtual_hosts:
             - name: exact
               domains: [api.example.com, "api.example.com:8080"]
@@ -93,7 +79,10 @@ function routingConfig(ports: { a: number; b: number; c: number }): string {
                 direct_response: { status: 418, body: { inline_string: "short and stout" } }
               - match: { prefix: /only-here }
                 route: { cluster: c }
-  clusters:
+`;
+  return `${ADMIN}static_resources:
+  listeners:
+${tcpListener('http', httpConnectionManager({ routeConfig }))}  clusters:
 ${clusterYaml('a', ports.a)}${clusterYaml('b', ports.b)}${clusterYaml('c', ports.c)}`;
 }
 

@@ -6,35 +6,16 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { createServer as createHttp2Server, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import t, { type Test } from 'tap';
-import { bootstrap, cluster, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
+import { anyHostRoutes, bootstrap, cluster, httpConnectionManager, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
 import { curl } from '../../../test-support/http.js';
 import { startNodevoy } from '../../../test-support/nodevoy.js';
+import { closedPort } from '../../../test-support/tcp.js';
 
 const HTTP2 = `    typed_extension_protocol_options:
       envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
         "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
         explicit_http_config: { http2_protocol_options: {} }
 `;
-
-function hcm(clusterName: string): string {
-  return `    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - match: { prefix: "/" }
-                route: { cluster: ${clusterName} }
-`;
-}
 
 /**
  * http (HCM) -> encap (internal; tcp_proxy in a CONNECT to `proxyPort`) -> the upstream proxy.
@@ -43,7 +24,7 @@ function hcm(clusterName: string): string {
 function config(proxyPort: number, options: { http2?: boolean; innerHttp2?: boolean; propagate?: boolean } = {}): string {
   const tunneling = `          tunneling_config: { hostname: "origin.example:443"${options.propagate ? ', propagate_response_headers: true' : ''} }\n`;
   return bootstrap({
-    listeners: [tcpListener('http', hcm('to_encap')), internalListener('encap', tcpProxyFilter({ statPrefix: 'encap', cluster: 'proxy', extra: tunneling }))],
+    listeners: [tcpListener('http', httpConnectionManager({ routeConfig: anyHostRoutes('              - { match: { prefix: / }, route: { cluster: to_encap } }\n') })), internalListener('encap', tcpProxyFilter({ statPrefix: 'encap', cluster: 'proxy', extra: tunneling }))],
     clusters: [cluster('to_encap', [{ internal: 'encap' }], options.innerHttp2 ? HTTP2 : ''), cluster('proxy', [{ port: proxyPort }], options.http2 ? HTTP2 : '')],
   });
 }
@@ -139,12 +120,7 @@ t.test('an HTTP/2 upstream proxy refusing with 403 and a body', async (t) => {
 });
 
 t.test('the upstream proxy cannot be reached: 502 naming the connect failure, not 503', async (t) => {
-  const closed = createServer().listen(0, '127.0.0.1');
-  await once(closed, 'listening');
-  const refusedPort = (closed.address() as AddressInfo).port;
-  closed.close();
-  await once(closed, 'close');
-  const proxy = await startNodevoy(t, config(refusedPort));
+  const proxy = await startNodevoy(t, config(await closedPort()));
   const result = await curl(['-si', `http://127.0.0.1:${await proxy.admin.listenerPort('http')}/`]);
   const response = parse(result.stdout);
   t.equal(response.status, 502);

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import type { ClientHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import t from 'tap';
-import { bootstrap, cluster, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
+import { anyHostRoutes, bootstrap, cluster, httpConnectionManager, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
 import { http2Session } from '../../../test-support/http.js';
 import { startNodevoy } from '../../../test-support/nodevoy.js';
 import { collect, connectTo, startTcpServer } from '../../../test-support/tcp.js';
@@ -21,25 +21,13 @@ const HTTP2 = `    typed_extension_protocol_options:
 
 /** A connection manager that terminates CONNECT (HTTP/2 or HTTP/1.1) into `cluster`. */
 function terminatingHcm(statPrefix: string, clusterName: string): string {
-  return `    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ${statPrefix}
-          http2_protocol_options: { allow_connect: true }
-          upgrade_configs: [{ upgrade_type: CONNECT }]
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-          route_config:
-            virtual_hosts:
-            - name: tunnel
-              domains: ["*"]
-              routes:
-              - match: { connect_matcher: {} }
-                route: { cluster: ${clusterName}, upgrade_configs: [{ upgrade_type: CONNECT, connect_config: {} }] }
-`;
+  return httpConnectionManager({
+    statPrefix,
+    extra: '          http2_protocol_options: { allow_connect: true }\n          upgrade_configs: [{ upgrade_type: CONNECT }]\n',
+    routeConfig: anyHostRoutes(
+      `              - { match: { connect_matcher: {} }, route: { cluster: ${clusterName}, upgrade_configs: [{ upgrade_type: CONNECT, connect_config: {} }] } }\n`,
+    ),
+  });
 }
 
 /**

@@ -1,18 +1,10 @@
 // tcp_proxy through the real CLI: connect failures, retries, weighted clusters, timeouts,
 // half-close and resets in both directions (spec tcp-proxy-connect.md §1).
 import { once } from 'node:events';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { bootstrap, cluster, internalListener, seedTopology, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
 import { startNodevoy } from '../../../test-support/nodevoy.js';
-import { collect, connectTo, startEchoServer, startTcpServer, type TcpServer } from '../../../test-support/tcp.js';
-
-/** A port nothing listens on: bind one, remember it, close it. */
-async function closedPort(t: Test): Promise<number> {
-  const server = await startTcpServer(t);
-  server.server.close();
-  await once(server.server, 'close');
-  return server.port;
-}
+import { closedPort, collect, connectTo, startEchoServer, startTcpServer, type TcpServer } from '../../../test-support/tcp.js';
 
 t.test('a missing internal listener is a connect failure; other connections carry on', async (t) => {
   const upstream = await startEchoServer(t);
@@ -45,7 +37,7 @@ t.test('a missing internal listener is a connect failure; other connections carr
 
 t.test('max_connect_attempts retries past a refusing host; exhausting it closes the client', async (t) => {
   const upstream = await startEchoServer(t);
-  const dead = await closedPort(t);
+  const dead = await closedPort();
   const config = (attempts: number, ports: number[]) =>
     bootstrap({
       listeners: [tcpListener('in', tcpProxyFilter({ statPrefix: 'in', cluster: 'hosts', extra: `          max_connect_attempts: ${attempts}\n` }))],
@@ -169,7 +161,7 @@ t.test('a client reset reaches the upstream as a reset', async (t) => {
 });
 
 t.test('an upstream that refuses the connection: the client is closed and the failure counted', async (t) => {
-  const dead = await closedPort(t);
+  const dead = await closedPort();
   const proxy = await startNodevoy(t, seedTopology(dead));
   const client = await connectTo(t, await proxy.admin.listenerPort('outbound'));
   const { data } = await collect(client);
