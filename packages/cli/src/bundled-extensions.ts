@@ -6,7 +6,9 @@ import { extension as envoyInternalConnection } from '@nodevoy/connection-envoy-
 import { ExtensionRegistry, type NodevoyExtension } from '@nodevoy/core';
 import { extension as echo } from '@nodevoy/filter-echo';
 import { extension as httpConnectionManager } from '@nodevoy/filter-http-connection-manager';
+import { extension as setFilterState } from '@nodevoy/filter-set-filter-state';
 import { extension as tcpProxy } from '@nodevoy/filter-tcp-proxy';
+import { extension as internalUpstream } from '@nodevoy/transport-socket-internal-upstream';
 import { extension as rawBuffer } from '@nodevoy/transport-socket-raw-buffer';
 
 /** Every extension the `nodevoy` command ships with. */
@@ -15,11 +17,13 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   clusterDns,
   clusterOriginalDst,
   rawBuffer,
+  internalUpstream,
   envoyInternalConnection,
   internalListener,
   tcpProxy,
   echo,
   httpConnectionManager,
+  setFilterState,
 ];
 
 /** A registry with the bundled extensions, which `--extension` packages then join. */

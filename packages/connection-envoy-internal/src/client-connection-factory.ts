@@ -5,9 +5,10 @@ import {
   type Address,
   type ClientConnectionFactory,
   type ClientConnectionOptions,
+  type Counter,
   type ServerContext,
 } from '@nodevoy/core';
-import { DEFAULT_BUFFER_SIZE_BYTES, INTERNAL_CONNECTION_SETTINGS } from './settings.js';
+import { DEFAULT_BUFFER_SIZE_BYTES, DEFAULT_MAX_HOPS, INTERNAL_CONNECTION_SETTINGS, MAX_HOPS_RUNTIME_KEY } from './settings.js';
 import { createSocketPair } from './socket-pair.js';
 
 /**
@@ -19,7 +20,11 @@ import { createSocketPair } from './socket-pair.js';
 export class EnvoyInternalClientConnectionFactory implements ClientConnectionFactory {
   readonly addressKind = 'envoy_internal';
 
-  constructor(private readonly server: ServerContext) {}
+  private readonly hopLimitExceeded: Counter;
+
+  constructor(private readonly server: ServerContext) {
+    this.hopLimitExceeded = server.stats.counter('internal_listener.hop_limit_exceeded');
+  }
 
   createClientConnection(address: Address, options: ClientConnectionOptions): Connection {
     if (address.kind !== 'envoy_internal') throw new TypeError(`envoy_internal factory given a ${address.kind} address`);
@@ -29,7 +34,7 @@ export class EnvoyInternalClientConnectionFactory implements ClientConnectionFac
     const { client, server } = createSocketPair(address, bufferSize);
     const connection = new Connection({
       id: this.server.nextConnectionId(),
-      io: options.transportSocket ? options.transportSocket.wrap(client, { host: options.host }) : client,
+      io: options.transportSocket ? options.transportSocket.wrap(client, { host: options.host, sharedFilterState: options.sharedFilterState }) : client,
       info: new ConnectionInfo(),
       bufferLimit: options.bufferLimit,
       log,
@@ -48,7 +53,17 @@ export class EnvoyInternalClientConnectionFactory implements ClientConnectionFac
       server.close('now');
       return connection;
     }
+    const hops = (options.internalHops ?? 0) + 1;
+    const maxHops = this.server.runtime.getInteger(MAX_HOPS_RUNTIME_KEY, DEFAULT_MAX_HOPS);
+    if (hops > maxHops) {
+      this.hopLimitExceeded.inc();
+      log.warn(`internal hop limit reached: a connection to ${address.asString} would be hop ${hops} of at most ${maxHops} (${MAX_HOPS_RUNTIME_KEY}); is there a loop of internal listeners? Connection refused`);
+      server.close('now');
+      return connection;
+    }
+    server.passthroughState.internalHops = hops;
     listener.acceptInternal(server);
     return connection;
   }
 }
+

@@ -9,4 +9,13 @@ export interface InternalConnectionSettings {
   readonly bufferSizeBytes: number;
 }
 
+/**
+ * How many internal listeners deep a connection may go (runtime key
+ * `nodevoy.internal_listener.max_hops`): past it, opening the next internal connection fails,
+ * so a loop of internal hops that a request picks at run time (a `cluster_header` route, say)
+ * stops instead of spinning inside the process.
+ */
+export const MAX_HOPS_RUNTIME_KEY = 'nodevoy.internal_listener.max_hops';
+export const DEFAULT_MAX_HOPS = 16;
+
 export const INTERNAL_CONNECTION_SETTINGS = new ServiceKey<InternalConnectionSettings>('internal connection settings');

@@ -37,7 +37,7 @@ export {
 export type { BootstrapConfig, LayeredRuntimeConfig, NodeConfig } from './config/envoy/bootstrap.js';
 export type { ClusterConfig, DiscoveryType, DnsLookupFamily, LbEndpointConfig } from './config/envoy/cluster.js';
 export type { FilterChainConfig, FilterChainMatchConfig, ListenerConfig } from './config/envoy/listener.js';
-export type { AddressConfig, EnvoyInternalAddressConfig, SocketAddressConfig } from './config/envoy/address.js';
+export { metadataSchema, type AddressConfig, type EnvoyInternalAddressConfig, type MetadataConfig, type SocketAddressConfig } from './config/envoy/address.js';
 
 // Extension registry
 export { Category, type CoreCategory } from './registry/categories.js';
@@ -87,7 +87,18 @@ export {
   type ConnectionState,
   type DetectedCloseType,
 } from './network/connection.js';
-export { ConnectionInfo } from './network/connection-info.js';
+export { ConnectionInfo, RequestInfo, mergeDynamicMetadata, type DynamicMetadata } from './network/connection-info.js';
+export { FilterState, type FilterStateSharing, type SharedFilterStateObject } from './network/filter-state.js';
+export {
+  PassthroughState,
+  REQUEST_PASSTHROUGH_HEADER,
+  RequestPassthroughRegistry,
+  mergePassthrough,
+  requestPassthrough,
+  type PassthroughBundle,
+  type PassthroughTarget,
+  type RequestPassthroughSource,
+} from './network/passthrough-state.js';
 export type {
   Filter,
   FilterManager,
@@ -103,6 +114,7 @@ export type {
   ClientConnectionFactory,
   ClientConnectionOptions,
   UpstreamHostRef,
+  UpstreamSocketContext,
   UpstreamTransportSocket,
 } from './network/client-connection-factory.js';
 export type { ClientConnectionFactories } from './network/client-connection-factories.js';
@@ -129,11 +141,12 @@ export type {
   TcpPoolHandle,
   UpstreamCluster,
   UpstreamConnectionOptions,
+  UpstreamRequester,
 } from './upstream/types.js';
 export type { ClusterStats } from './upstream/cluster-stats.js';
 
 // Format strings
-export { compileFormat, FormatError, type FormatContext, type Formatter } from './formatter/substitution-format.js';
+export { compileFormat, FormatError, type FormatContext, type FormatInfo, type Formatter } from './formatter/substitution-format.js';
 
 // Stats, runtime, logging
 export {

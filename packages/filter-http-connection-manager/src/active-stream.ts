@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Connection, ConnectionInfo } from '@nodevoy/core';
+import { REQUEST_PASSTHROUGH_HEADER, RequestInfo, mergePassthrough, type Connection, type ConnectionInfo } from '@nodevoy/core';
 import type { HeaderMap } from '@nodevoy/http';
 import type { DownstreamStream } from './codec/downstream-stream.js';
 import type { DownstreamConnection } from './downstream-connection.js';
@@ -20,6 +20,7 @@ type Pending = { readonly kind: 'data'; readonly data: Buffer; readonly endStrea
  */
 export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallbacks {
   readonly streamId: number;
+  readonly requestInfo: RequestInfo;
   private readonly filters: HttpFilter[] = [];
   private resolvedRoute: ResolvedRoute | undefined;
   /**
@@ -48,6 +49,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     private readonly downstreamConnection: DownstreamConnection,
   ) {
     this.streamId = runtime.nextStreamId();
+    this.requestInfo = new RequestInfo(connection.info);
     this.timeouts = new StreamTimeouts(
       runtime.streamIdleTimeoutMs,
       runtime.requestTimeoutMs,
@@ -85,6 +87,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
       onReset: () => this.onDownstreamReset(),
     });
     const headers = downstream.headers;
+    this.takePassthrough(headers);
     if (downstream.protocol === 'HTTP/1.0' && !this.runtime.acceptHttp10) {
       downstream.closeConnectionAfterResponse();
       this.sendLocalReply(LocalReplies.http10NotAllowed());
@@ -117,6 +120,15 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
       filter.setEncoderFilterCallbacks?.(this);
     }
     this.decodeHeadersFrom(0, headers, downstream.headersEndStream);
+  }
+
+  /** A request that crossed an internal hop brings its own state (nodevoy's per-request passthrough). */
+  private takePassthrough(headers: HeaderMap): void {
+    const tag = headers.get(REQUEST_PASSTHROUGH_HEADER);
+    if (tag === undefined) return;
+    headers.remove(REQUEST_PASSTHROUGH_HEADER);
+    const bundle = this.runtime.requestPassthrough.take(tag);
+    if (bundle) mergePassthrough(bundle, this.requestInfo);
   }
 
   // DecoderFilterCallbacks

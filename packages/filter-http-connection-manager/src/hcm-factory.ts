@@ -1,5 +1,5 @@
 import { clusterReferences } from './routing/cluster-references.js';
-import { Category, type ExtensionEntry, type FilterFactoryContext, type NetworkFilterFactory } from '@nodevoy/core';
+import { Category, requestPassthrough, type ExtensionEntry, type FilterFactoryContext, type NetworkFilterFactory } from '@nodevoy/core';
 import { createHttp1Codec, type CodecOptions } from './codec/codecs.js';
 import { HCM_DEFAULTS, httpConnectionManagerSchema, type HttpConnectionManagerConfig } from './config/hcm-config.js';
 import { codecHandlers, HttpConnectionManagerFilter, type HcmShared } from './hcm-filter.js';
@@ -66,6 +66,7 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
       preserveExternalRequestId: config.preserve_external_request_id ?? false,
       alwaysSetRequestIdInResponse: config.always_set_request_id_in_response ?? false,
       nextStreamId: () => ++streams,
+      requestPassthrough: requestPassthrough(server.services),
     };
     const http2 = config.http2_protocol_options;
     const codecOptions: CodecOptions = {

@@ -1,4 +1,4 @@
-import type { Logger } from '@nodevoy/core';
+import type { Logger, RequestPassthroughRegistry } from '@nodevoy/core';
 import type { HttpConnectionManagerConfig } from './config/hcm-config.js';
 import type { HttpFilterFactoryCb } from './http-filter.js';
 import type { RouteTable } from './routing/route-table.js';
@@ -31,5 +31,7 @@ export interface HcmRuntime {
   readonly generateRequestId: boolean;
   readonly preserveExternalRequestId: boolean;
   readonly alwaysSetRequestIdInResponse: boolean;
+  /** Where requests arriving over an internal hop find their per-request passthrough. */
+  readonly requestPassthrough: RequestPassthroughRegistry;
   nextStreamId(): number;
 }

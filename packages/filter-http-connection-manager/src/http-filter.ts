@@ -1,4 +1,4 @@
-import type { Connection, ConnectionInfo, ExtensionFactory, FilterFactoryContext, StatsScope } from '@nodevoy/core';
+import type { Connection, ConnectionInfo, ExtensionFactory, RequestInfo, FilterFactoryContext, StatsScope } from '@nodevoy/core';
 import type { HeaderMap } from '@nodevoy/http';
 import type { ResolvedRoute } from './routing/route-table.js';
 
@@ -22,6 +22,8 @@ export interface LocalReply {
 export interface DecoderFilterCallbacks {
   readonly connection: Connection;
   readonly connectionInfo: ConnectionInfo;
+  /** This request's filter state (over the connection's) and dynamic metadata. */
+  readonly requestInfo: RequestInfo;
   readonly streamId: number;
   /** The route the request matched (undefined: no route). */
   route(): ResolvedRoute | undefined;

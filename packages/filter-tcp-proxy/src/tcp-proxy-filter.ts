@@ -178,7 +178,7 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
         this.lastFailure = poolHopFailure(reason, detail);
         this.onAttemptFailed(host, `${reason}: ${detail}`, undefined);
       },
-    });
+    }, { requester: this.downstream.info });
     this.cancelPending = () => handle.cancel();
   }
 

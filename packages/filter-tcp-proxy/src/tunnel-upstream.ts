@@ -1,4 +1,4 @@
-import type { Host, UpstreamCluster, WorkerContext } from '@nodevoy/core';
+import type { Connection, Host, UpstreamCluster } from '@nodevoy/core';
 import type { HttpPools, RequestHead, ResponseHead, UpstreamRequest } from '@nodevoy/http';
 import type { UpstreamLink, UpstreamLinkEvents } from './upstream-link.js';
 
@@ -53,8 +53,8 @@ export class TunnelUpstream implements UpstreamLink {
     private readonly callbacks: TunnelCallbacks,
   ) {}
 
-  start(pools: HttpPools, cluster: UpstreamCluster, host: Host, worker: WorkerContext, head: RequestHead): void {
-    this.request = pools.request(cluster, host, worker, head, false, {
+  start(pools: HttpPools, cluster: UpstreamCluster, host: Host, downstream: Connection, head: RequestHead): void {
+    this.request = pools.request(cluster, host, downstream.worker, head, false, downstream.info, {
       onAssigned: () => {},
       onResponseHeaders: (response, endStream) => this.onResponse(response, endStream),
       onResponseData: (data, endStream) => {

@@ -30,7 +30,7 @@ export class TunnelOpener {
     const headers = new HeaderMap();
     this.headers.apply(headers, context);
     const tunnel = new TunnelUpstream(upstreamCodec(cluster.info), callbacks);
-    tunnel.start(httpPools(this.server), cluster, host, downstream.worker, {
+    tunnel.start(httpPools(this.server), cluster, host, downstream, {
       method: this.config.use_post ? 'POST' : 'CONNECT',
       path: this.config.post_path ?? '/',
       authority: this.hostname(context),

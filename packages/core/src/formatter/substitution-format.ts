@@ -1,12 +1,21 @@
 import { hostname } from 'node:os';
 import type { Address } from '../network/address.js';
-import type { ConnectionInfo } from '../network/connection-info.js';
+import type { DynamicMetadata } from '../network/connection-info.js';
+import type { FilterState } from '../network/filter-state.js';
+
+/** The connection's or the request's state, as format strings read it. */
+export interface FormatInfo {
+  readonly startTimeMs: number;
+  readonly requestedServerName: string;
+  readonly filterState: FilterState;
+  readonly dynamicMetadata: DynamicMetadata;
+}
 
 /** What a format string can read: the downstream connection and, for HTTP, the headers. */
 export interface FormatContext {
   readonly localAddress?: Address;
   readonly remoteAddress?: Address;
-  readonly info?: ConnectionInfo;
+  readonly info?: FormatInfo;
   readonly requestHeaders?: { get(name: string): string | undefined };
   readonly responseHeaders?: { get(name: string): string | undefined };
   readonly protocol?: string;

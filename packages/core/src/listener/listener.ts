@@ -64,6 +64,9 @@ export class Listener {
    */
   accept(io: IoHandle): void {
     const info = new ConnectionInfo();
+    // What an internal_upstream socket sent across the hop, before any listener filter looks.
+    io.passthroughState?.mergeInto(info);
+    info.internalHops = io.passthroughState?.internalHops ?? 0;
     if (this.deps.listenerFilters.length === 0) {
       this.completeAccept(io, info);
       return;

@@ -2,11 +2,25 @@ import type { Logger } from '../log/logger.js';
 import type { WorkerContext } from '../server/worker.js';
 import type { Address } from './address.js';
 import type { Connection } from './connection.js';
+import type { SharedFilterStateObject } from './filter-state.js';
 import type { IoHandle } from './io-handle.js';
+import type { PassthroughBundle, RequestPassthroughSource } from './passthrough-state.js';
+
+/** What a transport socket knows about the upstream connection it wraps. */
+export interface UpstreamSocketContext {
+  readonly host?: UpstreamHostRef;
+  /** The downstream's filter state objects shared with upstream, when the connection opened. */
+  readonly sharedFilterState?: readonly SharedFilterStateObject[];
+}
 
 /** Wraps a new upstream transport (raw_buffer returns it as is; TLS would encrypt). */
 export interface UpstreamTransportSocket {
-  wrap(io: IoHandle, context: { readonly host?: UpstreamHostRef }): IoHandle;
+  wrap(io: IoHandle, context: UpstreamSocketContext): IoHandle;
+  /**
+   * What of one HTTP request travels with it to an internal listener, whichever pooled
+   * connection carries it (nodevoy's per-request passthrough). Undefined: nothing.
+   */
+  requestPassthrough?(request: RequestPassthroughSource): PassthroughBundle | undefined;
 }
 
 /** What a transport socket may read about the upstream host it connects to. */
@@ -21,6 +35,9 @@ export interface ClientConnectionOptions {
   readonly bufferLimit: number;
   readonly transportSocket?: UpstreamTransportSocket;
   readonly host?: UpstreamHostRef;
+  readonly sharedFilterState?: readonly SharedFilterStateObject[];
+  /** Internal hops the requesting downstream is already behind (0: it came from a kernel socket). */
+  readonly internalHops?: number;
 }
 
 /**

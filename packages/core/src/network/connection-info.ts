@@ -1,17 +1,54 @@
+import { FilterState } from './filter-state.js';
+
+/** Dynamic metadata: namespaces of keys and values filters set for each other and for logs. */
+export type DynamicMetadata = Map<string, Record<string, unknown>>;
+
+/** Merges keys into one dynamic metadata namespace, as Envoy's `setDynamicMetadata`. */
+export function mergeDynamicMetadata(metadata: DynamicMetadata, namespace: string, values: Record<string, unknown>): void {
+  metadata.set(namespace, { ...metadata.get(namespace), ...values });
+}
+
 /**
  * Per-connection state that filters share (a slice of Envoy's StreamInfo): filter state,
  * dynamic metadata, the server name a listener filter found, and when it started.
  */
 export class ConnectionInfo {
   readonly startTimeMs = Date.now();
-  readonly filterState = new Map<string, unknown>();
-  readonly dynamicMetadata = new Map<string, Record<string, unknown>>();
+  readonly filterState = new FilterState();
+  readonly dynamicMetadata: DynamicMetadata = new Map();
+  /** Internal hops this connection is behind: 0 for a kernel socket, 1 behind one internal listener... */
+  internalHops = 0;
   requestedServerName = '';
   transportProtocol = '';
   applicationProtocols: readonly string[] = [];
 
-  /** Merges keys into one dynamic metadata namespace, as Envoy's `setDynamicMetadata`. */
   setDynamicMetadata(namespace: string, values: Record<string, unknown>): void {
-    this.dynamicMetadata.set(namespace, { ...this.dynamicMetadata.get(namespace), ...values });
+    mergeDynamicMetadata(this.dynamicMetadata, namespace, values);
+  }
+}
+
+/**
+ * One HTTP request's state (Envoy's per-stream StreamInfo): its own dynamic metadata, and
+ * filter state whose parent is the connection's.
+ */
+export class RequestInfo {
+  readonly startTimeMs = Date.now();
+  readonly filterState: FilterState;
+  readonly dynamicMetadata: DynamicMetadata = new Map();
+
+  constructor(readonly connection: ConnectionInfo) {
+    this.filterState = new FilterState(connection.filterState);
+  }
+
+  get requestedServerName(): string {
+    return this.connection.requestedServerName;
+  }
+
+  get internalHops(): number {
+    return this.connection.internalHops;
+  }
+
+  setDynamicMetadata(namespace: string, values: Record<string, unknown>): void {
+    mergeDynamicMetadata(this.dynamicMetadata, namespace, values);
   }
 }

@@ -1,5 +1,6 @@
 import type { HopFailure } from './hop-failure.js';
 import type { Address } from './address.js';
+import type { PassthroughState } from './passthrough-state.js';
 
 /** Why a transport went away without the local side closing it. */
 export interface TransportClosed {
@@ -52,6 +53,8 @@ export interface IoHandle {
   reportFailure?(failure: HopFailure): void;
   /** In-process pairs: what the peer reported with `reportFailure`. */
   readonly peerFailure?: HopFailure;
+  /** In-process pairs: the state both ends share (see `PassthroughState`). */
+  readonly passthroughState?: PassthroughState;
 }
 
 /** Callbacks that ignore everything: what a handle reports to before its owner attaches. */

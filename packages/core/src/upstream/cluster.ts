@@ -162,8 +162,12 @@ export class Cluster implements UpstreamCluster {
       host,
       worker,
       callbacks,
-      options.countsAsRequest ?? true,
+      options,
     );
+  }
+
+  get transportSocket(): UpstreamTransportSocket | undefined {
+    return this.deps.transportSocket;
   }
 
   /** `viaUpdate`: a discovery refresh (DNS), which Envoy counts in `update_*`; not the first load. */

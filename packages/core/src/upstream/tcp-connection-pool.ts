@@ -3,7 +3,7 @@ import type { ClientConnectionFactories } from '../network/client-connection-fac
 import type { UpstreamTransportSocket } from '../network/client-connection-factory.js';
 import type { Connection, ConnectionCallbacks, ConnectionEvent } from '../network/connection.js';
 import type { WorkerContext } from '../server/worker.js';
-import type { ClusterInfo, Host, TcpPoolCallbacks, TcpPoolHandle } from './types.js';
+import type { ClusterInfo, Host, TcpPoolCallbacks, TcpPoolHandle, UpstreamConnectionOptions } from './types.js';
 
 export interface TcpPoolDeps {
   readonly info: ClusterInfo;
@@ -22,7 +22,7 @@ export function newTcpConnection(
   host: Host,
   worker: WorkerContext,
   callbacks: TcpPoolCallbacks,
-  countsAsRequest: boolean,
+  options: UpstreamConnectionOptions,
 ): TcpPoolHandle {
   const { info } = deps;
   const stats = info.stats;
@@ -31,7 +31,7 @@ export function newTcpConnection(
     queueMicrotask(() => callbacks.onPoolFailure('Overflow', 'upstream connection limit reached', host));
     return { cancel() {} };
   }
-  const requests = countsAsRequest ? new PoolRequestStats(info, host) : undefined;
+  const requests = (options.countsAsRequest ?? true) ? new PoolRequestStats(info, host) : undefined;
   requests?.pending();
 
   const connection = deps.clientConnections.createClientConnection(host.address, {
@@ -39,6 +39,7 @@ export function newTcpConnection(
     bufferLimit: info.perConnectionBufferLimitBytes,
     ...(deps.transportSocket ? { transportSocket: deps.transportSocket } : {}),
     host: { address: host.address, metadata: host.metadata, clusterMetadata: info.metadata },
+    ...(options.requester ? { sharedFilterState: options.requester.filterState.sharedWithUpstream(), internalHops: options.requester.internalHops } : {}),
   });
   const tracker = new UpstreamConnectionTracker(deps, host, connection, callbacks, requests);
   connection.setConnectionMeters({ rxTotal: stats.upstream_cx_rx_bytes_total, txTotal: stats.upstream_cx_tx_bytes_total });

@@ -3,6 +3,8 @@ import type { TypedConfig } from '../config/schema/any.js';
 import type { Address } from '../network/address.js';
 import type { DiscoveredHost } from '../registry/types.js';
 import type { Connection } from '../network/connection.js';
+import type { FilterState } from '../network/filter-state.js';
+import type { UpstreamTransportSocket } from '../network/client-connection-factory.js';
 import type { WorkerContext } from '../server/worker.js';
 import type { StatsScope } from '../stats/store.js';
 import type { ClusterStats } from './cluster-stats.js';
@@ -60,6 +62,18 @@ export interface UpstreamConnectionOptions {
    * tcp_proxy. HTTP pools count their requests themselves and pass false. Default true.
    */
   readonly countsAsRequest?: boolean;
+  /** Who opens the connection: a downstream connection or request (see `UpstreamRequester`). */
+  readonly requester?: UpstreamRequester;
+}
+
+/**
+ * What an upstream connection inherits from the downstream connection or request that opens
+ * it: filter state objects shared with upstream, and how many internal hops deep it already is
+ * (so a loop of internal listeners stops at the hop limit).
+ */
+export interface UpstreamRequester {
+  readonly filterState: FilterState;
+  readonly internalHops: number;
 }
 
 /** What a load balancer may use to pick a host. */
@@ -71,6 +85,8 @@ export interface LoadBalancerContext {
 /** A cluster as filters use it: choose a host and get a TCP connection to it. */
 export interface UpstreamCluster {
   readonly info: ClusterInfo;
+  /** The cluster's `transport_socket` (undefined: raw bytes). */
+  readonly transportSocket: UpstreamTransportSocket | undefined;
   readonly hosts: readonly Host[];
   chooseHost(context?: LoadBalancerContext): Host | undefined;
   /**

@@ -1,4 +1,4 @@
-import { schema, type MessageValue } from '@nodevoy/core';
+import { metadataSchema, schema, type MessageValue } from '@nodevoy/core';
 import { headersToAdd, headersToRemove } from '@nodevoy/http';
 import { headerMatcherSchema, regexMatcherSchema } from './matchers.js';
 
@@ -151,7 +151,7 @@ export const routeSchema = message(
     route: routeActionSchema,
     redirect: redirectActionSchema,
     direct_response: directResponseSchema,
-    metadata: struct(),
+    metadata: metadataSchema,
     decorator: struct(),
     request_headers_to_add: headersToAdd(),
     request_headers_to_remove: headersToRemove(),

@@ -33,7 +33,7 @@ export class ConnectTerminator {
         this.done = true;
         this.callbacks.sendLocalReply(LocalReplies.upstreamFailure('remote connection failure', `upstream_reset_before_response_started{connection_failure,${detail}}`));
       },
-    });
+    }, { requester: this.callbacks.requestInfo });
   }
 
   /** Client bytes: to the upstream once connected (early data waits, as Envoy allows by default). */

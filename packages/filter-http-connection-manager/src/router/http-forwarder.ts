@@ -1,4 +1,4 @@
-import type { Host, UpstreamCluster } from '@nodevoy/core';
+import type { Host, UpstreamCluster, UpstreamRequester } from '@nodevoy/core';
 import { HeaderMap, stripHopByHop, type HttpPools, type RequestHead, type ResponseHead, type UpstreamFailure, type UpstreamRequest } from '@nodevoy/http';
 import type { DecoderFilterCallbacks } from '../http-filter.js';
 import { LocalReplies } from '../local-reply.js';
@@ -26,8 +26,9 @@ export class HttpForwarder {
     private readonly options: ForwardingOptions,
   ) {}
 
-  start(pools: HttpPools, head: RequestHead, endStream: boolean): void {
-    this.upstream = pools.request(this.cluster, this.host, this.callbacks.connection.worker, head, endStream, {
+  /** `requester`: the request, as an upstream connection it opens inherits from it. */
+  start(pools: HttpPools, head: RequestHead, endStream: boolean, requester: UpstreamRequester): void {
+    this.upstream = pools.request(this.cluster, this.host, this.callbacks.connection.worker, head, endStream, requester, {
       onAssigned: () => this.onAssigned(),
       onResponseHeaders: (response, end) => this.onResponseHeaders(response, end),
       onResponseData: (data, end) => this.onResponseData(data, end),

@@ -1,4 +1,4 @@
-import { schema, type MessageValue } from '@nodevoy/core';
+import { requestPassthrough, schema, type MessageValue } from '@nodevoy/core';
 import { HTTP_FILTER_CATEGORY, type HttpFilterFactory } from '../http-filter.js';
 import { createHcmStats } from '../stats.js';
 import { RouterFilter } from './router-filter.js';
@@ -32,7 +32,12 @@ export const routerFilter: HttpFilterFactory<RouterConfig> = {
   configSchema: routerSchema,
   isTerminalFilter: true,
   createFilterFactory(config, factory, statsScope) {
-    const context = { factory, stats: createHcmStats(statsScope), suppressEnvoyHeaders: config.suppress_envoy_headers ?? false };
+    const context = {
+      factory,
+      stats: createHcmStats(statsScope),
+      suppressEnvoyHeaders: config.suppress_envoy_headers ?? false,
+      passthrough: requestPassthrough(factory.server.services),
+    };
     return (addFilter) => addFilter(new RouterFilter(context));
   },
 };

@@ -1,4 +1,4 @@
-import type { FilterFactoryContext, FormatContext } from '@nodevoy/core';
+import { REQUEST_PASSTHROUGH_HEADER, type FilterFactoryContext, type FormatContext, type Host, type RequestPassthroughRegistry, type UpstreamCluster } from '@nodevoy/core';
 import { httpPools, type HeaderMap } from '@nodevoy/http';
 import { HCM_DEFAULTS } from '../config/hcm-config.js';
 import type { DecoderFilterCallbacks, HttpFilter, HttpFilterStatus } from '../http-filter.js';
@@ -15,6 +15,7 @@ export interface RouterContext {
   readonly stats: HcmStats;
   /** `suppress_envoy_headers`: no `x-envoy-*` headers added to requests or responses. */
   readonly suppressEnvoyHeaders: boolean;
+  readonly passthrough: RequestPassthroughRegistry;
 }
 
 const CLUSTER_NOT_FOUND = { SERVICE_UNAVAILABLE: 503, NOT_FOUND: 404, INTERNAL_SERVER_ERROR: 500 } as const;
@@ -26,6 +27,8 @@ const CLUSTER_NOT_FOUND = { SERVICE_UNAVAILABLE: 503, NOT_FOUND: 404, INTERNAL_S
 export class RouterFilter implements HttpFilter {
   private callbacks!: DecoderFilterCallbacks;
   private target: HttpForwarder | ConnectTerminator | undefined;
+  /** The tag of this request's per-request passthrough, withdrawn when the request ends. */
+  private passthroughTag: string | undefined;
 
   constructor(private readonly context: RouterContext) {}
 
@@ -86,13 +89,27 @@ export class RouterFilter implements HttpFilter {
     const forwarder = new HttpForwarder(this.callbacks, cluster, host, route, picked.response, { timeoutMs, envoyHeaders, formatContext });
     this.target = forwarder;
     const head = upstreamRequestHead(headers, route, host, picked.request, { timeoutMs, envoyHeaders, formatContext });
-    forwarder.start(httpPools(this.context.factory.server), head, endStream);
+    this.offerPassthrough(cluster, host, route.config.metadata?.filter_metadata ?? {}, head.headers);
+    forwarder.start(httpPools(this.context.factory.server), head, endStream, this.callbacks.requestInfo);
     return 'stop';
   }
 
   private formatContext(requestHeaders: HeaderMap): FormatContext {
     const connection = this.callbacks.connection;
-    return { localAddress: connection.localAddress, remoteAddress: connection.remoteAddress, info: this.callbacks.connectionInfo, requestHeaders };
+    return { localAddress: connection.localAddress, remoteAddress: connection.remoteAddress, info: this.callbacks.requestInfo, requestHeaders };
+  }
+
+  /**
+   * To an internal listener, the request takes its own state along (what the cluster's
+   * transport socket picks), whichever pooled connection carries it.
+   */
+  private offerPassthrough(cluster: UpstreamCluster, host: Host, routeMetadata: Readonly<Record<string, Record<string, unknown>>>, headers: HeaderMap): void {
+    if (host.address.kind !== 'envoy_internal') return;
+    const info = this.callbacks.requestInfo;
+    const bundle = cluster.transportSocket?.requestPassthrough?.({ dynamicMetadata: info.dynamicMetadata, routeMetadata, filterState: info.filterState });
+    if (!bundle) return;
+    this.passthroughTag = this.context.passthrough.offer(bundle);
+    headers.set(REQUEST_PASSTHROUGH_HEADER, this.passthroughTag);
   }
 
   decodeData(data: Buffer, endStream: boolean): HttpFilterStatus {
@@ -101,6 +118,7 @@ export class RouterFilter implements HttpFilter {
   }
 
   onDestroy(): void {
+    if (this.passthroughTag !== undefined) this.context.passthrough.withdraw(this.passthroughTag);
     this.target?.abandon();
   }
 }

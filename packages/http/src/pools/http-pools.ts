@@ -1,13 +1,13 @@
 import { Agent } from 'node:http';
 import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
-import { ServiceKey, type HopFailure, type Host, type ServerContext, type UpstreamCluster, type WorkerContext } from '@nodevoy/core';
+import { ServiceKey, type HopFailure, type Host, type ServerContext, type UpstreamCluster, type UpstreamRequester, type WorkerContext } from '@nodevoy/core';
 import type { ConnectionDuplex } from '../connection-duplex.js';
 import { commonHttpOptions, upstreamCodec, type UpstreamCodec } from '../protocol-options.js';
 import { countedRequest } from './counted-request.js';
 import { Http1UpstreamRequest } from './http1-request.js';
 import { Http2UpstreamRequest } from './http2-request.js';
 import type { RequestHead, UpstreamRequest, UpstreamRequestCallbacks } from './types.js';
-import { UpstreamConnectError, connectUpstream } from './upstream-connector.js';
+import { UpstreamConnectError, connectUpstream, requesterOf } from './upstream-connector.js';
 
 /**
  * The upstream HTTP connection pools of one server, per cluster, host and worker: HTTP/1.1
@@ -28,19 +28,35 @@ export class HttpPools {
     return upstreamCodec(cluster.info);
   }
 
-  /** Starts a request on a pooled connection to `host`; everything else arrives via callbacks. */
-  request(cluster: UpstreamCluster, host: Host, worker: WorkerContext, head: RequestHead, endStream: boolean, callbacks: UpstreamRequestCallbacks): UpstreamRequest {
-    const key = `${cluster.info.name}|${host.address.asString}|${worker.index}`;
+  /**
+   * Starts a request on a pooled connection to `host`; everything else arrives via callbacks.
+   * A connection opened for this request inherits from `requester` its filter state objects
+   * shared with upstream (Envoy's rule: a reused connection keeps its first requester's) and its
+   * internal hop count.
+   */
+  request(
+    cluster: UpstreamCluster,
+    host: Host,
+    worker: WorkerContext,
+    head: RequestHead,
+    endStream: boolean,
+    requester: UpstreamRequester | undefined,
+    callbacks: UpstreamRequestCallbacks,
+  ): UpstreamRequest {
+    // Requests at different depths of an internal chain never share a connection, so a loop
+    // of internal hops (even one multiplexed on HTTP/2) goes one hop deeper each time.
+    const depth = host.address.kind === 'envoy_internal' ? `|${requester?.internalHops ?? 0}` : '';
+    const key = `${cluster.info.name}|${host.address.asString}|${worker.index}${depth}`;
     return countedRequest(cluster, host, callbacks, (counted) => {
       if (this.codecFor(cluster) === 'http2') {
-        const session = this.session(key, cluster, host, worker);
+        const session = this.session(key, cluster, host, worker, requester);
         const hopFailure = this.hopFailures.get(session) ?? (() => undefined);
         const stream = new Http2UpstreamRequest(session, head, endStream, counted, () => this.streamClosed(session), hopFailure);
         this.streamOpened(key, session, cluster);
         return stream;
       }
       const { maxRequestsPerConnection } = upstreamLimits(cluster);
-      const upstream = new Http1UpstreamRequest(this.agent(key, cluster, host, worker), head, counted, (socket) => {
+      const upstream = new Http1UpstreamRequest(this.agent(key, cluster, host, worker), head, requester, counted, (socket) => {
         const served = (this.requestsServed.get(socket) ?? 0) + 1;
         this.requestsServed.set(socket, served);
         // The last request the connection may carry: it closes after the response.
@@ -63,18 +79,18 @@ export class HttpPools {
     if (!agent) {
       // The Agent closes a pooled connection idle for `timeout`; a busy one is the route timeout's.
       agent = new Agent({ keepAlive: true, maxSockets: cluster.info.maxConnections, scheduling: 'lifo', timeout: upstreamLimits(cluster).idleTimeoutMs });
-      agent.createConnection = () => connectUpstream(cluster, host, worker, 'http1') as never;
+      agent.createConnection = (options) => connectUpstream(cluster, host, worker, 'http1', requesterOf(options)) as never;
       this.agents.set(key, agent);
     }
     return agent;
   }
 
-  private session(key: string, cluster: UpstreamCluster, host: Host, worker: WorkerContext): ClientHttp2Session {
+  private session(key: string, cluster: UpstreamCluster, host: Host, worker: WorkerContext, requester: UpstreamRequester | undefined): ClientHttp2Session {
     const existing = this.sessions.get(key);
     if (existing && !existing.closed && !existing.destroyed) return existing;
     let duplex: ConnectionDuplex | undefined;
     const session = connectHttp2(`http://${host.address.kind === 'socket' ? host.address.asString : 'internal'}`, {
-      createConnection: () => (duplex = connectUpstream(cluster, host, worker, 'http2')) as never,
+      createConnection: () => (duplex = connectUpstream(cluster, host, worker, 'http2', requester)) as never,
     });
     this.hopFailures.set(session, () => duplex?.connection?.hopFailure);
     const forget = () => {

@@ -1,7 +1,8 @@
-import { request, type Agent, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request, type Agent, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import type { UpstreamRequester } from '@nodevoy/core';
 import type { Duplex } from 'node:stream';
 import { ConnectionDuplex } from '../connection-duplex.js';
-import { UpstreamConnectError } from './upstream-connector.js';
+import { REQUESTER, UpstreamConnectError } from './upstream-connector.js';
 import { HeaderMap } from '../headers.js';
 import type { RequestHead, UpstreamRequest, UpstreamRequestCallbacks } from './types.js';
 
@@ -22,6 +23,7 @@ export class Http1UpstreamRequest implements UpstreamRequest {
   constructor(
     agent: Agent,
     head: RequestHead,
+    requester: UpstreamRequester | undefined,
     private readonly callbacks: UpstreamRequestCallbacks,
     /** Called when a pooled connection takes the request; false: close it after this one. */
     mayReuse: (socket: Duplex) => boolean,
@@ -36,7 +38,9 @@ export class Http1UpstreamRequest implements UpstreamRequest {
       path: isConnect ? head.authority : head.path,
       setHost: false,
       headers: headers.toHttp2(),
-    });
+      // Reaches the Agent's createConnection if this request opens a connection.
+      [REQUESTER]: requester,
+    } as RequestOptions);
     // Keep-alive is the pool's business: no `Connection: keep-alive` on the wire, as Envoy.
     this.request.removeHeader('connection');
     // Headers leave now, as Envoy's: a CONNECT peer answers before any payload is sent.
