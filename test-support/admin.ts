@@ -30,12 +30,24 @@ export class AdminClient {
    * on what the proxy reports, never on sleeps. Fails after `timeoutMs` with the last value.
    */
   async waitForStat(name: string, predicate: (value: number) => boolean, timeoutMs = 10_000): Promise<number> {
+    const stats = await this.waitForStats((s) => {
+      const value = s.get(name);
+      return value !== undefined && predicate(value);
+    }, timeoutMs, (last) => `stat ${name} never matched (last value: ${last.get(name)})`);
+    return stats.get(name) as number;
+  }
+
+  /** Like `waitForStat`, for a condition over several stats. */
+  async waitForStats(
+    done: (stats: Map<string, number>) => boolean,
+    timeoutMs = 10_000,
+    describe: (last: Map<string, number>) => string = () => 'stats never matched',
+  ): Promise<Map<string, number>> {
     const deadline = Date.now() + timeoutMs;
-    let last: number | undefined;
     for (;;) {
-      last = await this.stat(name);
-      if (last !== undefined && predicate(last)) return last;
-      if (Date.now() > deadline) throw new Error(`stat ${name} never matched (last value: ${last})`);
+      const stats = await this.stats();
+      if (done(stats)) return stats;
+      if (Date.now() > deadline) throw new Error(describe(stats));
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

@@ -3,6 +3,8 @@
 //   echo     <port> <seconds> <connections> <size>  -> {requests, rps, p50us, p99us}
 //   connrate <port> <seconds> <concurrency>         -> {connections, cps}
 //   http     <port> <seconds> <connections>         -> {requests, rps, p50us, p99us}
+//   stall    <port> <seconds> <connections>         -> {accepted, rejected}: clients that never
+//            read; after <seconds> to settle it reports, and holds them open until killed
 import { connect, type Socket } from 'node:net';
 
 const [mode = '', portText = '0', secondsText = '3', ...rest] = process.argv.slice(2);
@@ -141,8 +143,34 @@ async function connrate(concurrency: number): Promise<object> {
   return { connections: done, failed, seconds, cps: done / seconds };
 }
 
+/**
+ * Opens connections that never read (50 at a time), lets the proxy settle, reports how many it
+ * kept and how many it closed at once (an overload reject), then holds them until killed.
+ */
+async function stall(connections: number): Promise<object> {
+  const held: Socket[] = [];
+  let rejected = 0;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(50, connections) }, async () => {
+      while (next < connections) {
+        next++;
+        const socket = await open();
+        socket.pause();
+        socket.once('end', () => socket.bytesRead === 0 && rejected++);
+        held.push(socket);
+      }
+    }),
+  );
+  await new Promise((resolve) => setTimeout(resolve, durationMs));
+  setInterval(() => {}, 60_000);
+  return { accepted: held.length - rejected, rejected };
+}
+
 const result =
-  mode === 'bulk'
+  mode === 'stall'
+    ? await stall(Number(rest[0] ?? 1000))
+    : mode === 'bulk'
     ? await bulk(Number(rest[0] ?? 1))
     : mode === 'echo'
       ? await echo(Number(rest[0] ?? 1), Number(rest[1] ?? 64))

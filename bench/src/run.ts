@@ -1,16 +1,12 @@
 // npm run bench: the seed topology (client -> listener -> internal listener -> upstream) beside
 // the same chain over a loopback TCP hop. Prints a table and writes bench/RESULTS.md.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { cpuMicros, firstLine, freePort, here, loadgen, peakRssMiB, startNodevoy, startProcess } from './processes.js';
+import { SETTLE_SECONDS, measureSlowReaders, slowReaderTable } from './slow-readers.js';
 import { httpChainConfig, httpDirectConfig, internalHopConfig, tcpHopConfig } from './topologies.js';
-
-const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-const NODEVOY = here('../../packages/cli/dist/bin.js');
-const WORK = here('../.work/');
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
 
 interface Subject {
@@ -22,88 +18,13 @@ interface UpstreamPorts {
   readonly echo: number;
   readonly sink: number;
   readonly http: number;
+  readonly firehose: number;
 }
 
 const subjects: Subject[] = [
   { name: 'nodevoy, internal listener hop (seed topology)', config: (p) => internalHopConfig(p.echo, p.sink) },
   { name: 'nodevoy, loopback TCP hop', config: (p, hops) => tcpHopConfig(p.echo, p.sink, hops) },
 ];
-
-// Every process the bench starts is stopped when it ends, however it ends.
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-function startProcess(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-async function firstLine(child: ChildProcess): Promise<string> {
-  let text = '';
-  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-    text += chunk.toString();
-    if (text.includes('\n')) return text.split('\n')[0] as string;
-  }
-  throw new Error('process ended before printing');
-}
-
-async function loadgen(args: (string | number)[]): Promise<Record<string, number>> {
-  const child = startProcess([here('./loadgen.js'), ...args.map(String)]);
-  return JSON.parse(await firstLine(child)) as Record<string, number>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** utime + stime of a process, in microseconds. */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks / 100) * 1e6;
-}
-
-function peakRssMiB(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match?.[1] ?? 0) / 1024;
-}
-
-async function adminGet(admin: string, path: string): Promise<Response | undefined> {
-  try {
-    return await fetch(`http://${admin}${path}`);
-  } catch {
-    return undefined;
-  }
-}
-
-async function startNodevoy(config: string): Promise<{ child: ChildProcess; ports: Map<string, number> }> {
-  mkdirSync(WORK, { recursive: true });
-  writeFileSync(`${WORK}config.yaml`, config);
-  const adminPath = `${WORK}admin.txt`;
-  writeFileSync(adminPath, '');
-  const child = startProcess([NODEVOY, '-c', `${WORK}config.yaml`, '--admin-address-path', adminPath, '--drain-time-s', '0', '-l', 'warning']);
-  for (;;) {
-    const admin = existsSync(adminPath) ? readFileSync(adminPath, 'utf8').trim() : '';
-    if (admin && (await adminGet(admin, '/ready'))?.status === 200) {
-      const listeners = (await (await adminGet(admin, '/listeners?format=json'))?.json()) as {
-        listener_statuses: { name: string; local_address: { socket_address?: { port_value: number } } }[];
-      };
-      const ports = new Map(listeners.listener_statuses.flatMap((l) => (l.local_address.socket_address ? [[l.name, l.local_address.socket_address.port_value] as const] : [])));
-      return { child, ports };
-    }
-    if (child.exitCode !== null) throw new Error('nodevoy exited during startup');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 interface Row {
   subject: string;
@@ -246,6 +167,7 @@ for (const subject of httpSubjects) {
   process.stderr.write(`measuring: ${subject.name}\n`);
   httpRows.push(await measureHttp(subject, upstream.http));
 }
+const slowReaderRows = await measureSlowReaders(upstream.firehose);
 upstreamProcess.kill('SIGKILL');
 
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
@@ -270,7 +192,15 @@ the next, for ${SECONDS}s; c = client connections. The chain row runs the seed's
 cases back to back in one process: every request is encapsulated in an HTTP/2 CONNECT and
 decapsulated again before it reaches the upstream. The reference is a 20-line node:http proxy with
 a keep-alive pool (bench/src/node-proxy.ts): no routing, no stats, no header rules.
+
+## Memory under slow readers
+
+${slowReaderTable(slowReaderRows)}
+Each client connects (50 at a time) and never reads; the upstream sends each connection 1 MiB.
+RSS is the proxy's, before the clients and ${SETTLE_SECONDS} s after the last one connected. Without a budget,
+every stalled client pins up to its per-connection limits at each hop; with one, reads from
+kernel sockets pause at 95% of it and new connections are closed (the README's overload section).
 `;
-process.stdout.write(`\n${table(rows)}${ratios(rows)}\n${httpTable(httpRows)}`);
+process.stdout.write(`\n${table(rows)}${ratios(rows)}\n${httpTable(httpRows)}\n${slowReaderTable(slowReaderRows)}`);
 writeFileSync(here('../RESULTS.md'), report);
 process.exit(0);

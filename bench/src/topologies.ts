@@ -126,3 +126,34 @@ ${internalCluster('encap_cluster', 'encap')}  - name: terminate_cluster
         explicit_http_config: { http2_protocol_options: {} }
 ${internalCluster('terminate_cluster', 'terminate').split('\n').slice(1).join('\n')}${internalCluster('decap_cluster', 'decap')}${socketCluster('web', httpPort)}${BOOTSTRAP_INTERNAL}`;
 }
+
+/** A process-wide buffer budget of `bytes`: reads pause and new connections are rejected at 95%. */
+const bufferBudget = (bytes: number) => `overload_manager:
+  refresh_interval: 0.25s
+  resource_monitors:
+  - name: nodevoy.resource_monitors.buffered_bytes
+    typed_config:
+      "@type": type.googleapis.com/nodevoy.extensions.resource_monitors.buffered_bytes.v1.BufferedBytesConfig
+      max_buffered_bytes: ${bytes}
+  actions:
+  - name: nodevoy.overload_actions.pause_reads
+    triggers: [{ name: nodevoy.resource_monitors.buffered_bytes, threshold: { value: 0.95 } }]
+  - name: envoy.overload_actions.reject_incoming_connections
+    triggers: [{ name: nodevoy.resource_monitors.buffered_bytes, threshold: { value: 0.95 } }]
+`;
+
+/**
+ * Three hops to a firehose upstream (TCP listener -> internal -> internal -> upstream), with
+ * Envoy's default 1 MiB buffer limits, and optionally a process-wide buffer budget.
+ */
+export function slowReaderChainConfig(firehosePort: number, budgetBytes?: number): string {
+  return `${ADMIN}static_resources:
+  listeners:
+${entry('front', 0, tcpProxy('front', 'hop_a'))}  - name: hop_a
+    internal_listener: {}
+${tcpProxy('hop_a', 'hop_b')}  - name: hop_b
+    internal_listener: {}
+${tcpProxy('hop_b', 'firehose')}  clusters:
+${internalCluster('hop_a', 'hop_a')}${internalCluster('hop_b', 'hop_b')}${socketCluster('firehose', firehosePort)}    circuit_breakers: { thresholds: [{ max_connections: 100000 }] }
+${BOOTSTRAP_INTERNAL}${budgetBytes ? bufferBudget(budgetBytes) : ''}`;
+}

@@ -8,6 +8,7 @@ import { extension as echo } from '@nodevoy/filter-echo';
 import { extension as httpConnectionManager } from '@nodevoy/filter-http-connection-manager';
 import { extension as setFilterState } from '@nodevoy/filter-set-filter-state';
 import { extension as tcpProxy } from '@nodevoy/filter-tcp-proxy';
+import { extension as bufferedBytesMonitor } from '@nodevoy/resource-monitor-buffered-bytes';
 import { extension as internalUpstream } from '@nodevoy/transport-socket-internal-upstream';
 import { extension as rawBuffer } from '@nodevoy/transport-socket-raw-buffer';
 
@@ -24,6 +25,7 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   echo,
   httpConnectionManager,
   setFilterState,
+  bufferedBytesMonitor,
 ];
 
 /** A registry with the bundled extensions, which `--extension` packages then join. */

@@ -14,6 +14,7 @@ const FRAGMENT_SIZE = 16384;
  */
 export class UserSpaceIoHandle implements IoHandle {
   readonly kind = 'user_space';
+  readonly inProcess = true;
   private callbacks: IoHandleCallbacks = NOOP_IO_CALLBACKS;
   private peer: UserSpaceIoHandle | undefined;
   private readonly receive = new ChunkQueue();
@@ -75,6 +76,15 @@ export class UserSpaceIoHandle implements IoHandle {
 
   get bufferedReadBytes(): number {
     return this.receive.length;
+  }
+
+  /**
+   * For a process-wide count, each byte once: what this end wrote and nobody has read yet
+   * (its pending queue and its peer's receive buffer); its own receive buffer only once the
+   * peer that wrote it is gone.
+   */
+  get heldBytes(): number {
+    return this.pending.length + (this.peer ? this.peer.receive.length : this.receive.length);
   }
 
   get isClosed(): boolean {

@@ -60,6 +60,9 @@ export type {
   NetworkFilterFactory,
   ClusterReference,
   NetworkFilterFactoryCb,
+  ResourceMonitor,
+  ResourceMonitorContext,
+  ResourceMonitorFactory,
   TransportSocketFactory,
 } from './registry/types.js';
 
@@ -144,6 +147,11 @@ export type {
   UpstreamRequester,
 } from './upstream/types.js';
 export type { ClusterStats } from './upstream/cluster-stats.js';
+
+// Overload manager
+export { BufferAccount, type AccountedConnection } from './overload/buffer-account.js';
+export { PAUSE_READS, REJECT_INCOMING_CONNECTIONS, type OverloadState } from './overload/overload-manager.js';
+export type { OverloadManagerConfig } from './config/envoy/overload.js';
 
 // Format strings
 export { compileFormat, FormatError, type FormatContext, type FormatInfo, type Formatter } from './formatter/substitution-format.js';

@@ -5,6 +5,7 @@ import type { IoHandle } from '../network/io-handle.js';
 import type { ListenerFilter, ListenerFilterCallbacks } from '../registry/types.js';
 import type { DrainDecision, ServerContext } from '../server/context.js';
 import type { WorkerContext } from '../server/worker.js';
+import { REJECT_INCOMING_CONNECTIONS } from '../overload/overload-manager.js';
 import type { Gauge, StatsScope } from '../stats/store.js';
 import { filterManagerFor, type FilterChain } from './filter-chain.js';
 import type { FilterChainMatcher } from './filter-chain-matcher.js';
@@ -47,6 +48,17 @@ export class Listener {
 
   get activeConnections(): number {
     return this.connections.size;
+  }
+
+  /**
+   * Under `reject_incoming_connections`, a new kernel connection is closed as soon as it is
+   * accepted (counted, as Envoy). Internal listeners are never asked: their connections come
+   * from connections already accepted, which overload never breaks.
+   */
+  rejectForOverload(): boolean {
+    if (!this.deps.server.overload.isActive(REJECT_INCOMING_CONNECTIONS)) return false;
+    this.stats.downstream_cx_overload_reject.inc();
+    return true;
   }
 
   startDraining(): void {

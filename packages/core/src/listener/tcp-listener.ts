@@ -51,6 +51,10 @@ export class TcpListenerSocket {
       return;
     }
     socket.on('error', () => {}); // reported through the IoHandle once the connection exists
+    if (this.listener.rejectForOverload()) {
+      socket.destroy();
+      return;
+    }
     this.listener.accept(
       new SocketIoHandle(socket, { local: socketAddress(localAddress, localPort), remote: socketAddress(remoteAddress, remotePort) }),
     );

@@ -4,6 +4,7 @@ import type { Address } from './address.js';
 import type { ConnectionInfo } from './connection-info.js';
 import type { FilterStatus, ReadFilter, WriteFilter } from './filter.js';
 import type { HopFailure } from './hop-failure.js';
+import type { BufferAccount } from '../overload/buffer-account.js';
 import { FilterChainState } from './filter-chain-state.js';
 import type { IoHandle, IoHandleCallbacks, TransportClosed } from './io-handle.js';
 
@@ -73,6 +74,9 @@ export class Connection implements IoHandleCallbacks {
   private meters: ConnectionMeters = {};
   /** The event to raise when a close that waited for pending writes completes. */
   private closingEvent: ConnectionEvent = 'LocalClose';
+  private readonly bufferAccount: BufferAccount | undefined;
+  /** What this connection last reported to the buffer account. */
+  private accountedBytes = 0;
 
   constructor(options: ConnectionOptions) {
     this.id = options.id;
@@ -85,6 +89,8 @@ export class Connection implements IoHandleCallbacks {
     this.filters = new FilterChainState(this);
     this.io.setDrainThreshold(this.lowWatermark());
     this.io.setCallbacks(this);
+    this.bufferAccount = options.worker.bufferAccount;
+    this.bufferAccount?.join(this);
   }
 
   get localAddress(): Address {
@@ -206,6 +212,7 @@ export class Connection implements IoHandleCallbacks {
     if (data.length > 0) {
       this.io.write(data);
       this.meters.txTotal?.inc(data.length);
+      if (this.bufferAccount) this.reportHeldBytes();
       if (!this.aboveHighWatermark && this.bufferLimit > 0 && this.io.pendingWriteBytes > this.bufferLimit) {
         this.aboveHighWatermark = true;
         this.notifyWatermark(true);
@@ -264,6 +271,7 @@ export class Connection implements IoHandleCallbacks {
     if (this.state !== 'Open') return;
     this.meters.rxTotal?.inc(chunk.length);
     this.filters.onRead(chunk, false);
+    if (this.bufferAccount) this.reportHeldBytes();
   }
 
   onEndOfStream(): void {
@@ -279,6 +287,7 @@ export class Connection implements IoHandleCallbacks {
   }
 
   onWriteDrained(): void {
+    if (this.bufferAccount) this.reportHeldBytes();
     if (this.aboveHighWatermark && this.io.pendingWriteBytes <= this.lowWatermark()) {
       this.aboveHighWatermark = false;
       this.notifyWatermark(false);
@@ -319,7 +328,31 @@ export class Connection implements IoHandleCallbacks {
     this.log.debug(`[C${this.id}] closed: ${event} (${this.detectedCloseType})${this.closeReason ? `: ${this.closeReason}` : ''}`);
     this.state = 'Closed';
     this.connecting = false;
+    this.bufferAccount?.leave(this, this.accountedBytes);
     this.raiseEvent(event);
+  }
+
+  /** @internal For the buffer account: reads on a kernel socket bring new bytes into the process. */
+  get readsIntoProcess(): boolean {
+    return !this.io.inProcess;
+  }
+
+  /** @internal For the buffer account: the bytes held now, recorded as reported. */
+  recountHeldBytes(): number {
+    this.accountedBytes = this.state === 'Closed' ? 0 : this.currentHeldBytes();
+    return this.accountedBytes;
+  }
+
+  private reportHeldBytes(): void {
+    const now = this.currentHeldBytes();
+    if (now === this.accountedBytes) return;
+    const delta = now - this.accountedBytes;
+    this.accountedBytes = now;
+    this.bufferAccount?.add(delta);
+  }
+
+  private currentHeldBytes(): number {
+    return (this.io.heldBytes ?? this.io.pendingWriteBytes + this.io.bufferedReadBytes) + this.filters.pendingReadBytes;
   }
 
   private notifyWatermark(above: boolean): void {

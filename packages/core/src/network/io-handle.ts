@@ -53,6 +53,14 @@ export interface IoHandle {
   reportFailure?(failure: HopFailure): void;
   /** In-process pairs: what the peer reported with `reportFailure`. */
   readonly peerFailure?: HopFailure;
+  /** True for one end of an in-process pair: its reads only move bytes already in the process. */
+  readonly inProcess?: boolean;
+  /**
+   * The bytes this end answers for in a process-wide count: its pending writes and, for an
+   * in-process pair, what it wrote that its peer has not read yet. Default: pending writes plus
+   * buffered reads.
+   */
+  readonly heldBytes?: number;
   /** In-process pairs: the state both ends share (see `PassthroughState`). */
   readonly passthroughState?: PassthroughState;
 }

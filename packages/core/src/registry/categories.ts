@@ -11,6 +11,7 @@ export const Category = Object.freeze({
   clusterType: 'envoy.clusters',
   upstreamProtocolOptions: 'envoy.upstreams',
   clientConnection: 'network.connection.client',
+  resourceMonitor: 'envoy.resource_monitors',
 });
 
 export type CoreCategory = (typeof Category)[keyof typeof Category];

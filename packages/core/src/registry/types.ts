@@ -1,4 +1,5 @@
 import type { ClusterConfig, DiscoveryType } from '../config/envoy/cluster.js';
+import type { BufferAccount } from '../overload/buffer-account.js';
 import type { FieldType } from '../config/schema/types.js';
 import type { Address } from '../network/address.js';
 import type { ClientConnectionFactory, UpstreamTransportSocket } from '../network/client-connection-factory.js';
@@ -71,6 +72,28 @@ export interface BootstrapExtension {
 export interface BootstrapExtensionFactory<C = unknown> extends ExtensionFactory<C> {
   readonly category: typeof Category.bootstrap;
   createBootstrapExtension(config: C, context: ServerContext): BootstrapExtension;
+}
+
+/** How loaded one resource is: 0 idle, 1 at its configured limit (Envoy's resource monitor). */
+export interface ResourceMonitor {
+  pressure(): number;
+  /**
+   * A monitor that can tell at once (not only when polled) calls `onChange` synchronously when
+   * its pressure moves across one of `pressures`, so an action takes effect before it is late.
+   */
+  watch?(pressures: readonly number[], onChange: () => void): void;
+}
+
+export interface ResourceMonitorContext {
+  readonly server: ServerContext;
+  /** The bytes every connection and internal hop of the server holds in buffers. */
+  readonly bufferAccount: BufferAccount;
+}
+
+/** A resource monitor of the overload manager (`envoy.resource_monitors.*`). */
+export interface ResourceMonitorFactory<C = unknown> extends ExtensionFactory<C> {
+  readonly category: typeof Category.resourceMonitor;
+  createResourceMonitor(config: C, context: ResourceMonitorContext): ResourceMonitor;
 }
 
 /** A downstream transport socket wraps an accepted transport (raw_buffer: as is). */

@@ -5,6 +5,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { StatsStore } from '../stats/store.js';
 import type { ClusterManagerApi } from '../upstream/types.js';
 import type { ServiceRegistry } from './services.js';
+import type { OverloadState } from '../overload/overload-manager.js';
 
 export type ServerMode = 'serve' | 'validate';
 
@@ -31,6 +32,8 @@ export interface ServerContext extends ConfigIssueReporter {
   readonly clusterManager: ClusterManagerApi;
   readonly clientConnections: ClientConnectionFactories;
   readonly lifecycle: ServerLifecycle;
+  /** Which overload actions are in force (none without an `overload_manager`). */
+  readonly overload: OverloadState;
   nextConnectionId(): number;
 }
 

@@ -21,6 +21,7 @@ import { describeServer } from './server-info.js';
 import { ServiceRegistry } from './services.js';
 import { createServerStats, type ServerStats } from './server-stats.js';
 import { workerContext } from './worker.js';
+import { NO_OVERLOAD, OverloadManager } from '../overload/overload-manager.js';
 import { ConfigGraph, describeCycle } from '../graph/config-graph.js';
 
 export interface ServerOptions {
@@ -70,6 +71,7 @@ export class Server implements AdminSource {
   private draining = false;
   private stopped = false;
   private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly overloadManager: OverloadManager | undefined;
 
   /** Builds a server from a parsed config; every config problem is in the thrown ConfigError. */
   constructor(private readonly options: ServerOptions) {
@@ -101,13 +103,18 @@ export class Server implements AdminSource {
       get clusterManager() {
         return server.clusterManager;
       },
+      get overload() {
+        return server.overloadManager ?? NO_OVERLOAD;
+      },
       clientConnections: this.clientConnections,
       lifecycle,
       nextConnectionId,
       configIssue: (target, field, message, hint) => this.issues.configIssue(target, field, message, hint),
     };
     this.clusterManager = new ClusterManager(registry, this.context, this.issues, this.log.child('upstream'));
-    this.listenerManager = new ListenerManager(this.context, workerContext(0), this.log.child('config'));
+    const overloadConfig = config.bootstrap.overload_manager;
+    this.overloadManager = overloadConfig ? new OverloadManager(overloadConfig, this.context, this.issues, this.stats, this.log.child('overload')) : undefined;
+    this.listenerManager = new ListenerManager(this.context, workerContext(0, this.overloadManager?.bufferAccount), this.log.child('config'));
 
     this.createBootstrapExtensions();
     for (const definition of registry.list<ClientConnectionFactoryDefinition>(Category.clientConnection)) {
@@ -149,6 +156,7 @@ export class Server implements AdminSource {
     this.serverStats.initialization_time_ms.record(performance.now() - started);
     this.refreshTimer = setInterval(() => this.refreshServerStats(), 1000);
     this.refreshTimer.unref();
+    this.overloadManager?.start();
     this.refreshServerStats();
     this.log.info('all listeners started');
   }
@@ -194,6 +202,7 @@ export class Server implements AdminSource {
     if (this.stopped) return;
     this.stopped = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.overloadManager?.stop();
     this.listenerManager.stop();
     this.clusterManager.stop();
     for (const cb of this.shutdownCallbacks) cb();

@@ -4,6 +4,7 @@ import type { MessageValue } from '../schema/types.js';
 import { addressSchema, socketOptionSchema } from './address.js';
 import { clusterSchema, localitySchema } from './cluster.js';
 import { listenerSchema } from './listener.js';
+import { overloadManagerSchema } from './overload.js';
 
 const { message, string, repeated, struct, required, uint64, bool } = schema;
 
@@ -73,6 +74,7 @@ export const bootstrapSchema = message(
     node: nodeSchema,
     static_resources: staticResourcesSchema,
     admin: adminSchema,
+    overload_manager: overloadManagerSchema,
     layered_runtime: layeredRuntimeSchema,
     bootstrap_extensions: repeated(bootstrapExtensionSchema),
     stats_server_version_override: uint64(),
@@ -98,7 +100,6 @@ export const bootstrapSchema = message(
       stats_sinks: NOT_YET,
       stats_config: NOT_YET,
       tracing: NOT_YET,
-      overload_manager: NOT_YET,
       header_prefix: NOT_YET,
       use_tcp_for_dns_lookups: 'nodevoy uses the system resolver',
       dns_resolution_config: 'nodevoy uses the system resolver',
