@@ -196,7 +196,7 @@ a keep-alive pool (bench/src/node-proxy.ts): no routing, no stats, no header rul
 ## Memory under slow readers
 
 ${slowReaderTable(slowReaderRows)}
-Each client connects (50 at a time) and never reads; the upstream sends each connection 1 MiB.
+Each client connects (50 at a time) and never reads; the upstream sends each connection 4 MiB.
 RSS is the proxy's, before the clients and ${SETTLE_SECONDS} s after the last one connected. Without a budget,
 every stalled client pins up to its per-connection limits at each hop; with one, reads from
 kernel sockets pause at 95% of it and new connections are closed (the README's overload section).

@@ -1,12 +1,12 @@
 // Memory under slow readers: 1,000 clients that never read, through three hops to an upstream
-// that sends each of them 1 MiB, with and without a process-wide buffer budget.
+// that sends each of them 4 MiB, with and without a process-wide buffer budget.
 import { adminGet, rssMiB, startLoadgen, startNodevoy, stop } from './processes.js';
 import { slowReaderChainConfig } from './topologies.js';
 
 const CLIENTS = Number(process.env['BENCH_SLOW_READERS'] ?? 1000);
 const BUDGET = 64 * 1024 * 1024;
 /** Time for the chain to fill up once every client is connected. */
-export const SETTLE_SECONDS = 2;
+export const SETTLE_SECONDS = 3;
 
 export interface SlowReaderRow {
   readonly subject: string;
@@ -49,7 +49,7 @@ export async function measureSlowReaders(firehosePort: number): Promise<SlowRead
 export function slowReaderTable(rows: SlowReaderRow[]): string {
   const f = (n: number | undefined, digits = 0) => (n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
   return (
-    `| ${CLIENTS} clients that never read, 3 hops, 1 MiB each | accepted | rejected | RSS idle MiB | RSS stalled MiB | growth MiB | held in buffers MiB |\n|---|---|---|---|---|---|---|\n` +
+    `| ${CLIENTS} clients that never read, 3 hops, 4 MiB each | accepted | rejected | RSS idle MiB | RSS stalled MiB | growth MiB | held in buffers MiB |\n|---|---|---|---|---|---|---|\n` +
     rows
       .map((r) => `| ${r.subject} | ${f(r.accepted)} | ${f(r.rejected)} | ${f(r.rssIdleMiB, 1)} | ${f(r.rssStalledMiB, 1)} | ${f(r.rssStalledMiB - r.rssIdleMiB, 1)} | ${f(r.bufferedMiB, 1)} |`)
       .join('\n') +

@@ -1,6 +1,6 @@
 // Benchmark upstreams, in their own process: an echo server, a sink that discards, an HTTP
 // server answering every request with a small body, and a firehose that sends each connection
-// 1 MiB and its FIN. Prints their ports once all listen.
+// 4 MiB and its FIN. Prints their ports once all listen.
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 
@@ -23,7 +23,7 @@ const http = createHttpServer({ keepAliveTimeout: 60_000 }, (_request, response)
 const FIREHOSE_CHUNK = Buffer.alloc(64 * 1024, 1);
 const firehose = createServer((socket) => {
   socket.on('error', () => {});
-  let chunks = 16;
+  let chunks = 64;
   const pump = () => {
     while (chunks-- > 0) if (!socket.write(FIREHOSE_CHUNK)) return void socket.once('drain', pump);
     socket.end();
