@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { spawn } from 'node:child_process';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { TestLike } from './nodevoy.js';
 
@@ -99,4 +100,28 @@ export async function closedPort(): Promise<number> {
   server.close();
   await once(server, 'close');
   return port;
+}
+
+/**
+ * A server whose TCP handshake never completes: a child process listens with a backlog of 1,
+ * prints its port and blocks its event loop in the same callback (an `Atomics.wait`, so without
+ * spinning a core), so it never accepts. Linux queues backlog + 1 connections; two fillers take
+ * those places, after which every SYN is dropped and a connect attempt only ends by timing out.
+ */
+export async function startHungServer(): Promise<{ readonly port: number; close(): void }> {
+  const script =
+    "const s=require('net').createServer().listen({port:0,host:'127.0.0.1',backlog:1},()=>{" +
+    "require('fs').writeSync(1,s.address().port+'\\n');Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0)})";
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  const port = Number(line.toString().trim());
+  const fillers = Array.from({ length: 4 }, () => connect({ host: '127.0.0.1', port }).on('error', () => {}));
+  await Promise.all(fillers.slice(0, 2).map((filler) => once(filler, 'connect')));
+  return {
+    port,
+    close() {
+      for (const filler of fillers) filler.destroy();
+      child.kill('SIGKILL');
+    },
+  };
 }

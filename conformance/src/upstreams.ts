@@ -1,9 +1,9 @@
 import { once } from 'node:events';
-import { spawn } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { maskedHeaders } from './http-responses.js';
 import type { UpstreamBehaviour } from './scenario.js';
+import { startHungServer } from '../../test-support/tcp.js';
 import { StreamRecord } from './stream-record.js';
 import { pattern } from './traffic.js';
 
@@ -51,36 +51,8 @@ const behaviours: Record<Exclude<UpstreamBehaviour, 'refuse' | 'hang'>, (socket:
   },
 };
 
-/**
- * A hung server: a child process that listens with a backlog of 1 and then blocks its event
- * loop, with the accept queue already full, so connects to it never complete.
- */
-async function startHung(): Promise<Upstream> {
-  const child = spawn(
-    process.execPath,
-    // The port is written synchronously and the loop blocks in the same callback: the process
-    // never reaches its poll phase, so it never accepts a single connection.
-    ['-e', "const s=require('net').createServer().listen({port:0,host:'127.0.0.1',backlog:1},()=>{require('fs').writeSync(1,s.address().port+'\\n');for(;;){}})"],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  const [line] = (await once(child.stdout, 'data')) as [Buffer];
-  const port = Number(line.toString().trim());
-  // Linux queues backlog + 1 = 2 connections; once two fillers are in, every later SYN (the
-  // proxy's included) is dropped. The other two fillers stay pending, keeping it that way.
-  const fillers = Array.from({ length: 4 }, () => connect({ host: '127.0.0.1', port }).on('error', () => {}));
-  await Promise.all(fillers.slice(0, 2).map((filler) => once(filler, 'connect')));
-  return {
-    port,
-    connections: [],
-    close() {
-      for (const filler of fillers) filler.destroy();
-      child.kill('SIGKILL');
-    },
-  };
-}
-
 export async function startUpstream(behaviour: UpstreamBehaviour): Promise<Upstream> {
-  if (behaviour === 'hang') return startHung();
+  if (behaviour === 'hang') return { ...(await startHungServer()), connections: [] };
   const connections: StreamRecord[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer({ allowHalfOpen: true }, (socket) => {

@@ -9,7 +9,7 @@ import t, { type Test } from 'tap';
 import { anyHostRoutes, bootstrap, cluster, httpConnectionManager, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
 import { curl } from '../../../test-support/http.js';
 import { startNodevoy } from '../../../test-support/nodevoy.js';
-import { closedPort } from '../../../test-support/tcp.js';
+import { closedPort, startHungServer } from '../../../test-support/tcp.js';
 
 const HTTP2 = `    typed_extension_protocol_options:
       envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
@@ -21,11 +21,11 @@ const HTTP2 = `    typed_extension_protocol_options:
  * http (HCM) -> encap (internal; tcp_proxy in a CONNECT to `proxyPort`) -> the upstream proxy.
  * `http2`: the CONNECT to the upstream proxy is HTTP/2; `innerHttp2`: so is the HCM's hop to encap.
  */
-function config(proxyPort: number, options: { http2?: boolean; innerHttp2?: boolean; propagate?: boolean } = {}): string {
+function config(proxyPort: number, options: { http2?: boolean; innerHttp2?: boolean; propagate?: boolean; connectTimeout?: string } = {}): string {
   const tunneling = `          tunneling_config: { hostname: "origin.example:443"${options.propagate ? ', propagate_response_headers: true' : ''} }\n`;
   return bootstrap({
     listeners: [tcpListener('http', httpConnectionManager({ routeConfig: anyHostRoutes('              - { match: { prefix: / }, route: { cluster: to_encap } }\n') })), internalListener('encap', tcpProxyFilter({ statPrefix: 'encap', cluster: 'proxy', extra: tunneling }))],
-    clusters: [cluster('to_encap', [{ internal: 'encap' }], options.innerHttp2 ? HTTP2 : ''), cluster('proxy', [{ port: proxyPort }], options.http2 ? HTTP2 : '')],
+    clusters: [cluster('to_encap', [{ internal: 'encap' }], options.innerHttp2 ? HTTP2 : ''), cluster('proxy', [{ port: proxyPort }], `${options.http2 ? HTTP2 : ''}${options.connectTimeout ? `    connect_timeout: ${options.connectTimeout}\n` : ''}`)],
   });
 }
 
@@ -127,6 +127,18 @@ t.test('the upstream proxy cannot be reached: 502 naming the connect failure, no
   t.equal(response.headers.get('x-nodevoy-hop-failure'), 'connect_failure');
   t.match(response.body, /^upstream connect error: /);
   t.equal(await proxy.admin.stat('cluster.proxy.upstream_cx_connect_fail'), 1);
+});
+
+t.test('the upstream proxy never completes the handshake: 504 naming the connect timeout, not 503', async (t) => {
+  const hung = await startHungServer();
+  t.teardown(() => hung.close());
+  const proxy = await startNodevoy(t, config(hung.port, { connectTimeout: '0.25s' }));
+  const result = await curl(['-si', `http://127.0.0.1:${await proxy.admin.listenerPort('http')}/`]);
+  const response = parse(result.stdout);
+  t.equal(response.status, 504);
+  t.equal(response.headers.get('x-nodevoy-hop-failure'), 'connect_timeout');
+  t.equal(response.body, 'upstream connect error: connect timeout');
+  t.equal(await proxy.admin.stat('cluster.proxy.upstream_cx_connect_timeout'), 1);
 });
 
 t.test('other requests on the same proxy carry on after a refusal', async (t) => {

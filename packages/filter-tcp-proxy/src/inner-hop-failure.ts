@@ -29,5 +29,5 @@ function connectFailure(detail: string): HopFailure {
 }
 
 function connectTimeout(detail: string): HopFailure {
-  return { status: 504, reason: 'connect_timeout', headers: [], body: `upstream connect timeout: ${detail}` };
+  return { status: 504, reason: 'connect_timeout', headers: [], body: `upstream connect error: ${detail}` };
 }
