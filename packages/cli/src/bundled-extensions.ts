@@ -1,3 +1,4 @@
+import { extension as accessLoggers } from '@nodevoy/access-loggers';
 import { extension as internalListener } from '@nodevoy/bootstrap-internal-listener';
 import { extension as clusterDns } from '@nodevoy/cluster-dns';
 import { extension as clusterOriginalDst } from '@nodevoy/cluster-original-dst';
@@ -26,6 +27,7 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   httpConnectionManager,
   setFilterState,
   bufferedBytesMonitor,
+  accessLoggers,
 ];
 
 /** A registry with the bundled extensions, which `--extension` packages then join. */

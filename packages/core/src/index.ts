@@ -44,6 +44,8 @@ export { Category, type CoreCategory } from './registry/categories.js';
 export { ExtensionRegistry } from './registry/registry.js';
 export type { NodevoyExtension } from './registry/extension.js';
 export type {
+  AccessLogger,
+  AccessLoggerFactory,
   BootstrapExtension,
   BootstrapExtensionFactory,
   ClientConnectionFactoryDefinition,
@@ -153,8 +155,16 @@ export { BufferAccount, type AccountedConnection } from './overload/buffer-accou
 export { PAUSE_READS, REJECT_INCOMING_CONNECTIONS, type OverloadState } from './overload/overload-manager.js';
 export type { OverloadManagerConfig } from './config/envoy/overload.js';
 
+export {
+  DEFAULT_ACCESS_LOG_FORMAT,
+  accessLogSchema,
+  formatText,
+  substitutionFormatStringSchema,
+  type SubstitutionFormatStringConfig,
+} from './config/envoy/format-string.js';
+
 // Format strings
-export { compileFormat, FormatError, type FormatContext, type FormatInfo, type Formatter } from './formatter/substitution-format.js';
+export { compileFormat, FormatError, type FormatContext, type FormatInfo, type Formatter, type StreamOutcome } from './formatter/substitution-format.js';
 
 // Stats, runtime, logging
 export {

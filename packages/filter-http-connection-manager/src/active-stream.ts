@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { REQUEST_PASSTHROUGH_HEADER, RequestInfo, mergePassthrough, type Connection, type ConnectionInfo } from '@nodevoy/core';
+import { REQUEST_PASSTHROUGH_HEADER, RequestInfo, mergePassthrough, type Connection, type ConnectionInfo, type FormatContext } from '@nodevoy/core';
 import type { HeaderMap } from '@nodevoy/http';
 import type { DownstreamStream } from './codec/downstream-stream.js';
 import type { DownstreamConnection } from './downstream-connection.js';
 import type { DecoderFilterCallbacks, EncoderFilterCallbacks, HttpFilter, LocalReply } from './http-filter.js';
 import type { HcmRuntime } from './hcm-runtime.js';
-import { LocalReplies, localReplyHeaders } from './local-reply.js';
+import { LocalReplies, localReplyHeaders, responseFlagsFor } from './local-reply.js';
 import type { ResolvedRoute } from './routing/route-table.js';
 import { statusClass } from './stats.js';
 import { StreamTimeouts } from './stream-timeouts.js';
@@ -41,6 +41,11 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   private requestComplete = false;
   private readonly startMs = performance.now();
   private readonly timeouts: StreamTimeouts;
+  /** For access logs: what was answered, why, and how many body bytes went each way. */
+  private responseHeaders: HeaderMap | undefined;
+  private responseDetails: string | undefined;
+  private bytesReceived = 0;
+  private bytesSent = 0;
 
   constructor(
     private readonly runtime: HcmRuntime,
@@ -159,6 +164,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
       return;
     }
     this.runtime.log.debug(`[C${this.connection.id}][S${this.streamId}] local reply ${reply.status} (${reply.details})`);
+    this.responseDetails = reply.details;
     const body = Buffer.from(reply.body ?? '');
     const headers = localReplyHeaders(reply);
     reply.mutateHeaders?.(headers);
@@ -173,10 +179,12 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   encodeHeaders(headers: HeaderMap, endStream: boolean): void {
     if (this.complete || this.responseEnded) return;
     this.responseStarted = true;
+    this.responseDetails ??= 'via_upstream';
     this.timeouts.activity();
     for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i]?.encodeHeaders?.(headers, endStream);
     this.finalizeResponseHeaders(headers);
     const status = Number(headers.get(':status') ?? 0);
+    this.responseHeaders = headers;
     this.runtime.stats[statusClass(status)].inc();
     this.downstream.respondHeaders(headers, endStream);
     if (endStream) this.responseComplete();
@@ -186,6 +194,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     if (this.complete || this.responseEnded) return true;
     this.timeouts.activity();
     for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i]?.encodeData?.(data, endStream);
+    this.bytesSent += data.length;
     const writable = this.downstream.respondData(data, endStream);
     if (endStream) this.responseComplete();
     return writable;
@@ -228,6 +237,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   }
 
   private decodeData(data: Buffer, endStream: boolean): void {
+    this.bytesReceived += data.length;
     this.decodeDataFrom(0, data, endStream);
   }
 
@@ -322,6 +332,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   private onDownstreamReset(): void {
     if (this.complete) return;
     this.runtime.stats.downstream_rq_rx_reset.inc();
+    this.responseDetails ??= 'downstream_remote_disconnect';
     this.finish();
   }
 
@@ -363,6 +374,35 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     if (this.upgraded) stats.downstream_cx_upgrades_active.dec();
     stats.downstream_rq_time.record(performance.now() - this.startMs);
     for (const filter of this.filters) this.guard(() => filter.onDestroy?.());
+    if (this.runtime.accessLoggers.length > 0) this.writeAccessLogs();
+  }
+
+  private writeAccessLogs(): void {
+    const details = this.responseDetails;
+    const context: FormatContext = {
+      localAddress: this.connection.localAddress,
+      remoteAddress: this.connection.remoteAddress,
+      info: this.requestInfo,
+      requestHeaders: this.downstream.headers,
+      responseHeaders: this.responseHeaders,
+      protocol: this.downstream.protocol,
+      upstreamHost: this.requestInfo.upstreamHost,
+      outcome: {
+        responseCode: Number(this.responseHeaders?.get(':status') ?? 0),
+        responseFlags: details === undefined ? '' : responseFlagsFor(details),
+        responseCodeDetails: details,
+        bytesReceived: this.bytesReceived,
+        bytesSent: this.bytesSent,
+        durationMs: performance.now() - this.startMs,
+      },
+    };
+    for (const logger of this.runtime.accessLoggers) {
+      try {
+        logger.log(context);
+      } catch (err) {
+        this.runtime.log.warn(`[C${this.connection.id}][S${this.streamId}] access logger threw: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
   }
 
   private guard<T>(fn: () => T): T | 'stop' {

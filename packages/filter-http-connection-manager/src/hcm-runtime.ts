@@ -1,4 +1,4 @@
-import type { Logger, RequestPassthroughRegistry } from '@nodevoy/core';
+import type { AccessLogger, Logger, RequestPassthroughRegistry } from '@nodevoy/core';
 import type { HttpConnectionManagerConfig } from './config/hcm-config.js';
 import type { HttpFilterFactoryCb } from './http-filter.js';
 import type { RouteTable } from './routing/route-table.js';
@@ -33,5 +33,7 @@ export interface HcmRuntime {
   readonly alwaysSetRequestIdInResponse: boolean;
   /** Where requests arriving over an internal hop find their per-request passthrough. */
   readonly requestPassthrough: RequestPassthroughRegistry;
+  /** One line per finished request (`access_log`). */
+  readonly accessLoggers: readonly AccessLogger[];
   nextStreamId(): number;
 }

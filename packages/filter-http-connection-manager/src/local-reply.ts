@@ -35,6 +35,25 @@ export const LocalReplies = {
   codecError: (status: 400 | 426 | 431, details: string): LocalReply => ({ status, body: STATUS_TEXT[status], details }),
 } as const;
 
+/** Envoy's response flags for a response's details, as access logs print them. */
+const RESPONSE_FLAGS: readonly (readonly [prefix: string, flag: string])[] = [
+  ['route_not_found', 'NR'],
+  ['cluster_not_found', 'NC'],
+  ['no_healthy_upstream', 'UH'],
+  ['upstream_reset_before_response_started{overflow', 'UO'],
+  ['upstream_reset_before_response_started{connection_failure', 'UF'],
+  ['upstream_reset_before_response_started{connection_timeout', 'UF'],
+  ['upstream_reset', 'UR'],
+  ['inner_hop_failure', 'UF'],
+  ['upstream_response_timeout', 'UT'],
+  ['stream_idle_timeout', 'SI'],
+  ['downstream_remote_disconnect', 'DC'],
+];
+
+export function responseFlagsFor(details: string): string {
+  return RESPONSE_FLAGS.find(([prefix]) => details.startsWith(prefix))?.[1] ?? '';
+}
+
 /** The response headers of a local reply, as Envoy writes them. */
 export function localReplyHeaders(reply: LocalReply): HeaderMap {
   const headers = new HeaderMap();

@@ -5,10 +5,12 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import { createServer as createHttp2Server, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { anyHostRoutes, bootstrap, cluster, httpConnectionManager, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
 import { curl } from '../../../test-support/http.js';
 import { startNodevoy } from '../../../test-support/nodevoy.js';
+import { waitForLines } from '../../../test-support/files.js';
 import { closedPort, startHungServer } from '../../../test-support/tcp.js';
 
 const HTTP2 = `    typed_extension_protocol_options:
@@ -21,13 +23,22 @@ const HTTP2 = `    typed_extension_protocol_options:
  * http (HCM) -> encap (internal; tcp_proxy in a CONNECT to `proxyPort`) -> the upstream proxy.
  * `http2`: the CONNECT to the upstream proxy is HTTP/2; `innerHttp2`: so is the HCM's hop to encap.
  */
-function config(proxyPort: number, options: { http2?: boolean; innerHttp2?: boolean; propagate?: boolean; connectTimeout?: string } = {}): string {
+function config(proxyPort: number, options: { http2?: boolean; innerHttp2?: boolean; propagate?: boolean; connectTimeout?: string; accessLogPath?: string } = {}): string {
   const tunneling = `          tunneling_config: { hostname: "origin.example:443"${options.propagate ? ', propagate_response_headers: true' : ''} }\n`;
   return bootstrap({
-    listeners: [tcpListener('http', httpConnectionManager({ routeConfig: anyHostRoutes('              - { match: { prefix: / }, route: { cluster: to_encap } }\n') })), internalListener('encap', tcpProxyFilter({ statPrefix: 'encap', cluster: 'proxy', extra: tunneling }))],
+    listeners: [tcpListener('http', httpConnectionManager({ extra: options.accessLogPath ? accessLog(options.accessLogPath) : '', routeConfig: anyHostRoutes('              - { match: { prefix: / }, route: { cluster: to_encap } }\n') })), internalListener('encap', tcpProxyFilter({ statPrefix: 'encap', cluster: 'proxy', extra: tunneling }))],
     clusters: [cluster('to_encap', [{ internal: 'encap' }], options.innerHttp2 ? HTTP2 : ''), cluster('proxy', [{ port: proxyPort }], `${options.http2 ? HTTP2 : ''}${options.connectTimeout ? `    connect_timeout: ${options.connectTimeout}\n` : ''}`)],
   });
 }
+
+/** A file access log with the response code, flags and details of each request. */
+const accessLog = (path: string) => `          access_log:
+          - name: envoy.access_loggers.file
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+              path: ${path}
+              log_format: { text_format: "%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS%\\n" }
+`;
 
 /** An HTTP/1.1 proxy that refuses every CONNECT with `status`, extra headers and a body. */
 async function startRefusingProxy(t: Test, status: number, headers: Record<string, string>, body: string) {
@@ -140,6 +151,19 @@ t.test('the upstream proxy never completes the handshake: 504 naming the connect
   t.equal(response.body, 'upstream connect error: connect timeout');
   t.equal(await proxy.admin.stat('cluster.proxy.upstream_cx_connect_timeout'), 1);
 });
+
+for (const [name, start, line] of [
+  ['a refused tunnel', async (t: Test) => (await startRefusingProxy(t, 403, {}, 'no\n')).port, '403 UF inner_hop_failure{tunnel_response_403}'],
+  ['an unreachable upstream proxy', () => closedPort(), '502 UF inner_hop_failure{connect_failure}'],
+] as const) {
+  t.test(`the access log names the inner hop failure: ${name}`, async (t) => {
+    const proxyPort = await start(t);
+    const path = join(t.testdir(), 'access.log');
+    const proxy = await startNodevoy(t, config(proxyPort, { accessLogPath: path }));
+    await curl([`http://127.0.0.1:${await proxy.admin.listenerPort('http')}/`]);
+    t.same(await waitForLines(path, 1), [line]);
+  });
+}
 
 t.test('other requests on the same proxy carry on after a refusal', async (t) => {
   const proxyServer = await startRefusingProxy(t, 403, {}, 'no\n');

@@ -1,22 +1,4 @@
-import { FormatError, compileFormat, schema, type FilterState, type FilterStateSharing, type FormatContext, type Formatter, type MessageValue } from '@nodevoy/core';
-
-const dataSourceSchema = schema.message(
-  'envoy.config.core.v3.DataSource',
-  { inline_string: schema.string() },
-  {
-    oneofs: [{ fields: ['inline_string'], required: true }],
-    unsupported: { filename: 'use inline_string', inline_bytes: 'use inline_string', environment_variable: 'use inline_string' },
-  },
-);
-
-const substitutionFormatStringSchema = schema.message(
-  'envoy.config.core.v3.SubstitutionFormatString',
-  { text_format: schema.string(), text_format_source: dataSourceSchema, omit_empty_values: schema.bool() },
-  {
-    oneofs: [{ fields: ['text_format', 'text_format_source'], required: true }],
-    unsupported: { json_format: 'use text_format_source', formatters: 'custom formatters are not supported by nodevoy' },
-  },
-);
+import { FormatError, compileFormat, formatText, schema, substitutionFormatStringSchema, type FilterState, type FilterStateSharing, type FormatContext, type Formatter, type MessageValue } from '@nodevoy/core';
 
 export const filterStateValueSchema = schema.message(
   'envoy.extensions.filters.common.set_filter_state.v3.FilterStateValue',
@@ -35,9 +17,8 @@ export const filterStateValueSchema = schema.message(
   },
   {
     check(value, report) {
-      const format = value.format_string.text_format ?? value.format_string.text_format_source?.inline_string ?? '';
       try {
-        compileFormat(format);
+        compileFormat(formatText(value.format_string));
       } catch (err) {
         if (err instanceof FormatError) report('format_string', err.message);
         else throw err;
@@ -56,7 +37,7 @@ export interface FilterStateSetter {
 }
 
 export function filterStateSetter(config: FilterStateValueConfig): FilterStateSetter {
-  const format: Formatter = compileFormat(config.format_string.text_format ?? config.format_string.text_format_source?.inline_string ?? '');
+  const format: Formatter = compileFormat(formatText(config.format_string));
   const sharing = SHARING[config.shared_with_upstream ?? 'NONE'] ?? 'none';
   return {
     apply(filterState, context) {

@@ -20,6 +20,20 @@ export interface FormatContext {
   readonly responseHeaders?: { get(name: string): string | undefined };
   readonly protocol?: string;
   readonly upstreamHost?: Address;
+  /** What an access log reads once a request or connection is over. */
+  readonly outcome?: StreamOutcome;
+}
+
+/** How a request (or connection) ended, for access logs. */
+export interface StreamOutcome {
+  readonly responseCode?: number;
+  /** Envoy's response flags (`UF`, `NR`...), comma-separated; empty when none. */
+  readonly responseFlags: string;
+  /** Envoy's response code details (`via_upstream`, `route_not_found`...). */
+  readonly responseCodeDetails?: string;
+  readonly bytesReceived: number;
+  readonly bytesSent: number;
+  readonly durationMs: number;
 }
 
 export type Formatter = (context: FormatContext) => string;
@@ -44,6 +58,12 @@ const OPERATORS: Readonly<Record<string, Operator>> = {
   PROTOCOL: (c) => c.protocol,
   HOSTNAME: () => hostname(),
   START_TIME: (c) => (c.info ? new Date(c.info.startTimeMs).toISOString() : undefined),
+  RESPONSE_CODE: (c) => (c.outcome ? String(c.outcome.responseCode ?? 0) : undefined),
+  RESPONSE_FLAGS: (c) => (c.outcome ? c.outcome.responseFlags || '-' : undefined),
+  RESPONSE_CODE_DETAILS: (c) => c.outcome?.responseCodeDetails,
+  BYTES_RECEIVED: (c) => (c.outcome ? String(c.outcome.bytesReceived) : undefined),
+  BYTES_SENT: (c) => (c.outcome ? String(c.outcome.bytesSent) : undefined),
+  DURATION: (c) => (c.outcome ? String(Math.round(c.outcome.durationMs)) : undefined),
   REQ: (c, arg) => (arg === undefined ? undefined : firstOf(arg, (name) => c.requestHeaders?.get(name))),
   RESP: (c, arg) => (arg === undefined ? undefined : firstOf(arg, (name) => c.responseHeaders?.get(name))),
   DYNAMIC_METADATA: (c, arg) => {

@@ -1,3 +1,4 @@
+import type { Address } from './address.js';
 import { FilterState } from './filter-state.js';
 
 /** Dynamic metadata: namespaces of keys and values filters set for each other and for logs. */
@@ -35,6 +36,8 @@ export class RequestInfo {
   readonly startTimeMs = Date.now();
   readonly filterState: FilterState;
   readonly dynamicMetadata: DynamicMetadata = new Map();
+  /** The upstream host the request was sent to, once the router chose it. */
+  upstreamHost: Address | undefined;
 
   constructor(readonly connection: ConnectionInfo) {
     this.filterState = new FilterState(connection.filterState);

@@ -12,6 +12,7 @@ export const Category = Object.freeze({
   upstreamProtocolOptions: 'envoy.upstreams',
   clientConnection: 'network.connection.client',
   resourceMonitor: 'envoy.resource_monitors',
+  accessLogger: 'envoy.access_loggers',
 });
 
 export type CoreCategory = (typeof Category)[keyof typeof Category];

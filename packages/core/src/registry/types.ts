@@ -1,5 +1,6 @@
 import type { ClusterConfig, DiscoveryType } from '../config/envoy/cluster.js';
 import type { BufferAccount } from '../overload/buffer-account.js';
+import type { FormatContext } from '../formatter/substitution-format.js';
 import type { FieldType } from '../config/schema/types.js';
 import type { Address } from '../network/address.js';
 import type { ClientConnectionFactory, UpstreamTransportSocket } from '../network/client-connection-factory.js';
@@ -72,6 +73,17 @@ export interface BootstrapExtension {
 export interface BootstrapExtensionFactory<C = unknown> extends ExtensionFactory<C> {
   readonly category: typeof Category.bootstrap;
   createBootstrapExtension(config: C, context: ServerContext): BootstrapExtension;
+}
+
+/** Writes one line per finished request or connection (Envoy's access logger). */
+export interface AccessLogger {
+  log(context: FormatContext): void;
+}
+
+/** An access logger extension (`envoy.access_loggers.*`), as an `access_log` entry names it. */
+export interface AccessLoggerFactory<C = unknown> extends ExtensionFactory<C> {
+  readonly category: typeof Category.accessLogger;
+  createAccessLogger(config: C, context: ServerContext): AccessLogger;
 }
 
 /** How loaded one resource is: 0 idle, 1 at its configured limit (Envoy's resource monitor). */

@@ -1,4 +1,4 @@
-import { schema, type MessageValue } from '@nodevoy/core';
+import { accessLogSchema, schema, type MessageValue } from '@nodevoy/core';
 import { commonHttpProtocolOptionsSchema, http1ProtocolOptionsSchema, http2ProtocolOptionsSchema } from '@nodevoy/http';
 import { HTTP_FILTER_CATEGORY } from '../http-filter.js';
 import { routeConfigurationSchema } from './route-config.js';
@@ -28,6 +28,7 @@ export const httpConnectionManagerSchema = message(
     }),
     stat_prefix: required(string({ minLen: 1 })),
     route_config: routeConfigurationSchema,
+    access_log: repeated(accessLogSchema),
     http_filters: repeated(httpFilterEntrySchema),
     common_http_protocol_options: commonHttpProtocolOptionsSchema,
     http_protocol_options: http1ProtocolOptionsSchema,
@@ -73,7 +74,6 @@ export const httpConnectionManagerSchema = message(
       rds: 'RDS needs xDS, which nodevoy does not implement: use route_config',
       scoped_routes: 'scoped routes need xDS, which nodevoy does not implement: use route_config',
       http3_protocol_options: 'HTTP/3 is not supported by nodevoy',
-      access_log: NOT_YET,
       access_log_options: NOT_YET,
       local_reply_config: NOT_YET,
       original_ip_detection_extensions: NOT_YET,

@@ -76,6 +76,7 @@ export class RouterFilter implements HttpFilter {
       this.callbacks.sendLocalReply(LocalReplies.noHealthyUpstream());
       return 'stop';
     }
+    this.callbacks.requestInfo.upstreamHost = host.address;
     if (headers.get(':method') === 'CONNECT' && route.upgrade('CONNECT').terminate) {
       const terminator = new ConnectTerminator(this.callbacks, cluster, host);
       this.target = terminator;

@@ -1,0 +1,107 @@
+import { createWriteStream } from 'node:fs';
+import {
+  Category,
+  DEFAULT_ACCESS_LOG_FORMAT,
+  FormatError,
+  compileFormat,
+  formatText,
+  schema,
+  substitutionFormatStringSchema,
+  type AccessLogger,
+  type AccessLoggerFactory,
+  type CheckReporter,
+  type Formatter,
+  type MessageValue,
+  type NodevoyExtension,
+  type SubstitutionFormatStringConfig,
+} from '@nodevoy/core';
+
+/** Checks a log format at config time, as Envoy rejects an unknown operator. */
+function checkFormat(format: string | undefined, field: string, report: CheckReporter): void {
+  if (format === undefined) return;
+  try {
+    compileFormat(format);
+  } catch (err) {
+    if (err instanceof FormatError) report(field, err.message);
+    else throw err;
+  }
+}
+
+/** The formatter of a logger: its `log_format` (or legacy `format`), else Envoy's default; missing values print `-`. */
+function formatter(logFormat: SubstitutionFormatStringConfig | undefined, legacy?: string): Formatter {
+  return compileFormat(logFormat ? formatText(logFormat) : (legacy ?? DEFAULT_ACCESS_LOG_FORMAT), '-');
+}
+
+const fileAccessLogSchema = schema.message(
+  'envoy.extensions.access_loggers.file.v3.FileAccessLog',
+  { path: schema.required(schema.string({ minLen: 1 })), log_format: substitutionFormatStringSchema, format: schema.string() },
+  {
+    oneofs: [{ fields: ['log_format', 'format'] }],
+    unsupported: { json_format: 'use log_format with a text format', typed_json_format: 'use log_format with a text format' },
+    check(value, report) {
+      checkFormat(value.log_format ? formatText(value.log_format) : undefined, 'log_format', report);
+      checkFormat(value.format, 'format', report);
+    },
+  },
+);
+
+const streamLogSchema = (typeName: string) =>
+  schema.message(
+    typeName,
+    { log_format: substitutionFormatStringSchema },
+    {
+      check(value, report) {
+        checkFormat(value.log_format ? formatText(value.log_format) : undefined, 'log_format', report);
+      },
+    },
+  );
+const stdoutSchema = streamLogSchema('envoy.extensions.access_loggers.stream.v3.StdoutAccessLog');
+const stderrSchema = streamLogSchema('envoy.extensions.access_loggers.stream.v3.StderrAccessLog');
+
+function streamLogger(stream: NodeJS.WritableStream, format: Formatter): AccessLogger {
+  return { log: (context) => void stream.write(format(context)) };
+}
+
+/** `envoy.access_loggers.file`: appends each line to `path` (created if missing). */
+export const fileAccessLogger: AccessLoggerFactory<MessageValue<typeof fileAccessLogSchema.fields>> = {
+  name: 'envoy.access_loggers.file',
+  category: Category.accessLogger,
+  typeUrls: ['type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog'],
+  configSchema: fileAccessLogSchema,
+  createAccessLogger(config, server) {
+    const format = formatter(config.log_format, config.format);
+    if (server.mode === 'validate') return { log() {} };
+    const file = createWriteStream(config.path, { flags: 'a' });
+    file.on('error', (err) => server.log.warn(`access log '${config.path}': ${err.message}`));
+    server.lifecycle.onShutdown(() => file.end());
+    return streamLogger(file, format);
+  },
+};
+
+/** `envoy.access_loggers.stdout`. */
+export const stdoutAccessLogger: AccessLoggerFactory<MessageValue<typeof stdoutSchema.fields>> = {
+  name: 'envoy.access_loggers.stdout',
+  category: Category.accessLogger,
+  typeUrls: ['type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog'],
+  configSchema: stdoutSchema,
+  createAccessLogger: (config) => streamLogger(process.stdout, formatter(config.log_format)),
+};
+
+/** `envoy.access_loggers.stderr`. */
+export const stderrAccessLogger: AccessLoggerFactory<MessageValue<typeof stderrSchema.fields>> = {
+  name: 'envoy.access_loggers.stderr',
+  category: Category.accessLogger,
+  typeUrls: ['type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StderrAccessLog'],
+  configSchema: stderrSchema,
+  createAccessLogger: (config) => streamLogger(process.stderr, formatter(config.log_format)),
+};
+
+export const extension: NodevoyExtension = {
+  name: '@nodevoy/access-loggers',
+  coreRange: '^0.1.0',
+  register(registry) {
+    registry.add(fileAccessLogger);
+    registry.add(stdoutAccessLogger);
+    registry.add(stderrAccessLogger);
+  },
+};

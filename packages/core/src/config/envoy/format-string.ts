@@ -1,0 +1,40 @@
+import { Category } from '../../registry/categories.js';
+import { schema } from '../schema/index.js';
+import type { MessageValue } from '../schema/types.js';
+
+const { message, string, bool } = schema;
+
+const inlineDataSourceSchema = message(
+  'envoy.config.core.v3.DataSource',
+  { inline_string: string() },
+  {
+    oneofs: [{ fields: ['inline_string'], required: true }],
+    unsupported: { filename: 'use inline_string', inline_bytes: 'use inline_string', environment_variable: 'use inline_string' },
+  },
+);
+
+/** Envoy's `SubstitutionFormatString`, in its text forms. */
+export const substitutionFormatStringSchema = message(
+  'envoy.config.core.v3.SubstitutionFormatString',
+  { text_format: string(), text_format_source: inlineDataSourceSchema, omit_empty_values: bool(), content_type: string() },
+  {
+    oneofs: [{ fields: ['text_format', 'text_format_source'], required: true }],
+    unsupported: { json_format: 'use text_format_source', formatters: 'custom formatters are not supported by nodevoy' },
+  },
+);
+
+export type SubstitutionFormatStringConfig = MessageValue<typeof substitutionFormatStringSchema.fields>;
+
+/** The format text of a `SubstitutionFormatString`. */
+export function formatText(config: SubstitutionFormatStringConfig): string {
+  return config.text_format ?? config.text_format_source?.inline_string ?? '';
+}
+
+/** An `access_log` entry of a connection manager or tcp_proxy (`envoy.config.accesslog.v3.AccessLog`). */
+export const accessLogSchema = schema.extensionEntry('envoy.config.accesslog.v3.AccessLog', Category.accessLogger, {
+  filter: 'access log filters are not implemented by nodevoy yet',
+});
+
+/** Envoy's default access log format (`%START_TIME%` ... `"%UPSTREAM_HOST%"`). */
+export const DEFAULT_ACCESS_LOG_FORMAT =
+  '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"\n';
