@@ -1,9 +1,9 @@
 // The processes a benchmark run starts (proxies, upstreams, load generators) and what it reads
 // about them from /proc. Every process started here is killed when the run ends, however it ends.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -16,11 +16,32 @@ process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
+/** Starts a Node.js script of the bench (or nodevoy) in its own process. */
 export function startProcess(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return startCommand(process.execPath, args);
+}
+
+/** Starts any program (HAProxy, Envoy, iperf3); its stderr goes to the bench's unless `quiet`. */
+export function startCommand(command: string, args: string[], quiet = false): ChildProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', quiet ? 'ignore' : 'inherit'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
+}
+
+/** Resolves once something accepts connections on 127.0.0.1:port. */
+export async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => resolve(true)).once('error', () => resolve(false));
+      socket.unref();
+      setTimeout(() => socket.destroy(), 1000).unref();
+    });
+    if (up) return;
+    if (child.exitCode !== null) throw new Error(`${child.spawnfile} exited during startup`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 export async function firstLine(child: ChildProcess): Promise<string> {
@@ -72,12 +93,34 @@ export async function adminGet(admin: string, path: string): Promise<Response | 
   }
 }
 
-export async function startNodevoy(config: string): Promise<{ child: ChildProcess; ports: Map<string, number>; admin: string }> {
+/** An Envoy-like proxy (nodevoy, or Envoy itself) that is up, with the ports its TCP listeners took. */
+export interface AdminProxy {
+  readonly child: ChildProcess;
+  readonly ports: Map<string, number>;
+  readonly admin: string;
+}
+
+/** Runs nodevoy on a config; resolves when it is ready. */
+export function startNodevoy(config: string, args: string[] = []): Promise<AdminProxy> {
+  return startAdminProxy('nodevoy', config, (configPath, adminPath) =>
+    startProcess([NODEVOY, '-c', configPath, '--admin-address-path', adminPath, '--drain-time-s', '0', '-l', 'warning', ...args]),
+  );
+}
+
+/** Runs Envoy (`envoy` on PATH) with one worker on a config; resolves when it is ready. */
+export function startEnvoy(config: string): Promise<AdminProxy> {
+  return startAdminProxy('envoy', config, (configPath, adminPath) =>
+    startCommand('envoy', ['-c', configPath, '--admin-address-path', adminPath, '--concurrency', '1', '--disable-hot-restart', '-l', 'warning'], true),
+  );
+}
+
+async function startAdminProxy(name: string, config: string, start: (configPath: string, adminPath: string) => ChildProcess): Promise<AdminProxy> {
   mkdirSync(WORK, { recursive: true });
-  writeFileSync(`${WORK}config.yaml`, config);
-  const adminPath = `${WORK}admin.txt`;
+  const configPath = `${WORK}${name}.yaml`;
+  const adminPath = `${WORK}${name}-admin.txt`;
+  writeFileSync(configPath, config);
   writeFileSync(adminPath, '');
-  const child = startProcess([NODEVOY, '-c', `${WORK}config.yaml`, '--admin-address-path', adminPath, '--drain-time-s', '0', '-l', 'warning']);
+  const child = start(configPath, adminPath);
   for (;;) {
     const admin = existsSync(adminPath) ? readFileSync(adminPath, 'utf8').trim() : '';
     if (admin && (await adminGet(admin, '/ready'))?.status === 200) {
@@ -87,11 +130,10 @@ export async function startNodevoy(config: string): Promise<{ child: ChildProces
       const ports = new Map(listeners.listener_statuses.flatMap((l) => (l.local_address.socket_address ? [[l.name, l.local_address.socket_address.port_value] as const] : [])));
       return { child, ports, admin };
     }
-    if (child.exitCode !== null) throw new Error('nodevoy exited during startup');
+    if (child.exitCode !== null) throw new Error(`${name} exited during startup`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
-
 
 /** Current resident set size of a process, in MiB. */
 export function rssMiB(pid: number): number {
@@ -101,6 +143,12 @@ export function rssMiB(pid: number): number {
 
 export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
   child.kill('SIGTERM');
-  await once(child, 'exit');
+  await exited;
+}
+
+/** True when `command` runs (`<command> <versionFlag>` exits 0). */
+export function commandExists(command: string, versionFlag = '--version'): boolean {
+  return spawnSync(command, [versionFlag], { stdio: 'ignore' }).status === 0;
 }

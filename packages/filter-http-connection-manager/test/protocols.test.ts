@@ -157,6 +157,15 @@ t.test('max_requests_per_connection: downstream and upstream connections retire 
   t.not(upstreamConnections[2], upstreamConnections[1], 'the third needs a new one');
 });
 
+t.test('a pooled upstream connection carries many requests without piling up listeners', async (t) => {
+  const upstream = await startHttpUpstream(t);
+  const proxy = await startNodevoy(t, hcmConfig({ clusters: backend(upstream.port) }));
+  const port = await proxy.admin.listenerPort('http');
+  for (let n = 0; n < 20; n++) t.equal((await httpRequest(port, { path: `/${n}` })).status, 200);
+  t.equal(new Set(upstream.requests.map((r) => r.remotePort)).size, 1, 'one upstream connection served them all');
+  t.notMatch(proxy.stderr(), /MaxListenersExceededWarning/, 'no listener is left behind per request');
+});
+
 t.test('via, normalize_path, merge_slashes, strip_any_host_port, use_remote_address', async (t) => {
   const upstream = await startHttpUpstream(t);
   const proxy = await startNodevoy(

@@ -81,11 +81,13 @@ export class ConnectionDuplex extends Duplex implements ConnectionCallbacks {
 
   /**
    * node:net's inactivity timeout: 'timeout' is emitted after `ms` without a byte read or
-   * written (an Agent closes idle pooled connections with it). 0 turns it off.
+   * written (an Agent closes idle pooled connections with it). 0 turns it off and, as in
+   * node:net, takes `callback` off again (node:http does so after every request).
    */
   setTimeout(ms: number, callback?: () => void): this {
     this.timeout = ms;
-    if (callback) this.once('timeout', callback);
+    if (callback && ms === 0) this.removeListener('timeout', callback);
+    else if (callback) this.once('timeout', callback);
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     this.touch();

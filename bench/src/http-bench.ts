@@ -1,0 +1,76 @@
+// The HTTP figures: keep-alive GETs through nodevoy's connection manager (directly, and
+// through the seed's encap -> decap chain) beside a minimal node:http proxy.
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { cpuMicros, firstLine, here, loadgen, peakRssMiB, startNodevoy, startProcess } from './processes.js';
+import { SECONDS } from './tcp-measure.js';
+import { httpChainConfig, httpDirectConfig } from './topologies.js';
+
+/** A proxy under HTTP load: its process and the port its clients use. */
+interface RunningProxy {
+  readonly child: ChildProcess;
+  readonly port: number;
+}
+
+interface HttpSubject {
+  readonly name: string;
+  start(httpPort: number): Promise<RunningProxy>;
+}
+
+const nodevoyHttp = (config: (httpPort: number) => string) => async (httpPort: number) => {
+  const { child, ports } = await startNodevoy(config(httpPort));
+  return { child, port: ports.get('http_in') as number };
+};
+
+export const httpSubjects: HttpSubject[] = [
+  { name: 'nodevoy, encap -> decap chain (HCM, tcp_proxy CONNECT, HCM, HCM; internal listeners)', start: nodevoyHttp(httpChainConfig) },
+  { name: 'nodevoy, connection manager -> upstream', start: nodevoyHttp(httpDirectConfig) },
+  {
+    name: 'reference: minimal node:http proxy',
+    async start(httpPort) {
+      const child = startProcess([here('./node-proxy.js'), String(httpPort)]);
+      return { child, port: (JSON.parse(await firstLine(child)) as { port: number }).port };
+    },
+  },
+];
+
+export interface HttpRow {
+  subject: string;
+  rps1: number;
+  p99us1: number;
+  rps50: number;
+  p99us50: number;
+  cpuPerReqUs: number;
+  peakRssMiB: number;
+}
+
+export async function measureHttp(subject: HttpSubject, httpPort: number): Promise<HttpRow> {
+  const { child, port } = await subject.start(httpPort);
+  const pid = child.pid as number;
+  await loadgen(['http', port, 1, 50]); // warm-up: the JIT has compiled the request path
+  const c1 = await loadgen(['http', port, SECONDS, 1]);
+  const cpuBefore = cpuMicros(pid);
+  const c50 = await loadgen(['http', port, SECONDS, 50]);
+  const row: HttpRow = {
+    subject: subject.name,
+    rps1: c1['rps'] ?? NaN,
+    p99us1: c1['p99us'] ?? NaN,
+    rps50: c50['rps'] ?? NaN,
+    p99us50: c50['p99us'] ?? NaN,
+    cpuPerReqUs: (cpuMicros(pid) - cpuBefore) / (c50['requests'] ?? 1),
+    peakRssMiB: peakRssMiB(pid),
+  };
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+  return row;
+}
+
+export function httpTable(rows: HttpRow[]): string {
+  const f = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+  return (
+    '| HTTP/1.1 keep-alive GET (client -> proxy -> upstream) | rps c=1 | p99 µs c=1 | rps c=50 | p99 µs c=50 | proxy CPU µs/req c=50 | peak RSS MiB |\n|---|---|---|---|---|---|---|\n' +
+    rows.map((r) => `| ${r.subject} | ${f(r.rps1)} | ${f(r.p99us1)} | ${f(r.rps50)} | ${f(r.p99us50)} | ${f(r.cpuPerReqUs, 1)} | ${f(r.peakRssMiB, 1)} |`).join('\n') +
+    '\n'
+  );
+}
+
