@@ -37,6 +37,14 @@ export interface StartOptions {
  * Runs the real CLI on a config file in a child process and resolves once it logged that its
  * listeners started (an event, not a sleep). Teardown kills it if the test did not stop it.
  */
+/**
+ * Tests run one worker (as the conformance suite runs Envoy with `--concurrency 1`): which worker
+ * takes a connection is the kernel's choice, and stats or pooling assertions must not depend on it.
+ */
+function oneWorkerUnlessAsked(args: readonly string[]): string[] {
+  return args.includes('--concurrency') ? [...args] : [...args, '--concurrency', '1'];
+}
+
 export async function startNodevoy(t: TestLike, configYaml: string, options: StartOptions = {}): Promise<RunningNodevoy> {
   const dir = t.testdir({ 'config.yaml': configYaml, ...(options.files ?? {}) });
   const adminPath = join(dir, 'admin-address.txt');
@@ -49,7 +57,7 @@ export async function startNodevoy(t: TestLike, configYaml: string, options: Sta
     '--drain-time-s',
     '5',
     ...(options.addAdmin ? ['--config-yaml', ADMIN_OVERLAY] : []),
-    ...(options.args ?? []),
+    ...oneWorkerUnlessAsked(options.args ?? []),
   ];
   const child = spawn(process.execPath, args, { cwd: options.cwd ?? dir, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => {
@@ -112,7 +120,7 @@ export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefi
 
 /** Runs the CLI to completion (validate mode, bad configs, --version). */
 export async function runNodevoy(args: readonly string[], options: { cwd?: string } = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [NODEVOY_BIN, ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [NODEVOY_BIN, ...oneWorkerUnlessAsked(args)], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));

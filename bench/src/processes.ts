@@ -100,10 +100,10 @@ export interface AdminProxy {
   readonly admin: string;
 }
 
-/** Runs nodevoy on a config; resolves when it is ready. */
-export function startNodevoy(config: string, args: string[] = []): Promise<AdminProxy> {
+/** Runs nodevoy on a config with `workers` workers (default one, as every proxy here); resolves when it is ready. */
+export function startNodevoy(config: string, workers = 1): Promise<AdminProxy> {
   return startAdminProxy('nodevoy', config, (configPath, adminPath) =>
-    startProcess([NODEVOY, '-c', configPath, '--admin-address-path', adminPath, '--drain-time-s', '0', '-l', 'warning', ...args]),
+    startProcess([NODEVOY, '-c', configPath, '--admin-address-path', adminPath, '--drain-time-s', '0', '-l', 'warning', '--concurrency', String(workers)]),
   );
 }
 

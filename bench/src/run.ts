@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { httpSubjects, httpTable, measureHttp, type HttpRow } from './http-bench.js';
+import { idleTable, measureIdleConnections } from './idle-connections.js';
 import { firstLine, here, startProcess } from './processes.js';
 import { SETTLE_SECONDS, measureSlowReaders, slowReaderTable } from './slow-readers.js';
 import { HAS_IPERF3, SECONDS, measureTcp, startBulkUpstream, type TcpRow } from './tcp-measure.js';
@@ -34,6 +35,7 @@ for (const subject of httpSubjects) {
   process.stderr.write(`measuring: ${subject.name}\n`);
   httpRows.push(await measureHttp(subject, upstream.http));
 }
+const idleRow = await measureIdleConnections(upstream.echo, upstream.sink);
 const slowReaderRows = await measureSlowReaders(upstream.firehose);
 upstreamProcess.kill('SIGKILL');
 
@@ -64,7 +66,13 @@ cases back to back in one process: every request is encapsulated in an HTTP/2 CO
 decapsulated again before it reaches the upstream. The reference is a 20-line node:http proxy with
 a keep-alive pool (bench/src/node-proxy.ts): no routing, no stats, no header rules.
 
-## Memory under slow readers
+## Memory
+
+${idleTable(idleRow)}
+Clients connect 50 at a time and send nothing; RSS is the proxy's before them and 2 s after the
+last one connected. Each proxied connection holds two descriptors in the proxy, so a machine
+whose open-file limit is below ~20,500 measures fewer than 10,000 and the table projects.
+
 
 ${slowReaderTable(slowReaderRows)}
 Each client connects (50 at a time) and never reads; the upstream sends each connection 4 MiB.
@@ -72,6 +80,6 @@ RSS is the proxy's, before the clients and ${SETTLE_SECONDS} s after the last on
 every stalled client pins up to its per-connection limits at each hop; with one, reads from
 kernel sockets pause at 95% of it and new connections are closed (the README's overload section).
 `;
-process.stdout.write(`\n${tcp}\n${httpTable(httpRows)}\n${slowReaderTable(slowReaderRows)}`);
+process.stdout.write(`\n${tcp}\n${httpTable(httpRows)}\n${idleTable(idleRow)}\n${slowReaderTable(slowReaderRows)}`);
 writeFileSync(here('../RESULTS.md'), report);
 process.exit(0);

@@ -20,7 +20,7 @@ export interface RunningSubject {
   stop(): Promise<void>;
 }
 
-export type SubjectKey = 'nodevoy' | 'nodevoy-tcp-hop' | 'node-1hop' | 'node-2hop' | 'haproxy' | 'envoy';
+export type SubjectKey = 'nodevoy' | 'nodevoy-2-workers' | 'nodevoy-tcp-hop' | 'node-1hop' | 'node-2hop' | 'haproxy' | 'envoy';
 
 export interface TcpSubject {
   readonly key: SubjectKey;
@@ -81,6 +81,11 @@ ${chain('bulk', bulk, up.bulk)}${chain('echo', echo, up.echo)}`;
 export function tcpSubjects(): TcpSubject[] {
   return [
     { key: 'nodevoy', name: 'nodevoy, internal listener hop (seed topology)', start: async (up) => fromAdminProxy(await startNodevoy(internalHopConfig(up.echo, up.bulk))) },
+    {
+      key: 'nodevoy-2-workers',
+      name: 'nodevoy, seed topology, --concurrency 2',
+      start: async (up) => fromAdminProxy(await startNodevoy(internalHopConfig(up.echo, up.bulk), 2)),
+    },
     {
       key: 'nodevoy-tcp-hop',
       name: 'nodevoy, loopback TCP hop',

@@ -26,7 +26,7 @@ export function envoyVersion(bin: string): string {
 }
 
 function command(target: TargetName, envoyBin: string | undefined, args: string[]): [string, string[]] {
-  if (target === 'nodevoy') return [process.execPath, [NODEVOY_BIN, ...args]];
+  if (target === 'nodevoy') return [process.execPath, [NODEVOY_BIN, ...args, '--concurrency', '1']];
   if (!envoyBin) throw new Error('envoy not found');
   return [envoyBin, [...args, '--concurrency', '1', '--disable-hot-restart']];
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '@nodevoy/core';
 
@@ -45,7 +46,7 @@ export function createCommand(version: string): Command {
     .option('--drain-time-s <seconds>', 'how long a drain waits for connections to finish', nonNegativeInt('--drain-time-s'), 600)
     .option('--parent-shutdown-time-s <seconds>', 'accepted for compatibility (no hot restart)', nonNegativeInt('--parent-shutdown-time-s'), 900)
     .addOption(new Option('--drain-strategy <strategy>', 'accepted for compatibility').choices(['gradual', 'immediate']))
-    .option('--concurrency <n>', 'number of workers (nodevoy runs one for now)', nonNegativeInt('--concurrency'), 1)
+    .option('--concurrency <n>', 'number of worker processes (default: one per core, as Envoy)', nonNegativeInt('--concurrency'), availableParallelism())
     .option('--admin-address-path <path>', 'write the bound admin address to this file')
     .option('--service-cluster <name>', 'node.cluster')
     .option('--service-node <name>', 'node.id')
@@ -74,7 +75,7 @@ export function toCliOptions(raw: Record<string, unknown>): CliOptions {
     logPath: str('logPath'),
     drainTimeS: raw['drainTimeS'] as number,
     parentShutdownTimeS: raw['parentShutdownTimeS'] as number,
-    concurrency: raw['concurrency'] as number,
+    concurrency: Math.max(1, raw['concurrency'] as number),
     adminAddressPath: str('adminAddressPath'),
     serviceCluster: str('serviceCluster'),
     serviceNode: str('serviceNode'),

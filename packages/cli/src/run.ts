@@ -17,6 +17,8 @@ import { createBundledRegistry } from './bundled-extensions.js';
 import { loadExtension } from './load-extension.js';
 import { createCommand, nodeOverrides, toCliOptions, type CliOptions } from './options.js';
 import { BUILD_VERSION } from './version.js';
+import { runPrimary } from './workers/primary.js';
+import { serveAsWorker, workerPlacement } from './workers/worker.js';
 
 /** Where the CLI writes what it says to people (tests can capture it). */
 export interface CliIo {
@@ -58,18 +60,31 @@ export async function run(argv: readonly string[], io: CliIo = processIo): Promi
       const extension = await loadExtension(specifier, options.configPath, registry);
       log.info(`loaded extension ${extension.name}`);
     }
-    if (options.concurrency > 1) log.warn(`--concurrency ${options.concurrency}: nodevoy runs one worker for now`);
     const config = loadBootstrapConfig({ path: options.configPath, yaml: options.configYaml, overrides: nodeOverrides(options) }, registry);
+    const worker = workerPlacement();
+    const primary = options.mode === 'serve' && options.concurrency > 1 && !worker;
     const server = new Server({
       registry,
       config,
       log,
-      mode: options.mode === 'validate' ? 'validate' : 'serve',
+      // The primary of several workers only checks the config: the workers serve it.
+      mode: options.mode === 'validate' || primary ? 'validate' : 'serve',
       drainTimeMs: options.drainTimeS * 1000,
       version: BUILD_VERSION,
       commandLineOptions: commandLineOptions(options),
       adminAddressPath: options.adminAddressPath,
+      ...(worker ? { worker } : {}),
     });
+    if (primary) {
+      const admin = config.bootstrap.admin?.address?.socket_address;
+      return await runPrimary({
+        workers: options.concurrency,
+        admin: admin ? { host: admin.address, port: admin.port_value ?? 0 } : undefined,
+        adminAddressPath: options.adminAddressPath,
+        log,
+        onSignal: io.onSignal,
+      });
+    }
     if (options.mode === 'validate') {
       if (options.graph) io.stdout(GRAPH_RENDERERS[options.graph](server.graph));
       io.stdout(`configuration '${configName}' OK\n`);
@@ -81,12 +96,15 @@ export async function run(argv: readonly string[], io: CliIo = processIo): Promi
       return 0;
     }
     let signals = 0;
-    io.onSignal((signal) => {
+    const onSignal = (signal: string) => {
       signals++;
       log.warn(`caught ${signal}`);
       if (signals === 1) void server.drainAndStop();
       else server.stop();
-    });
+    };
+    // A worker takes its signals from its primary; a single process from the system.
+    if (worker) serveAsWorker(server, onSignal);
+    else io.onSignal(onSignal);
     const code = await server.waitForExit();
     log.info('exiting');
     return code;

@@ -179,6 +179,7 @@ export {
 } from './stats/store.js';
 export { renderStatsText, renderStatsJson } from './stats/render.js';
 export { renderPrometheus } from './stats/prometheus.js';
+export { mergeStats, snapshotStats, type StatsSnapshot } from './stats/snapshot.js';
 export { Runtime, type RuntimeValue } from './runtime/runtime.js';
 export { LOG_LEVELS, Logger, stderrSink, type LogLevel, type LogSink } from './log/logger.js';
 
@@ -195,7 +196,8 @@ export type {
   ServerLifecycle,
   ServerMode,
 } from './server/context.js';
-export type { ServerState } from './admin/admin-source.js';
+export type { AdminSource, ServerState } from './admin/admin-source.js';
+export { handleAdminRequest, type AdminRequest, type AdminResponse } from './admin/handlers.js';
 export { ConfigGraph, describeCycle, type CycleHop, type DanglingEndpoint, type GraphCluster, type GraphEndpoint, type GraphFilter, type GraphListener } from './graph/config-graph.js';
 export { renderGraphText } from './graph/graph-text.js';
 export { renderGraphDot, renderGraphMermaid } from './graph/graph-diagram.js';

@@ -39,6 +39,8 @@ export class ListenerManager {
     private readonly context: ServerContext,
     private readonly worker: WorkerContext,
     private readonly log: Logger,
+    /** One of several worker processes: listen sockets are shared with the others. */
+    private readonly sharedSockets = false,
   ) {
     this.stats = createStatsSet(context.stats.scope('listener_manager'), {
       counters: [
@@ -174,7 +176,7 @@ export class ListenerManager {
     });
     const entry: ActiveListenerEntry =
       form.kind === 'tcp'
-        ? { name, config, listener, form, socket: new TcpListenerSocket(listener, socketAddress(form.ip, form.port), config.tcp_backlog_size) }
+        ? { name, config, listener, form, socket: new TcpListenerSocket(listener, socketAddress(form.ip, form.port), config.tcp_backlog_size, this.sharedSockets) }
         : { name, config, listener, form, internal: { name: form.key, acceptInternal: (io) => listener.accept(io) } };
     this.entries.push(entry);
     this.stats.listener_added.inc();

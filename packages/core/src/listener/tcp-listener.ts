@@ -13,6 +13,8 @@ export class TcpListenerSocket {
     private readonly listener: Listener,
     private readonly configured: SocketAddress,
     private readonly backlog: number | undefined,
+    /** Workers of one nodevoy (node:cluster) accept on one shared socket, as Envoy's workers do. */
+    private readonly shared = false,
   ) {
     this.bound = configured;
   }
@@ -29,7 +31,7 @@ export class TcpListenerSocket {
       server.once('error', (err: NodeJS.ErrnoException) => {
         reject(new ListenerBindError(`cannot bind '${this.configured.asString}': ${describeBindError(err)}`, { cause: err }));
       });
-      server.listen({ host: this.configured.ip, port: this.configured.port, ...(this.backlog ? { backlog: this.backlog } : {}), exclusive: true }, () => {
+      server.listen({ host: this.configured.ip, port: this.configured.port, ...(this.backlog ? { backlog: this.backlog } : {}), exclusive: !this.shared }, () => {
         const address = server.address();
         if (address && typeof address === 'object') this.bound = socketAddress(address.address, address.port);
         resolve();

@@ -37,6 +37,12 @@ export interface ServerOptions {
   readonly version?: string;
   /** `--admin-address-path`: where to write the bound admin address once admin is up. */
   readonly adminAddressPath?: string;
+  /**
+   * One of `--concurrency` workers: its index (for `worker_<N>` stats) and the worker count.
+   * A worker serves no admin of its own (its primary does, for all) and shares its listen
+   * sockets with the other workers. Default: the only worker.
+   */
+  readonly worker?: { readonly index: number; readonly count: number };
 }
 
 /** Envoy's default drain time (`--drain-time-s 600`). */
@@ -114,7 +120,9 @@ export class Server implements AdminSource {
     this.clusterManager = new ClusterManager(registry, this.context, this.issues, this.log.child('upstream'));
     const overloadConfig = config.bootstrap.overload_manager;
     this.overloadManager = overloadConfig ? new OverloadManager(overloadConfig, this.context, this.issues, this.stats, this.log.child('overload')) : undefined;
-    this.listenerManager = new ListenerManager(this.context, workerContext(0, this.overloadManager?.bufferAccount), this.log.child('config'));
+    const worker = options.worker ?? { index: 0, count: 1 };
+    this.listenerManager = new ListenerManager(this.context, workerContext(worker.index, this.overloadManager?.bufferAccount), this.log.child('config'), worker.count > 1);
+    this.serverStats.concurrency.set(worker.count);
 
     this.createBootstrapExtensions();
     for (const definition of registry.list<ClientConnectionFactoryDefinition>(Category.clientConnection)) {
@@ -139,7 +147,7 @@ export class Server implements AdminSource {
     try {
       // Admin first, as Envoy: it answers (and /ready says not LIVE) while clusters warm up.
       const adminAddress = this.options.config.bootstrap.admin?.address?.socket_address;
-      if (adminAddress) {
+      if (adminAddress && !this.options.worker) {
         this.admin = new AdminServer(this, socketAddress(adminAddress.address, adminAddress.port_value ?? 0));
         await this.admin.start();
         if (this.options.adminAddressPath) writeFileSync(this.options.adminAddressPath, this.admin.boundAddress.asString);

@@ -1,0 +1,79 @@
+// `--concurrency N` through the real CLI: N worker processes accept on the shared listener, every
+// internal hop stays in the worker that accepted the connection, the admin adds the workers'
+// stats up, and signals, /quitquitquit and startup failures act on all of them.
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+import t from 'tap';
+import { bootstrap, cluster, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
+import { startNodevoy } from '../../../test-support/nodevoy.js';
+import { collect, connectTo, startEchoServer } from '../../../test-support/tcp.js';
+
+const TWO_WORKERS = ['--concurrency', '2'];
+
+function seed(upstreamPort: number, listenPort = 0): string {
+  return bootstrap({
+    listeners: [
+      tcpListener('front', tcpProxyFilter({ statPrefix: 'front', cluster: 'to_inner' })).replace('port_value: 0', `port_value: ${listenPort}`),
+      internalListener('inner', tcpProxyFilter({ statPrefix: 'inner', cluster: 'echo' })),
+    ],
+    clusters: [cluster('to_inner', [{ internal: 'inner' }]), cluster('echo', [{ port: upstreamPort }])],
+  });
+}
+
+t.test('two workers share the listener; each connection stays in its worker; the admin sums them up', async (t) => {
+  const echo = await startEchoServer(t);
+  const proxy = await startNodevoy(t, seed(echo.port), { args: TWO_WORKERS });
+  const port = await proxy.admin.listenerPort('front');
+  const connections = 40;
+  const replies = await Promise.all(
+    Array.from({ length: connections }, async (_, i) => {
+      const client = await connectTo(t, port);
+      const received = collect(client);
+      client.end(`hello ${i}`);
+      return (await received).data.toString();
+    }),
+  );
+  t.same(replies, Array.from({ length: connections }, (_, i) => `hello ${i}`), 'every connection echoed through both hops');
+
+  const stats = await proxy.admin.waitForStats((s) => s.get('tcp.inner.downstream_cx_total') === connections);
+  t.equal(stats.get('server.concurrency'), 2);
+  t.equal(stats.get('server.live'), 1, 'a whole-server gauge is not added up');
+  t.equal(stats.get('listener.127.0.0.1_0.downstream_cx_total'), connections, 'the workers add up to every connection');
+  t.equal(stats.get('cluster.echo.upstream_cx_total'), connections);
+  const perWorker = [0, 1].map((n) => [stats.get(`listener.127.0.0.1_0.worker_${n}.downstream_cx_total`) ?? 0, stats.get(`listener.envoy_internal_inner.worker_${n}.downstream_cx_total`) ?? 0]);
+  t.equal(perWorker[0]![0] + perWorker[1]![0], connections);
+  for (const [n, [accepted, internal]] of perWorker.entries()) t.equal(internal, accepted, `worker ${n}: every internal hop in the worker that accepted the connection`);
+  t.equal((await proxy.admin.get('/ready')).body, 'LIVE\n');
+
+  t.equal(await proxy.stop('SIGTERM'), 0, 'SIGTERM drains every worker, then the primary exits 0');
+});
+
+t.test('/quitquitquit stops every worker', async (t) => {
+  const echo = await startEchoServer(t);
+  const proxy = await startNodevoy(t, seed(echo.port), { args: TWO_WORKERS });
+  const exited = once(proxy.child, 'exit');
+  t.equal((await proxy.admin.get('/quitquitquit', { method: 'POST' })).status, 200);
+  const [code] = (await exited) as [number | null];
+  t.equal(code, 0);
+});
+
+t.test('a worker that cannot start fails the whole server, with its error', async (t) => {
+  const taken = createServer().listen(0, '127.0.0.1');
+  await once(taken, 'listening');
+  t.teardown(() => taken.close());
+  const port = (taken.address() as { port: number }).port;
+  const error = await startNodevoy(t, seed(1, port), { args: TWO_WORKERS }).then(
+    () => 'started',
+    (err: Error) => err.message,
+  );
+  t.match(error, /nodevoy exited with 1 before it was ready/);
+  t.match(error, /cannot bind '127\.0\.0\.1:\d+': Address already in use/);
+});
+
+t.test('a bad config is reported once, before any worker starts', async (t) => {
+  const error = await startNodevoy(t, seed(1).replace('cluster: echo', 'cluster: nowhere'), { args: TWO_WORKERS }).then(
+    () => 'started',
+    (err: Error) => err.message,
+  );
+  t.equal(error.match(/error initializing configuration/g)?.length, 1);
+});
