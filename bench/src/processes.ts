@@ -73,16 +73,42 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** utime + stime of a process, in microseconds. */
+/** A process and its descendants (nodevoy's workers are children of its primary). */
+function processTree(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // gone already
+  }
+  return [pid, ...children.flatMap(processTree)];
+}
+
+function statusKiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  try {
+    return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** utime + stime of a process and its descendants, in microseconds. */
 export function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  const ticks = Number(fields[11]) + Number(fields[12]);
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone already
+    }
+  }
   return (ticks / 100) * 1e6;
 }
 
+/** Peak resident set of a process and its descendants, in MiB. */
 export function peakRssMiB(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match?.[1] ?? 0) / 1024;
+  return processTree(pid).reduce((sum, p) => sum + statusKiB(p, 'VmHWM'), 0) / 1024;
 }
 
 export async function adminGet(admin: string, path: string): Promise<Response | undefined> {
@@ -135,10 +161,9 @@ async function startAdminProxy(name: string, config: string, start: (configPath:
   }
 }
 
-/** Current resident set size of a process, in MiB. */
+/** Current resident set size of a process and its descendants, in MiB. */
 export function rssMiB(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match?.[1] ?? 0) / 1024;
+  return processTree(pid).reduce((sum, p) => sum + statusKiB(p, 'VmRSS'), 0) / 1024;
 }
 
 export async function stop(child: ChildProcess): Promise<void> {

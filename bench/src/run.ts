@@ -3,7 +3,7 @@
 // HAProxy over abns@ and Envoy 1.40 where installed; HTTP through the connection manager; memory
 // under slow readers. Prints the tables and writes bench/RESULTS.md (the README shows the last run).
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { httpSubjects, httpTable, measureHttp, type HttpRow } from './http-bench.js';
 import { idleTable, measureIdleConnections } from './idle-connections.js';
@@ -12,6 +12,18 @@ import { SETTLE_SECONDS, measureSlowReaders, slowReaderTable } from './slow-read
 import { HAS_IPERF3, SECONDS, measureTcp, startBulkUpstream, type TcpRow } from './tcp-measure.js';
 import { targetsTable, tcpTable } from './tcp-report.js';
 import { tcpSubjects } from './tcp-subjects.js';
+
+/** The README shows the TCP tables of the last run, between its bench markers. */
+function showInReadme(tables: string): void {
+  const path = here('../../README.md');
+  const readme = readFileSync(path, 'utf8');
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  if (start < 0 || end < start) return;
+  writeFileSync(path, `${readme.slice(0, start + README_START.length)}\n${tables.trim()}\n${readme.slice(end)}`);
+}
+const README_START = '<!-- bench:start -->';
+const README_END = '<!-- bench:end -->';
 
 const started = performance.now();
 const upstreamProcess = startProcess([here('./upstream.js')]);
@@ -82,4 +94,5 @@ kernel sockets pause at 95% of it and new connections are closed (the README's o
 `;
 process.stdout.write(`\n${tcp}\n${httpTable(httpRows)}\n${idleTable(idleRow)}\n${slowReaderTable(slowReaderRows)}`);
 writeFileSync(here('../RESULTS.md'), report);
+showInReadme(tcp);
 process.exit(0);
