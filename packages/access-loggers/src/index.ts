@@ -78,23 +78,26 @@ export const fileAccessLogger: AccessLoggerFactory<MessageValue<typeof fileAcces
   },
 };
 
+/** A logger that writes to one of the process's standard streams. */
+function standardStreamLogger(
+  name: string,
+  schema: typeof stdoutSchema,
+  stream: NodeJS.WritableStream,
+): AccessLoggerFactory<MessageValue<typeof stdoutSchema.fields>> {
+  return {
+    name,
+    category: Category.accessLogger,
+    typeUrls: [`type.googleapis.com/${schema.typeName}`],
+    configSchema: schema,
+    createAccessLogger: (config) => streamLogger(stream, formatter(config.log_format)),
+  };
+}
+
 /** `envoy.access_loggers.stdout`. */
-export const stdoutAccessLogger: AccessLoggerFactory<MessageValue<typeof stdoutSchema.fields>> = {
-  name: 'envoy.access_loggers.stdout',
-  category: Category.accessLogger,
-  typeUrls: ['type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog'],
-  configSchema: stdoutSchema,
-  createAccessLogger: (config) => streamLogger(process.stdout, formatter(config.log_format)),
-};
+export const stdoutAccessLogger = standardStreamLogger('envoy.access_loggers.stdout', stdoutSchema, process.stdout);
 
 /** `envoy.access_loggers.stderr`. */
-export const stderrAccessLogger: AccessLoggerFactory<MessageValue<typeof stderrSchema.fields>> = {
-  name: 'envoy.access_loggers.stderr',
-  category: Category.accessLogger,
-  typeUrls: ['type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StderrAccessLog'],
-  configSchema: stderrSchema,
-  createAccessLogger: (config) => streamLogger(process.stderr, formatter(config.log_format)),
-};
+export const stderrAccessLogger = standardStreamLogger('envoy.access_loggers.stderr', stderrSchema, process.stderr);
 
 export const extension: NodevoyExtension = {
   name: '@nodevoy/access-loggers',

@@ -10,6 +10,8 @@ export class DownstreamConnection {
   private timer: NodeJS.Timeout | undefined;
   private readonly pipelined: Array<() => void> = [];
   private isClosed = false;
+  /** Set once the server drains: called when no request is left (at once if none is open). */
+  private onDrained: (() => void) | undefined;
 
   constructor(
     private readonly idleTimeoutMs: number,
@@ -38,7 +40,15 @@ export class DownstreamConnection {
     if (--this.active > 0) return;
     const next = this.pipelined.shift();
     if (next) queueMicrotask(() => this.startPipelined(next));
+    else if (this.onDrained) this.onDrained();
     else this.arm();
+  }
+
+  /** The server drains: close the connection once it carries no request (Envoy's drain close). */
+  drainWhenIdle(close: () => void): void {
+    if (this.isClosed || this.onDrained) return;
+    this.onDrained = close;
+    if (this.active === 0 && this.pipelined.length === 0) close();
   }
 
   closed(): void {

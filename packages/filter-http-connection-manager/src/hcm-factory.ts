@@ -84,6 +84,7 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
       },
     };
     const connections = new WeakMap();
+    const live = new Set<HttpConnectionManagerFilter>();
     const handlers = codecHandlers(runtime, connections);
     const shared: HcmShared = {
       runtime,
@@ -91,7 +92,11 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
       codecOptions,
       http1: createHttp1Codec(codecOptions, handlers),
       connections,
+      live,
     };
+    server.lifecycle.onDrain(() => {
+      for (const connection of [...live]) connection.drain();
+    });
     return (filterManager) => filterManager.addReadFilter(new HttpConnectionManagerFilter(shared, handlers));
   },
 };

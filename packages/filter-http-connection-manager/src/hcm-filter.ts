@@ -16,6 +16,8 @@ export interface HcmShared {
   readonly http1: Server;
   /** The per-connection state of every connection this config serves, by its duplex. */
   readonly connections: WeakMap<ConnectionDuplex, DownstreamConnection>;
+  /** The connections open now, to close when the server drains. */
+  readonly live: Set<HttpConnectionManagerFilter>;
 }
 
 /** Stream handlers shared by every connection of a config: a new ActiveStream per request. */
@@ -71,6 +73,7 @@ export class HttpConnectionManagerFilter implements ReadFilter {
       onEvent: (event: ConnectionEvent) => {
         if (event === 'Connected') return;
         this.state?.closed();
+        this.shared.live.delete(this);
         stats.downstream_cx_active.dec();
         stats.downstream_cx_destroy.inc();
         if (event === 'RemoteClose') stats.downstream_cx_destroy_remote.inc();
@@ -86,6 +89,7 @@ export class HttpConnectionManagerFilter implements ReadFilter {
     this.duplex.attach(this.connection, { fedByFilter: true });
     this.state = new DownstreamConnection(this.shared.runtime.connectionIdleTimeoutMs, () => this.onIdle());
     this.shared.connections.set(this.duplex, this.state);
+    this.shared.live.add(this);
     if (this.shared.codecType === 'HTTP1') this.startCodec('http1');
     else if (this.shared.codecType === 'HTTP2') this.startCodec('http2');
     return 'continue';
@@ -120,10 +124,22 @@ export class HttpConnectionManagerFilter implements ReadFilter {
     }
   }
 
+  /** The server drains: once no request is open, the connection closes (pooled peers stop reusing it). */
+  drain(): void {
+    this.state?.drainWhenIdle(() => {
+      this.shared.runtime.stats.downstream_cx_drain_close.inc();
+      this.closeGracefully('drain');
+    });
+  }
+
   /** Idle with no open request: HTTP/2 says GOAWAY first, HTTP/1.1 just closes. */
   private onIdle(): void {
     this.shared.runtime.stats.downstream_cx_idle_timeout.inc();
+    this.closeGracefully('idle timeout');
+  }
+
+  private closeGracefully(reason: string): void {
     if (this.http2Session) this.http2Session.close();
-    else this.connection.close('FlushWrite', 'idle timeout');
+    else this.connection.close('FlushWrite', reason);
   }
 }

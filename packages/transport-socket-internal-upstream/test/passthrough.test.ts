@@ -49,6 +49,24 @@ function internalEndpoint(listener: string, endpointId: string, hostValue: strin
 `;
 }
 
+const HOST_MD = '        - { kind: { host: {} }, name: host_md }\n';
+
+const HTTP2 = `    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        explicit_http_config: { http2_protocol_options: {} }
+`;
+
+/** A cluster of internal endpoints; `passthrough`: its internal_upstream sources (none: no transport socket). */
+function internalCluster(name: string, endpoints: string, options: { extra?: string; passthrough?: string }): string {
+  return `  - name: ${name}
+${options.extra ?? ''}${options.passthrough === undefined ? '' : internalUpstream(options.passthrough)}    load_assignment:
+      cluster_name: ${name}
+      endpoints:
+      - lb_endpoints:
+${endpoints}`;
+}
+
 const CONFIG = `${ADMIN}static_resources:
   listeners:
 ${tcpListener(
@@ -70,41 +88,14 @@ ${tcpListener(
   'middle',
   httpConnectionManager({ statPrefix: 'middle', routeConfig: anyHostRoutes('              - { match: { prefix: / }, route: { cluster: last_cluster } }\n') }),
 )}${internalListener('last', httpConnectionManager({ statPrefix: 'last', httpFilters: reporter, routeConfig: anyHostRoutes('              - { match: { prefix: / }, direct_response: { status: 500 } }\n') }))}  clusters:
-  - name: inner_cluster
-    metadata: { filter_metadata: { cluster_md: { value: inner_cluster } } }
-${internalUpstream(`        - { kind: { host: {} }, name: host_md }
+${internalCluster('inner_cluster', internalEndpoint('inner', 'a', 'endpoint-a') + internalEndpoint('inner', 'b', 'endpoint-b'), {
+  extra: '    metadata: { filter_metadata: { cluster_md: { value: inner_cluster } } }\n',
+  passthrough: `        - { kind: { host: {} }, name: host_md }
         - { kind: { cluster: {} }, name: cluster_md }
         - { kind: { host: {} }, name: absent_md }
         - { kind: { route: {} }, name: route_md }
-`)}    load_assignment:
-      cluster_name: inner_cluster
-      endpoints:
-      - lb_endpoints:
-${internalEndpoint('inner', 'a', 'endpoint-a')}${internalEndpoint('inner', 'b', 'endpoint-b')}  - name: middle_cluster
-${internalUpstream('        - { kind: { host: {} }, name: host_md }\n')}    load_assignment:
-      cluster_name: middle_cluster
-      endpoints:
-      - lb_endpoints:
-${internalEndpoint('middle', 'm', 'middle')}  - name: last_cluster
-${internalUpstream('        - { kind: { host: {} }, name: host_md }\n')}    load_assignment:
-      cluster_name: last_cluster
-      endpoints:
-      - lb_endpoints:
-${internalEndpoint('last', 'l', 'last')}  - name: inner_h2_cluster
-    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        explicit_http_config: { http2_protocol_options: {} }
-${internalUpstream('        - { kind: { host: {} }, name: host_md }\n')}    load_assignment:
-      cluster_name: inner_h2_cluster
-      endpoints:
-      - lb_endpoints:
-${internalEndpoint('inner', 'h2', 'h2')}  - name: plain_cluster
-    load_assignment:
-      cluster_name: plain_cluster
-      endpoints:
-      - lb_endpoints:
-${internalEndpoint('inner', 'p', 'plain')}${INTERNAL_LISTENER_BOOTSTRAP()}`;
+`,
+})}${internalCluster('middle_cluster', internalEndpoint('middle', 'm', 'middle'), { passthrough: HOST_MD })}${internalCluster('last_cluster', internalEndpoint('last', 'l', 'last'), { passthrough: HOST_MD })}${internalCluster('inner_h2_cluster', internalEndpoint('inner', 'h2', 'h2'), { extra: HTTP2, passthrough: HOST_MD })}${internalCluster('plain_cluster', internalEndpoint('inner', 'p', 'plain'), {})}${INTERNAL_LISTENER_BOOTSTRAP()}`;
 
 interface Report {
   local_address: string;

@@ -67,6 +67,19 @@ export class HttpPools {
     });
   }
 
+  /**
+   * The server drains: idle pooled connections close now, busy ones once their request is done
+   * (HTTP/2 with a GOAWAY), so the internal listeners behind them can drain too.
+   */
+  drain(): void {
+    for (const agent of this.agents.values()) {
+      (agent as Agent & { keepAlive: boolean }).keepAlive = false;
+      for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+    }
+    for (const session of this.sessions.values()) session.close();
+    this.sessions.clear();
+  }
+
   close(): void {
     for (const agent of this.agents.values()) agent.destroy();
     for (const session of this.sessions.values()) session.destroy();
@@ -142,6 +155,7 @@ export function httpPools(server: ServerContext): HttpPools {
     pools = created;
     server.services.set(HTTP_POOLS, created);
     server.lifecycle.onShutdown(() => created.close());
+    server.lifecycle.onDrain(() => created.drain());
   }
   return pools;
 }
