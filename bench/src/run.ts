@@ -9,7 +9,7 @@ import { httpSubjects, httpTable, measureHttp, type HttpRow } from './http-bench
 import { idleTable, measureIdleConnections } from './idle-connections.js';
 import { firstLine, here, startProcess } from './processes.js';
 import { SETTLE_SECONDS, measureSlowReaders, slowReaderTable } from './slow-readers.js';
-import { HAS_IPERF3, SECONDS, measureTcp, startBulkUpstream, type TcpRow } from './tcp-measure.js';
+import { HAS_IPERF3, SECONDS, bestOf, measureTcp, startBulkUpstream, type TcpRow } from './tcp-measure.js';
 import { targetsTable, tcpTable } from './tcp-report.js';
 import { tcpSubjects } from './tcp-subjects.js';
 
@@ -30,16 +30,18 @@ const upstreamProcess = startProcess([here('./upstream.js')]);
 const upstream = JSON.parse(await firstLine(upstreamProcess)) as { echo: number; sink: number; http: number; firehose: number };
 const bulkUpstream = await startBulkUpstream(upstream.sink);
 
-const tcpRows: TcpRow[] = [];
-const skipped: string[] = [];
-for (const subject of tcpSubjects()) {
-  if (subject.missing) {
-    skipped.push(`${subject.name}: ${subject.missing}`);
-    continue;
-  }
+// Two rounds, the second in reverse order, keeping each subject's better figures.
+const subjects = tcpSubjects();
+const skipped = subjects.flatMap((subject) => (subject.missing ? [`${subject.name}: ${subject.missing}`] : []));
+const measured = subjects.filter((subject) => !subject.missing);
+const rounds = new Map<string, TcpRow>();
+for (const subject of [...measured, ...[...measured].reverse()]) {
   process.stderr.write(`measuring: ${subject.name}\n`);
-  tcpRows.push(await measureTcp(subject, { bulk: bulkUpstream.port, echo: upstream.echo }));
+  const row = await measureTcp(subject, { bulk: bulkUpstream.port, echo: upstream.echo });
+  const earlier = rounds.get(subject.key);
+  rounds.set(subject.key, earlier ? bestOf(earlier, row) : row);
 }
+const tcpRows = measured.map((subject) => rounds.get(subject.key) as TcpRow);
 bulkUpstream.close();
 
 const httpRows: HttpRow[] = [];
@@ -58,7 +60,8 @@ const tcp = `${tcpTable(tcpRows, skipped)}\n${targetsTable(tcpRows)}`;
 const report = `# nodevoy benchmark results
 
 Run: ${new Date().toISOString()} · Node ${process.version} · ${cpus().length} × ${cpu} · Linux ${kernel} · ${SECONDS}s per measurement · ${minutes} min in all ·
-load generators, upstreams and proxies as separate processes on the same machine (they share the cores).
+load generators, upstreams and proxies as separate processes on the same machine (they share the cores);
+TCP figures are the better of two rounds (the second in reverse order).
 
 ## TCP
 
