@@ -118,3 +118,23 @@ export function anyHostRoutes(routes: string): string {
               routes:
 ${routes}`;
 }
+
+/**
+ * A process-wide buffer budget (`overload_manager`): at 95% of `bytes`, reads from kernel
+ * sockets pause and new connections are rejected.
+ */
+export function bufferBudget(bytes: number, refreshInterval = '0.25s'): string {
+  return `overload_manager:
+  refresh_interval: ${refreshInterval}
+  resource_monitors:
+  - name: nodevoy.resource_monitors.buffered_bytes
+    typed_config:
+      "@type": type.googleapis.com/nodevoy.extensions.resource_monitors.buffered_bytes.v1.BufferedBytesConfig
+      max_buffered_bytes: ${bytes}
+  actions:
+  - name: nodevoy.overload_actions.pause_reads
+    triggers: [{ name: nodevoy.resource_monitors.buffered_bytes, threshold: { value: 0.95 } }]
+  - name: envoy.overload_actions.reject_incoming_connections
+    triggers: [{ name: nodevoy.resource_monitors.buffered_bytes, threshold: { value: 0.95 } }]
+`;
+}

@@ -3,7 +3,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -64,14 +64,8 @@ export async function startLoadgen(args: (string | number)[]): Promise<{ child: 
   return { child, result: JSON.parse(await firstLine(child)) as Record<string, number> };
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+/** A port free to bind (nothing listens there): the tests' helper. */
+export { closedPort as freePort } from '../../test-support/tcp.js';
 
 /** A process and its descendants (nodevoy's workers are children of its primary). */
 function processTree(pid: number): number[] {

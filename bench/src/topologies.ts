@@ -1,5 +1,6 @@
 // The chains the benchmark drives. Each config has two entry listeners: `bulk_in` (to the
 // discarding upstream) and `echo_in` (to the echo upstream).
+import { bufferBudget } from '../../test-support/configs.js';
 
 const tcpProxy = (prefix: string, cluster: string) => `    filter_chains:
     - filters:
@@ -126,21 +127,6 @@ ${internalCluster('encap_cluster', 'encap')}  - name: terminate_cluster
         explicit_http_config: { http2_protocol_options: {} }
 ${internalCluster('terminate_cluster', 'terminate').split('\n').slice(1).join('\n')}${internalCluster('decap_cluster', 'decap')}${socketCluster('web', httpPort)}${BOOTSTRAP_INTERNAL}`;
 }
-
-/** A process-wide buffer budget of `bytes`: reads pause and new connections are rejected at 95%. */
-const bufferBudget = (bytes: number) => `overload_manager:
-  refresh_interval: 0.25s
-  resource_monitors:
-  - name: nodevoy.resource_monitors.buffered_bytes
-    typed_config:
-      "@type": type.googleapis.com/nodevoy.extensions.resource_monitors.buffered_bytes.v1.BufferedBytesConfig
-      max_buffered_bytes: ${bytes}
-  actions:
-  - name: nodevoy.overload_actions.pause_reads
-    triggers: [{ name: nodevoy.resource_monitors.buffered_bytes, threshold: { value: 0.95 } }]
-  - name: envoy.overload_actions.reject_incoming_connections
-    triggers: [{ name: nodevoy.resource_monitors.buffered_bytes, threshold: { value: 0.95 } }]
-`;
 
 /**
  * Three hops to a firehose upstream (TCP listener -> internal -> internal -> upstream), with

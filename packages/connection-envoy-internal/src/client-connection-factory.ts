@@ -21,9 +21,12 @@ export class EnvoyInternalClientConnectionFactory implements ClientConnectionFac
   readonly addressKind = 'envoy_internal';
 
   private readonly hopLimitExceeded: Counter;
+  /** Static runtime layers only: read once. */
+  private readonly maxHops: number;
 
   constructor(private readonly server: ServerContext) {
     this.hopLimitExceeded = server.stats.counter('internal_listener.hop_limit_exceeded');
+    this.maxHops = server.runtime.getInteger(MAX_HOPS_RUNTIME_KEY, DEFAULT_MAX_HOPS);
   }
 
   createClientConnection(address: Address, options: ClientConnectionOptions): Connection {
@@ -54,7 +57,7 @@ export class EnvoyInternalClientConnectionFactory implements ClientConnectionFac
       return connection;
     }
     const hops = (options.internalHops ?? 0) + 1;
-    const maxHops = this.server.runtime.getInteger(MAX_HOPS_RUNTIME_KEY, DEFAULT_MAX_HOPS);
+    const maxHops = this.maxHops;
     if (hops > maxHops) {
       this.hopLimitExceeded.inc();
       log.warn(`internal hop limit reached: a connection to ${address.asString} would be hop ${hops} of at most ${maxHops} (${MAX_HOPS_RUNTIME_KEY}); is there a loop of internal listeners? Connection refused`);

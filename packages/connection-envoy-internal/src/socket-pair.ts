@@ -1,4 +1,4 @@
-import { INTERNAL_CLIENT_ADDRESS, type InternalAddress } from '@nodevoy/core';
+import { INTERNAL_CLIENT_ADDRESS, PassthroughState, type InternalAddress } from '@nodevoy/core';
 import { UserSpaceIoHandle } from './user-space-io-handle.js';
 
 /**
@@ -8,8 +8,9 @@ import { UserSpaceIoHandle } from './user-space-io-handle.js';
  * watermark is `bufferSizeBytes`.
  */
 export function createSocketPair(target: InternalAddress, bufferSizeBytes: number): { client: UserSpaceIoHandle; server: UserSpaceIoHandle } {
-  const client = new UserSpaceIoHandle(INTERNAL_CLIENT_ADDRESS, target, bufferSizeBytes, false);
-  const server = new UserSpaceIoHandle(target, INTERNAL_CLIENT_ADDRESS, bufferSizeBytes, true);
+  const shared = new PassthroughState();
+  const client = new UserSpaceIoHandle(INTERNAL_CLIENT_ADDRESS, target, bufferSizeBytes, false, shared);
+  const server = new UserSpaceIoHandle(target, INTERNAL_CLIENT_ADDRESS, bufferSizeBytes, true, shared);
   UserSpaceIoHandle.pair(client, server);
   return { client, server };
 }

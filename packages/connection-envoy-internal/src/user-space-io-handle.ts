@@ -1,4 +1,4 @@
-import { NOOP_IO_CALLBACKS, PassthroughState, type Address, type HopFailure, type IoCloseMode, type IoHandle, type IoHandleCallbacks } from '@nodevoy/core';
+import { NOOP_IO_CALLBACKS, type Address, type PassthroughState, type HopFailure, type IoCloseMode, type IoHandle, type IoHandleCallbacks } from '@nodevoy/core';
 import { ChunkQueue } from './chunk-queue.js';
 
 /** Envoy's user-space socket moves at most this much past a full buffer per write. */
@@ -40,8 +40,6 @@ export class UserSpaceIoHandle implements IoHandle {
   private readonly deliver = (): void => this.deliverNow();
   /** What the peer said when it gave up (the HopFailure side channel of nodevoy's pairs). */
   peerFailure: HopFailure | undefined;
-  /** Shared by both ends once they are paired. */
-  passthroughState = new PassthroughState();
 
   constructor(
     readonly localAddress: Address,
@@ -50,6 +48,8 @@ export class UserSpaceIoHandle implements IoHandle {
     private readonly highWatermark: number,
     /** Server ends are accepted connected; client ends connect. */
     connected: boolean,
+    /** Shared by both ends of the pair. */
+    readonly passthroughState: PassthroughState,
   ) {
     this.connected = connected;
   }
@@ -58,7 +58,6 @@ export class UserSpaceIoHandle implements IoHandle {
   static pair(client: UserSpaceIoHandle, server: UserSpaceIoHandle): void {
     client.peer = server;
     server.peer = client;
-    server.passthroughState = client.passthroughState;
   }
 
   reportFailure(failure: HopFailure): void {

@@ -42,7 +42,6 @@ const RESPONSE_FLAGS: readonly (readonly [prefix: string, flag: string])[] = [
   ['no_healthy_upstream', 'UH'],
   ['upstream_reset_before_response_started{overflow', 'UO'],
   ['upstream_reset_before_response_started{connection_failure', 'UF'],
-  ['upstream_reset_before_response_started{connection_timeout', 'UF'],
   ['upstream_reset', 'UR'],
   ['inner_hop_failure', 'UF'],
   ['upstream_response_timeout', 'UT'],

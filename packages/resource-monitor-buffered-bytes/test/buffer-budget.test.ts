@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import t from 'tap';
-import { bootstrap, cluster, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
+import { bootstrap, bufferBudget, cluster, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
 import { startNodevoy } from '../../../test-support/nodevoy.js';
 import { collect, connectTo, startTcpServer } from '../../../test-support/tcp.js';
 
@@ -23,19 +23,7 @@ const LIMIT = `    per_connection_buffer_limit_bytes: ${4 * MiB}\n`;
 const PAYLOAD = Buffer.alloc(BYTES_PER_CLIENT, 0).map((_, i) => (i * 7) % 251);
 const PAYLOAD_SHA = createHash('sha256').update(PAYLOAD).digest('hex');
 
-const OVERLOAD = `overload_manager:
-  refresh_interval: 0.05s
-  resource_monitors:
-  - name: nodevoy.resource_monitors.buffered_bytes
-    typed_config:
-      "@type": type.googleapis.com/nodevoy.extensions.resource_monitors.buffered_bytes.v1.BufferedBytesConfig
-      max_buffered_bytes: ${BUDGET}
-  actions:
-  - name: nodevoy.overload_actions.pause_reads
-    triggers: [{ name: nodevoy.resource_monitors.buffered_bytes, threshold: { value: 0.95 } }]
-  - name: envoy.overload_actions.reject_incoming_connections
-    triggers: [{ name: nodevoy.resource_monitors.buffered_bytes, threshold: { value: 0.95 } }]
-`;
+const OVERLOAD = bufferBudget(BUDGET, '0.05s');
 
 function config(upstreamPort: number): string {
   return bootstrap({

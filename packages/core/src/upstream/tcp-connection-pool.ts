@@ -39,7 +39,9 @@ export function newTcpConnection(
     bufferLimit: info.perConnectionBufferLimitBytes,
     ...(deps.transportSocket ? { transportSocket: deps.transportSocket } : {}),
     host: { address: host.address, metadata: host.metadata, clusterMetadata: info.metadata },
-    ...(options.requester ? { sharedFilterState: options.requester.filterState.sharedWithUpstream(), internalHops: options.requester.internalHops } : {}),
+    internalHops: options.requester?.internalHops ?? 0,
+    // Only a transport socket reads what is shared: no list is built for a plain connection.
+    ...(options.requester && deps.transportSocket ? { sharedFilterState: options.requester.filterState.sharedWithUpstream() } : {}),
   });
   const tracker = new UpstreamConnectionTracker(deps, host, connection, callbacks, requests);
   connection.setConnectionMeters({ rxTotal: stats.upstream_cx_rx_bytes_total, txTotal: stats.upstream_cx_tx_bytes_total });

@@ -149,5 +149,7 @@ export class HttpForwarder {
 }
 
 function upstreamFailureDetails(failure: UpstreamFailure): string {
-  return failure.kind === 'connect' ? 'upstream_reset_before_response_started{connection_failure}' : 'upstream_reset_before_response_started';
+  if (failure.kind === 'connect') return 'upstream_reset_before_response_started{connection_failure}';
+  if (failure.kind === 'overflow') return 'upstream_reset_before_response_started{overflow}';
+  return 'upstream_reset_before_response_started';
 }
