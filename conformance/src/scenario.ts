@@ -29,6 +29,7 @@ export type Step =
   | { wait_text: { conn: string; text: string } }
   | { wait_end: string }
   | { wait_upstream_end: { upstream: string; index?: number } }
+  | { wait_upstream_bytes: { upstream: string; bytes: number; index?: number } }
   | { wait_stat: { name: string; at_least: number } }
   | { wait_responses: { conn: string; count: number } };
 

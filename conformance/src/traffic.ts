@@ -65,10 +65,11 @@ export class Traffic {
       const record = this.record(step.wait_end);
       await record.until(() => record.end !== 'open');
     } else if ('wait_upstream_end' in step) {
-      const upstream = this.upstreams.get(step.wait_upstream_end.upstream);
-      if (!upstream) throw new Error(`no upstream ${step.wait_upstream_end.upstream}`);
-      const index = step.wait_upstream_end.index ?? 0;
-      await poll(() => upstream.connections[index]?.end !== undefined && upstream.connections[index]?.end !== 'open');
+      const { upstream, index } = step.wait_upstream_end;
+      await poll(() => (this.upstreamRecord(upstream, index)?.end ?? 'open') !== 'open');
+    } else if ('wait_upstream_bytes' in step) {
+      const { upstream, index, bytes } = step.wait_upstream_bytes;
+      await poll(() => (this.upstreamRecord(upstream, index)?.received ?? 0) >= bytes);
     } else if ('wait_responses' in step) {
       const record = this.record(step.wait_responses.conn);
       await record.until(() => completeResponses(record.bytes()) >= step.wait_responses.count || record.end !== 'open');
@@ -82,6 +83,13 @@ export class Traffic {
     const record = this.connections.get(conn);
     if (!record) throw new Error(`no connection ${conn}`);
     return record;
+  }
+
+  /** The upstream's `index`th accepted connection, once it has been accepted. */
+  private upstreamRecord(name: string, index = 0): StreamRecord | undefined {
+    const upstream = this.upstreams.get(name);
+    if (!upstream) throw new Error(`no upstream ${name}`);
+    return upstream.connections[index];
   }
 
   private socket(conn: string): Socket {
