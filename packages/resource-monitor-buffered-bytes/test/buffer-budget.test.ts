@@ -13,6 +13,7 @@ import { collect, connectTo, startTcpServer } from '../../../test-support/tcp.js
 
 const MiB = 1024 * 1024;
 const BUDGET = 16 * MiB;
+/** At most this many clients: each stalled one holds >= 3 MiB, so the budget is reached well before. */
 const CLIENTS = 10;
 /** More than loopback's kernel buffers absorb (~10 MiB), so most of it waits in the proxy. */
 const BYTES_PER_CLIENT = 24 * MiB;
@@ -55,24 +56,31 @@ t.test('clients that stop reading fill the budget, not the memory; nothing accep
   const rssAtStart = rssBytes(pid);
 
   // Clients connect one after the other and never read, until the budget is reached; from then
-  // on new ones are rejected (the configured policy).
+  // on new ones are rejected (the configured policy). Each accepted client is let stall (the
+  // proxy holds at least its front write buffer, 4 MiB, or the budget is reached) before the next.
   // Listener stats are named after the configured address, as in Envoy.
   const frontReject = 'listener.127.0.0.1_0.downstream_cx_overload_reject';
+  const pauseActive = 'overload.nodevoy.overload_actions.pause_reads.active';
   const clients: Socket[] = [];
   const rejected: Promise<number>[] = [];
-  for (let i = 0; i < CLIENTS; i++) {
+  for (let i = 0; i < CLIENTS && rejected.length === 0; i++) {
+    const heldBefore = (await proxy.admin.stat('overload.buffered_bytes')) ?? 0;
     const client = await connectTo(t, port);
     client.pause();
     // A paused socket still reports its end; listen now, before it can happen.
     const bytesAtEnd = once(client, 'end').then(() => client.bytesRead);
     const stats = await proxy.admin.waitForStats((s) => (s.get('cluster.origin.upstream_cx_total') ?? 0) + (s.get(frontReject) ?? 0) === i + 1);
-    if ((stats.get(frontReject) ?? 0) > rejected.length) rejected.push(bytesAtEnd);
-    else clients.push(client);
+    if ((stats.get(frontReject) ?? 0) > 0) {
+      rejected.push(bytesAtEnd);
+      continue;
+    }
+    clients.push(client);
+    await proxy.admin.waitForStats((s) => s.get(pauseActive) === 1 || (s.get('overload.buffered_bytes') ?? 0) >= heldBefore + 3 * MiB);
   }
   t.ok(clients.length >= 1 && rejected.length >= 1, `${clients.length} clients got in before the budget was reached, ${rejected.length} were rejected`);
   t.same(await Promise.all(rejected), rejected.map(() => 0), 'a connection rejected under pressure is closed with no data');
 
-  await proxy.admin.waitForStat('overload.nodevoy.overload_actions.pause_reads.active', (v) => v === 1);
+  await proxy.admin.waitForStat(pauseActive, (v) => v === 1);
   const buffered = await proxy.admin.stat('overload.buffered_bytes');
   t.ok(buffered !== undefined && buffered <= BUDGET, `bytes held across all hops (${buffered}) stay within the budget (${BUDGET})`);
   const rssGrowth = rssBytes(pid) - rssAtStart;
