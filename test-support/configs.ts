@@ -138,3 +138,26 @@ export function bufferBudget(bytes: number, refreshInterval = '0.25s'): string {
     triggers: [{ name: nodevoy.resource_monitors.buffered_bytes, threshold: { value: 0.95 } }]
 `;
 }
+
+/**
+ * An `access_log:` block of file loggers, indented by `indent` spaces: 10 for a filter's
+ * typed_config (tcp_proxy, connection manager), 4 for a listener. No format: Envoy's default line.
+ */
+export function fileAccessLogs(loggers: readonly { readonly path: string; readonly format?: string }[], indent = 10): string {
+  const lines = ['access_log:'];
+  for (const { path, format } of loggers) {
+    lines.push(
+      '- name: envoy.access_loggers.file',
+      '  typed_config:',
+      '    "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog',
+      `    path: ${path}`,
+      ...(format === undefined ? [] : [`    log_format: { text_format_source: { inline_string: ${JSON.stringify(format)} } }`]),
+    );
+  }
+  return lines.map((line) => `${' '.repeat(indent)}${line}\n`).join('');
+}
+
+/** An `access_log:` block with one file logger (see fileAccessLogs). */
+export function fileAccessLog(path: string, format?: string, indent = 10): string {
+  return fileAccessLogs([{ path, format }], indent);
+}

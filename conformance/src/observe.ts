@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import type { Admin } from './admin.js';
 import type { Observe } from './scenario.js';
 import { parseHttpResponses, type HttpResponseObservation } from './http-responses.js';
@@ -17,6 +18,7 @@ export interface Observation {
   readonly upstreams?: Record<string, StreamObservation[]>;
   readonly stats?: Record<string, number | null>;
   readonly admin?: Record<string, unknown>;
+  readonly access_log?: string[];
 }
 
 type ListenersJson = { listener_statuses: { name: string; local_address: Record<string, unknown> }[] };
@@ -85,4 +87,15 @@ async function adminShape(endpoint: NonNullable<Observe['admin']>[number], admin
         }))
         .sort((a, b) => a.name.localeCompare(b.name));
   }
+}
+
+/**
+ * The access log's lines, sorted (the hops of a chain finish in either order), with each
+ * upstream's `127.0.0.1:<port>` written as `upstream <name>`.
+ */
+export function accessLogLines(path: string, upstreams: ReadonlyMap<string, Upstream>): string[] {
+  if (!existsSync(path)) return [];
+  let text = readFileSync(path, 'utf8');
+  for (const [name, upstream] of upstreams) text = text.replaceAll(`127.0.0.1:${upstream.port}`, `upstream ${name}`);
+  return text.split('\n').slice(0, -1).sort();
 }

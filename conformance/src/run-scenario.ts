@@ -1,16 +1,21 @@
-import { observe, type Observation } from './observe.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { accessLogLines, observe, type Observation } from './observe.js';
 import type { Scenario } from './scenario.js';
 import { startTarget, TargetStartError, validateConfig, type TargetName } from './targets.js';
 import { poll, Traffic } from './traffic.js';
 import { startUpstream, type Upstream } from './upstreams.js';
 
-/** Fills `${upstream.<name>}` with the upstream's port. */
-export function renderConfig(config: string, upstreams: ReadonlyMap<string, Upstream>): string {
-  return config.replace(/\$\{upstream\.([\w-]+)\}/g, (_, name: string) => {
-    const upstream = upstreams.get(name);
-    if (!upstream) throw new Error(`config refers to unknown upstream '${name}'`);
-    return String(upstream.port);
-  });
+/** Fills `${upstream.<name>}` with the upstream's port and `${access_log}` with the log's path. */
+export function renderConfig(config: string, upstreams: ReadonlyMap<string, Upstream>, accessLogPath: string): string {
+  return config
+    .replace(/\$\{upstream\.([\w-]+)\}/g, (_, name: string) => {
+      const upstream = upstreams.get(name);
+      if (!upstream) throw new Error(`config refers to unknown upstream '${name}'`);
+      return String(upstream.port);
+    })
+    .replaceAll('${access_log}', accessLogPath);
 }
 
 /**
@@ -19,9 +24,11 @@ export function renderConfig(config: string, upstreams: ReadonlyMap<string, Upst
  */
 export async function runScenario(scenario: Scenario, target: TargetName, envoyBin: string | undefined): Promise<Observation> {
   const upstreams = new Map<string, Upstream>();
+  const logDir = mkdtempSync(join(tmpdir(), `conformance-log-${target}-`));
+  const accessLogPath = join(logDir, 'access.log');
   try {
     for (const [name, behaviour] of Object.entries(scenario.upstreams)) upstreams.set(name, await startUpstream(behaviour));
-    const config = renderConfig(scenario.config, upstreams);
+    const config = renderConfig(scenario.config, upstreams, accessLogPath);
     if (scenario.validateOnly) {
       return { config: validateConfig(target, envoyBin, config).accepted ? 'accepted' : 'rejected' };
     }
@@ -42,7 +49,11 @@ export async function runScenario(scenario: Scenario, target: TargetName, envoyB
       }
       try {
         await settle(running.admin);
-        return { config: 'accepted', ...(stepError ? { stepError } : {}), ...(await observe(scenario.observe, running.admin, traffic, upstreams)) };
+        const observed = await observe(scenario.observe, running.admin, traffic, upstreams);
+        // Access logs are read once the proxy quit: only then is every line surely written.
+        if (scenario.observe.access_log) await running.quit();
+        const accessLog = scenario.observe.access_log ? { access_log: accessLogLines(accessLogPath, upstreams) } : {};
+        return { config: 'accepted', ...(stepError ? { stepError } : {}), ...observed, ...accessLog };
       } catch (err) {
         // The proxy stopped answering its admin (it crashed): a result, not the end of the suite.
         return { config: 'accepted', ...(stepError ? { stepError } : {}), crashed: `admin unreachable: ${(err as Error).message}; ${running.stderrTail()}` };
@@ -53,6 +64,7 @@ export async function runScenario(scenario: Scenario, target: TargetName, envoyB
     }
   } finally {
     for (const upstream of upstreams.values()) upstream.close();
+    rmSync(logDir, { recursive: true, force: true });
   }
 }
 

@@ -42,6 +42,11 @@ export interface Observe {
   readonly upstreams?: readonly string[];
   /** Counters and gauges compared by value after the traffic settles. */
   readonly stats?: readonly string[];
+  /**
+   * The lines written to the access log the config names `${access_log}`, read after the proxy
+   * quit (so every line is flushed), with upstream ports replaced by the upstreams' names.
+   */
+  readonly access_log?: boolean;
   /** Admin endpoints compared by shape. */
   readonly admin?: readonly ('listeners' | 'clusters' | 'ready' | 'server_info')[];
 }

@@ -33,12 +33,17 @@ function command(target: TargetName, envoyBin: string | undefined, args: string[
 
 export interface RunningTarget {
   readonly admin: Admin;
+  /** Asks the proxy to exit (`/quitquitquit`), so it flushes its access logs, and waits for it. */
+  quit(): Promise<void>;
   stop(): Promise<void>;
   /** The end of what the proxy wrote to stderr (why it crashed, when it did). */
   stderrTail(): string;
 }
 
 export class TargetStartError extends Error {}
+
+/** How long a proxy asked to quit may take before it is killed. */
+const QUIT_TIMEOUT_MS = 10_000;
 
 /** Starts a proxy on a config and resolves once `/ready` says LIVE. */
 export async function startTarget(target: TargetName, envoyBin: string | undefined, config: string): Promise<RunningTarget> {
@@ -60,7 +65,15 @@ export async function startTarget(target: TargetName, envoyBin: string | undefin
   };
   try {
     const admin = await waitReady(child, adminPath);
-    return { admin, stop, stderrTail: () => stderr.slice(-2000) };
+    const quit = async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      await fetch(`http://${admin.address}/quitquitquit`, { method: 'POST' }).catch(() => undefined);
+      const timer = setTimeout(() => child.kill('SIGKILL'), QUIT_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    };
+    return { admin, quit, stop, stderrTail: () => stderr.slice(-2000) };
   } catch (err) {
     await stop();
     throw new TargetStartError(`${target} did not start: ${(err as Error).message}\n${stderr.slice(-2000)}`);

@@ -2,7 +2,7 @@
 // with response flags and details for the replies nodevoy makes up, stdout, and config errors.
 import { join } from 'node:path';
 import t from 'tap';
-import { anyHostRoutes, bootstrap, cluster, httpConnectionManager, tcpListener } from '../../../test-support/configs.js';
+import { anyHostRoutes, bootstrap, cluster, fileAccessLog, httpConnectionManager, tcpListener } from '../../../test-support/configs.js';
 import { waitForLines } from '../../../test-support/files.js';
 import { curl, startHttpUpstream } from '../../../test-support/http.js';
 import { startNodevoy } from '../../../test-support/nodevoy.js';
@@ -13,7 +13,7 @@ function config(upstreamPort: number, accessLog: string): string {
       tcpListener(
         'http',
         httpConnectionManager({
-          extra: `          access_log:\n${accessLog}`,
+          extra: accessLog,
           routeConfig: anyHostRoutes(`              - { match: { prefix: /up }, route: { cluster: web } }
               - { match: { prefix: /teapot }, direct_response: { status: 418, body: { inline_string: "short and stout" } } }
 `),
@@ -24,17 +24,11 @@ function config(upstreamPort: number, accessLog: string): string {
   });
 }
 
-const fileLog = (path: string, format?: string) => `          - name: envoy.access_loggers.file
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
-              path: ${path}
-${format === undefined ? '' : `              log_format: { text_format_source: { inline_string: ${JSON.stringify(format)} } }\n`}`;
-
 t.test("Envoy's default format for a proxied request", async (t) => {
   const upstream = await startHttpUpstream(t);
   const dir = t.testdir();
   const path = join(dir, 'access.log');
-  const proxy = await startNodevoy(t, config(upstream.port, fileLog(path)));
+  const proxy = await startNodevoy(t, config(upstream.port, fileAccessLog(path)));
   const port = await proxy.admin.listenerPort('http');
   const result = await curl([`http://127.0.0.1:${port}/up/x`, '-A', 'curl-test', '-H', 'x-request-id: req-1', '-d', 'hello']);
   t.equal(result.code, 0);
@@ -50,7 +44,7 @@ t.test("Envoy's default format for a proxied request", async (t) => {
 t.test('a custom format: response code, flags and details of local replies', async (t) => {
   const upstream = await startHttpUpstream(t);
   const path = join(t.testdir(), 'access.log');
-  const proxy = await startNodevoy(t, config(upstream.port, fileLog(path, '%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %UPSTREAM_HOST%\n')));
+  const proxy = await startNodevoy(t, config(upstream.port, fileAccessLog(path, '%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %UPSTREAM_HOST%\n')));
   const port = await proxy.admin.listenerPort('http');
   await curl([`http://127.0.0.1:${port}/teapot`]);
   await curl([`http://127.0.0.1:${port}/nowhere`]);
@@ -68,7 +62,8 @@ t.test('stdout access log', async (t) => {
     t,
     config(
       upstream.port,
-      `          - name: envoy.access_loggers.stdout
+      `          access_log:
+          - name: envoy.access_loggers.stdout
             typed_config:
               "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog
               log_format: { text_format: "seen %REQ(:PATH)% %RESPONSE_CODE%\\n" }
@@ -83,7 +78,7 @@ t.test('stdout access log', async (t) => {
 });
 
 t.test('an unknown operator in a log format is a config error at its field', async (t) => {
-  const error = await startNodevoy(t, config(1, fileLog('/tmp/never.log', '%NOPE%\n'))).then(
+  const error = await startNodevoy(t, config(1, fileAccessLog('/tmp/never.log', '%NOPE%\n'))).then(
     () => 'started',
     (err: Error) => err.message,
   );

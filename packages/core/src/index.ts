@@ -164,7 +164,10 @@ export {
 } from './config/envoy/format-string.js';
 
 // Format strings
-export { compileFormat, FormatError, type FormatContext, type FormatInfo, type Formatter, type StreamOutcome } from './formatter/substitution-format.js';
+export { compileFormat, FormatError, type AccessLogType, type FormatContext, type FormatInfo, type Formatter, type StreamOutcome } from './formatter/substitution-format.js';
+export { connectionLogContext, emitAccessLogs, type LoggedConnection } from './formatter/access-log.js';
+export { ResponseFlags, type ResponseFlag } from './network/response-flags.js';
+export { upstreamTransportFailureReason } from './network/connect-failure.js';
 
 // Stats, runtime, logging
 export {

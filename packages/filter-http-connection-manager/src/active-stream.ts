@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { REQUEST_PASSTHROUGH_HEADER, RequestInfo, mergePassthrough, type Connection, type ConnectionInfo, type FormatContext } from '@nodevoy/core';
+import { REQUEST_PASSTHROUGH_HEADER, RequestInfo, emitAccessLogs, mergePassthrough, type Connection, type ConnectionInfo, type FormatContext } from '@nodevoy/core';
 import type { HeaderMap } from '@nodevoy/http';
 import type { DownstreamStream } from './codec/downstream-stream.js';
 import type { DownstreamConnection } from './downstream-connection.js';
@@ -380,13 +380,16 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   private writeAccessLogs(): void {
     const details = this.responseDetails;
     const context: FormatContext = {
+      connectionId: this.connection.id,
       localAddress: this.connection.localAddress,
       remoteAddress: this.connection.remoteAddress,
       info: this.requestInfo,
       requestHeaders: this.downstream.headers,
       responseHeaders: this.responseHeaders,
       protocol: this.downstream.protocol,
+      upstreamCluster: this.requestInfo.upstreamCluster,
       upstreamHost: this.requestInfo.upstreamHost,
+      accessLogType: 'DownstreamEnd',
       outcome: {
         responseCode: Number(this.responseHeaders?.get(':status') ?? 0),
         responseFlags: details === undefined ? '' : responseFlagsFor(details),
@@ -396,13 +399,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
         durationMs: performance.now() - this.startMs,
       },
     };
-    for (const logger of this.runtime.accessLoggers) {
-      try {
-        logger.log(context);
-      } catch (err) {
-        this.runtime.log.warn(`[C${this.connection.id}][S${this.streamId}] access logger threw: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
+    emitAccessLogs(this.runtime.accessLoggers, context, this.runtime.log, `[C${this.connection.id}][S${this.streamId}]`);
   }
 
   private guard<T>(fn: () => T): T | 'stop' {

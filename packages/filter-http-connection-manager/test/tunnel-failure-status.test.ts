@@ -7,7 +7,7 @@ import { createServer as createHttp2Server, type ServerHttp2Session } from 'node
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { anyHostRoutes, bootstrap, cluster, httpConnectionManager, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
+import { anyHostRoutes, bootstrap, cluster, fileAccessLog, httpConnectionManager, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
 import { curl } from '../../../test-support/http.js';
 import { startNodevoy } from '../../../test-support/nodevoy.js';
 import { waitForLines } from '../../../test-support/files.js';
@@ -32,13 +32,7 @@ function config(proxyPort: number, options: { http2?: boolean; innerHttp2?: bool
 }
 
 /** A file access log with the response code, flags and details of each request. */
-const accessLog = (path: string) => `          access_log:
-          - name: envoy.access_loggers.file
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
-              path: ${path}
-              log_format: { text_format: "%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS%\\n" }
-`;
+const accessLog = (path: string) => fileAccessLog(path, '%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS%\n');
 
 /** An HTTP/1.1 proxy that refuses every CONNECT with `status`, extra headers and a body. */
 async function startRefusingProxy(t: Test, status: number, headers: Record<string, string>, body: string) {

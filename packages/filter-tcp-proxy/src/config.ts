@@ -1,4 +1,4 @@
-import { schema, type MessageValue } from '@nodevoy/core';
+import { accessLogSchema, schema, type MessageValue } from '@nodevoy/core';
 import { headersToAdd } from '@nodevoy/http';
 
 const { message, string, uint32, duration, repeated, required, struct, enumOf, double } = schema;
@@ -34,6 +34,11 @@ export const tunnelingConfigSchema = message(
 );
 export type TunnelingConfig = MessageValue<typeof tunnelingConfigSchema.fields>;
 
+const accessLogOptionsSchema = message('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.TcpAccessLogOptions', {
+  access_log_flush_interval: duration({ gteMs: 1 }),
+  flush_access_log_on_connected: schema.bool(),
+});
+
 export const tcpProxySchema = message(
   'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
   {
@@ -62,18 +67,24 @@ export const tcpProxySchema = message(
     ),
     metadata_match: struct(),
     tunneling_config: tunnelingConfigSchema,
+    access_log: repeated(accessLogSchema),
+    access_log_options: accessLogOptionsSchema,
+    // Deprecated in Envoy for access_log_options, still accepted.
+    access_log_flush_interval: duration({ gteMs: 1 }),
+    flush_access_log_on_connected: schema.bool(),
   },
   {
     oneofs: [{ fields: ['cluster', 'weighted_clusters'], required: true }],
+    check(value, report) {
+      if (!value.access_log_options) return;
+      if (value.flush_access_log_on_connected) report('access_log_options', 'Only one of flush_access_log_on_connected or access_log_options can be specified.');
+      if (value.access_log_flush_interval !== undefined) report('access_log_options', 'Only one of access_log_flush_interval or access_log_options can be specified.');
+    },
     unsupported: {
-      access_log: NOT_YET,
       on_demand: 'on-demand cluster discovery (ODCDS) is not supported by nodevoy',
       hash_policy: NOT_YET,
       downstream_idle_timeout: 'not implemented by Envoy either; use idle_timeout',
       upstream_idle_timeout: 'not implemented by Envoy either; use idle_timeout',
-      access_log_flush_interval: NOT_YET,
-      flush_access_log_on_connected: NOT_YET,
-      access_log_options: NOT_YET,
       proxy_protocol_tlvs: NOT_YET,
       max_early_data_bytes: NOT_YET,
     },

@@ -1,5 +1,20 @@
-import type { ClusterManagerApi, Connection, HopFailure, ConnectionCallbacks, ConnectionEvent, FilterStatus, Host, Logger, ReadFilter, ReadFilterCallbacks, UpstreamCluster } from '@nodevoy/core';
+import {
+  upstreamTransportFailureReason,
+  type ClusterManagerApi,
+  type Connection,
+  type HopFailure,
+  type ConnectionCallbacks,
+  type ConnectionEvent,
+  type FilterStatus,
+  type Host,
+  type Logger,
+  type PoolFailureReason,
+  type ReadFilter,
+  type ReadFilterCallbacks,
+  type UpstreamCluster,
+} from '@nodevoy/core';
 import type { ResponseHead } from '@nodevoy/http';
+import { SessionAccessLog, type TcpAccessLogConfig } from './access-log.js';
 import { IdleTimer } from './idle-timer.js';
 import { poolHopFailure, tunnelHopFailure } from './inner-hop-failure.js';
 import type { TcpProxyStats } from './stats.js';
@@ -23,6 +38,7 @@ export interface TcpProxySharedConfig {
   readonly log: Logger;
   /** Live sessions, for the `*_buffered` gauges. */
   readonly sessions: Set<TcpProxyFilter>;
+  readonly accessLog: TcpAccessLogConfig;
 }
 
 /** Filter state key where `propagate_response_headers` puts the tunnel's response headers. */
@@ -35,6 +51,7 @@ export const PROPAGATED_RESPONSE_HEADERS = 'envoy.tcp_proxy.propagate_response_h
  */
 export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
   private downstream!: Connection;
+  private accessLog!: SessionAccessLog;
   private upstream: UpstreamLink | undefined;
   private upstreamCluster: UpstreamCluster | undefined;
   private cancelPending: (() => void) | undefined;
@@ -74,6 +91,7 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
   initializeReadFilterCallbacks(callbacks: ReadFilterCallbacks): void {
     const stats = this.shared.stats;
     this.downstream = callbacks.connection;
+    this.accessLog = new SessionAccessLog(this.shared.accessLog, this.downstream, this.shared.log);
     this.downstream.enableHalfClose(true);
     this.downstream.setConnectionMeters({ rxTotal: stats.downstream_cx_rx_bytes_total, txTotal: stats.downstream_cx_tx_bytes_total });
     this.downstream.addConnectionCallbacks(this);
@@ -85,10 +103,12 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
 
   onNewConnection(): FilterStatus {
     this.idle.start();
+    this.accessLog.start();
     const maxDuration = this.shared.maxDownstreamConnectionDurationMs();
     if (maxDuration !== undefined) {
       this.durationTimer = setTimeout(() => {
         this.shared.stats.max_downstream_connection_duration.inc();
+        this.downstream.info.responseFlags.set('DT');
         this.abort('max_downstream_connection_duration');
       }, maxDuration);
     }
@@ -108,6 +128,7 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
     if (event === 'Connected') return;
     this.downstreamClosed = true;
     this.cleanup();
+    this.accessLog.end();
     this.cancelPending?.();
     this.cancelPending = undefined;
     const upstream = this.upstream;
@@ -138,31 +159,38 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
   private establishUpstream(): void {
     this.backoffTimer = undefined;
     if (this.downstreamClosed) return;
+    const info = this.downstream.info;
     const name = this.shared.pickCluster();
     const cluster = this.shared.clusterManager.getCluster(name);
     if (!cluster) {
       this.shared.stats.downstream_cx_no_route.inc();
+      info.responseFlags.set('NC');
       this.abort(`tcp_proxy: no cluster '${name}'`);
       return;
     }
     this.upstreamCluster = cluster;
+    info.upstreamCluster = name;
     if (this.connectAttempts >= this.shared.maxConnectAttempts) {
       cluster.info.stats.upstream_cx_connect_attempts_exceeded.inc();
+      info.responseFlags.set('URX');
       this.abort('tcp_proxy: upstream connect attempts exceeded');
       return;
     }
     const host = cluster.chooseHost();
     if (!host) {
       cluster.info.stats.upstream_cx_none_healthy.inc();
+      info.responseFlags.set('UH');
       this.abort('tcp_proxy: no healthy upstream');
       return;
     }
+    info.upstreamHost = host.address;
     this.connectAttempts++;
     if (this.shared.tunnel) {
       this.cancelPending = this.shared.tunnel.open(cluster, host, this.downstream, {
         onEstablished: (link, response) => this.onTunnelEstablished(link, response),
         onFailed: (failure) => {
           this.lastFailure = tunnelHopFailure(failure, this.shared.tunnel?.propagateResponseHeaders ?? false);
+          this.recordFailure('RemoteConnectionFailure', failure.detail);
           this.onAttemptFailed(host, failure.detail, failure);
         },
       });
@@ -171,11 +199,16 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
     const handle = cluster.newTcpConnection(host, this.downstream.worker, {
       onPoolReady: (connection) => {
         this.cancelPending = undefined;
-        if (this.downstreamClosed) connection.close('NoFlush', 'downstream closed while connecting');
-        else this.onUpstreamReady(new TcpUpstream(connection, this.upstreamEvents));
+        if (this.downstreamClosed) {
+          connection.close('NoFlush', 'downstream closed while connecting');
+          return;
+        }
+        info.upstreamLocalAddress = connection.localAddress;
+        this.onUpstreamReady(new TcpUpstream(connection, this.upstreamEvents));
       },
       onPoolFailure: (reason, detail) => {
         this.lastFailure = poolHopFailure(reason, detail);
+        this.recordFailure(reason, detail);
         this.onAttemptFailed(host, `${reason}: ${detail}`, undefined);
       },
     }, { requester: this.downstream.info });
@@ -197,6 +230,14 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
     this.upstream = link;
     this.idle.touch();
     this.downstream.readDisable(false);
+    this.accessLog.onUpstreamConnected();
+  }
+
+  /** What access logs say about a failed attempt: Envoy's flag and transport failure reason. */
+  private recordFailure(reason: PoolFailureReason, detail: string): void {
+    const info = this.downstream.info;
+    info.responseFlags.set(reason === 'Overflow' ? 'UO' : 'UF');
+    info.upstreamTransportFailureReason = upstreamTransportFailureReason(detail);
   }
 
   private onAttemptFailed(host: Host, detail: string, tunnelFailure: TunnelFailure | undefined): void {

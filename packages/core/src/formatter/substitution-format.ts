@@ -11,15 +11,23 @@ export interface FormatInfo {
   readonly dynamicMetadata: DynamicMetadata;
 }
 
+/** Why an access log entry was written (Envoy's `AccessLogType`); listener logs leave it unset. */
+export type AccessLogType = 'TcpUpstreamConnected' | 'TcpPeriodic' | 'TcpConnectionEnd' | 'DownstreamEnd';
+
 /** What a format string can read: the downstream connection and, for HTTP, the headers. */
 export interface FormatContext {
+  readonly connectionId?: number;
   readonly localAddress?: Address;
   readonly remoteAddress?: Address;
   readonly info?: FormatInfo;
   readonly requestHeaders?: { get(name: string): string | undefined };
   readonly responseHeaders?: { get(name: string): string | undefined };
   readonly protocol?: string;
+  readonly upstreamCluster?: string;
   readonly upstreamHost?: Address;
+  readonly upstreamLocalAddress?: Address;
+  readonly upstreamTransportFailureReason?: string;
+  readonly accessLogType?: AccessLogType;
   /** What an access log reads once a request or connection is over. */
   readonly outcome?: StreamOutcome;
 }
@@ -54,7 +62,18 @@ const OPERATORS: Readonly<Record<string, Operator>> = {
   DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT: (c) => withoutPort(c.localAddress),
   DOWNSTREAM_LOCAL_PORT: (c) => portOf(c.localAddress),
   REQUESTED_SERVER_NAME: (c) => c.info?.requestedServerName || undefined,
+  CONNECTION_ID: (c) => (c.connectionId === undefined ? undefined : String(c.connectionId)),
+  UPSTREAM_CLUSTER: (c) => c.upstreamCluster,
   UPSTREAM_HOST: (c) => c.upstreamHost?.asString,
+  UPSTREAM_REMOTE_ADDRESS: (c) => c.upstreamHost?.asString,
+  UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT: (c) => withoutPort(c.upstreamHost),
+  UPSTREAM_REMOTE_PORT: (c) => portOf(c.upstreamHost),
+  UPSTREAM_LOCAL_ADDRESS: (c) => c.upstreamLocalAddress?.asString,
+  UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT: (c) => withoutPort(c.upstreamLocalAddress),
+  UPSTREAM_LOCAL_PORT: (c) => portOf(c.upstreamLocalAddress),
+  // Envoy writes this one with underscores for spaces, so a log line splits on spaces.
+  UPSTREAM_TRANSPORT_FAILURE_REASON: (c) => c.upstreamTransportFailureReason?.replaceAll(' ', '_'),
+  ACCESS_LOG_TYPE: (c) => c.accessLogType ?? 'NotSet',
   PROTOCOL: (c) => c.protocol,
   HOSTNAME: () => hostname(),
   START_TIME: (c) => (c.info ? new Date(c.info.startTimeMs).toISOString() : undefined),

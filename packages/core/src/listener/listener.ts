@@ -1,8 +1,9 @@
+import { connectionLogContext, emitAccessLogs, type LoggedConnection } from '../formatter/access-log.js';
 import type { Logger } from '../log/logger.js';
 import { Connection, type ConnectionCallbacks, type ConnectionEvent } from '../network/connection.js';
 import { ConnectionInfo } from '../network/connection-info.js';
 import type { IoHandle } from '../network/io-handle.js';
-import type { ListenerFilter, ListenerFilterCallbacks } from '../registry/types.js';
+import type { AccessLogger, ListenerFilter, ListenerFilterCallbacks } from '../registry/types.js';
 import type { DrainDecision, ServerContext } from '../server/context.js';
 import type { WorkerContext } from '../server/worker.js';
 import { REJECT_INCOMING_CONNECTIONS } from '../overload/overload-manager.js';
@@ -25,6 +26,8 @@ export interface ListenerDeps {
   readonly log: Logger;
   readonly totalConnections: Gauge;
   readonly drain: ListenerDrainDecision;
+  /** The listener's `access_log`: one entry per connection, when it closes or is refused. */
+  readonly accessLoggers: readonly AccessLogger[];
 }
 
 /**
@@ -95,6 +98,9 @@ export class Listener {
       this.stats.no_filter_chain_match.inc();
       this.deps.log.debug(`closing connection from ${io.remoteAddress.asString}: no matching filter chain found`);
       io.close('now');
+      info.responseFlags.set('NR');
+      info.responseCodeDetails = 'filter_chain_not_found';
+      this.writeAccessLogs({ localAddress: io.localAddress, remoteAddress: io.remoteAddress, info });
       return;
     }
     const connection = new Connection({
@@ -131,9 +137,15 @@ export class Listener {
         stats.downstream_cx_length_ms.record(performance.now() - startMs);
         workerStats.downstream_cx_active.dec();
         this.deps.totalConnections.dec();
+        this.writeAccessLogs(connection);
       },
     };
     connection.addConnectionCallbacks(tracker);
+  }
+
+  private writeAccessLogs(connection: LoggedConnection): void {
+    if (this.deps.accessLoggers.length === 0) return;
+    emitAccessLogs(this.deps.accessLoggers, connectionLogContext(connection), this.deps.log, `listener '${this.deps.name}'`);
   }
 }
 

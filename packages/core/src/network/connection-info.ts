@@ -1,5 +1,6 @@
 import type { Address } from './address.js';
 import { FilterState } from './filter-state.js';
+import { ResponseFlags } from './response-flags.js';
 
 /** Dynamic metadata: namespaces of keys and values filters set for each other and for logs. */
 export type DynamicMetadata = Map<string, Record<string, unknown>>;
@@ -11,7 +12,8 @@ export function mergeDynamicMetadata(metadata: DynamicMetadata, namespace: strin
 
 /**
  * Per-connection state that filters share (a slice of Envoy's StreamInfo): filter state,
- * dynamic metadata, the server name a listener filter found, and when it started.
+ * dynamic metadata, the server name a listener filter found, when it started, and what a
+ * terminal filter (tcp_proxy) found upstream, for access logs.
  */
 export class ConnectionInfo {
   readonly startTimeMs = Date.now();
@@ -22,6 +24,14 @@ export class ConnectionInfo {
   requestedServerName = '';
   transportProtocol = '';
   applicationProtocols: readonly string[] = [];
+  readonly responseFlags = new ResponseFlags();
+  /** Why the connection ended where nodevoy decided it (`filter_chain_not_found`...). */
+  responseCodeDetails: string | undefined;
+  upstreamCluster: string | undefined;
+  upstreamHost: Address | undefined;
+  upstreamLocalAddress: Address | undefined;
+  /** Why the last upstream connection failed (`delayed connect error: Connection refused`). */
+  upstreamTransportFailureReason: string | undefined;
 
   setDynamicMetadata(namespace: string, values: Record<string, unknown>): void {
     mergeDynamicMetadata(this.dynamicMetadata, namespace, values);
@@ -38,6 +48,7 @@ export class RequestInfo {
   readonly dynamicMetadata: DynamicMetadata = new Map();
   /** The upstream host the request was sent to, once the router chose it. */
   upstreamHost: Address | undefined;
+  upstreamCluster: string | undefined;
 
   constructor(readonly connection: ConnectionInfo) {
     this.filterState = new FilterState(connection.filterState);

@@ -60,6 +60,9 @@ export class Connection implements IoHandleCallbacks {
   detectedCloseType: DetectedCloseType = 'Normal';
   /** Why the connection closed, in Envoy's words where it has them (`connection_failure`...). */
   closeReason = '';
+  /** Bytes read from and written to the transport over the connection's life (access logs). */
+  bytesReceived = 0;
+  bytesSent = 0;
   connecting: boolean;
 
   private readonly filters: FilterChainState;
@@ -211,6 +214,7 @@ export class Connection implements IoHandleCallbacks {
     if (this.state !== 'Open' || this.writeEnded) return;
     if (data.length > 0) {
       this.io.write(data);
+      this.bytesSent += data.length;
       this.meters.txTotal?.inc(data.length);
       if (this.bufferAccount) this.reportHeldBytes();
       if (!this.aboveHighWatermark && this.bufferLimit > 0 && this.io.pendingWriteBytes > this.bufferLimit) {
@@ -269,6 +273,7 @@ export class Connection implements IoHandleCallbacks {
 
   onData(chunk: Buffer): void {
     if (this.state !== 'Open') return;
+    this.bytesReceived += chunk.length;
     this.meters.rxTotal?.inc(chunk.length);
     this.filters.onRead(chunk, false);
     if (this.bufferAccount) this.reportHeldBytes();

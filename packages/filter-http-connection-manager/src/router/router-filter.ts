@@ -70,6 +70,7 @@ export class RouterFilter implements HttpFilter {
       return 'stop';
     }
     stats.rq_total.inc();
+    this.callbacks.requestInfo.upstreamCluster = picked.name;
     const host = cluster.chooseHost({ requestHeaders: headers });
     if (!host) {
       cluster.info.stats.upstream_cx_none_healthy.inc();

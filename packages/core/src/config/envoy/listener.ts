@@ -2,6 +2,7 @@ import { Category } from '../../registry/categories.js';
 import { schema } from '../schema/index.js';
 import type { MessageValue } from '../schema/types.js';
 import { addressSchema, cidrRangeSchema, metadataSchema, socketOptionSchema, transportSocketSchema } from './address.js';
+import { accessLogSchema } from './format-string.js';
 
 const { message, string, uint32, enumOf, bool, repeated, duration, struct } = schema;
 
@@ -87,6 +88,7 @@ export const listenerSchema = message(
     enable_mptcp: bool(),
     ignore_global_conn_limit: bool(),
     bypass_overload_manager: bool(),
+    access_log: repeated(accessLogSchema),
   },
   {
     unsupported: {
@@ -94,7 +96,6 @@ export const listenerSchema = message(
       filter_chain_matcher: 'use filter_chain_match',
       use_original_dst: NOT_YET,
       udp_listener_config: 'nodevoy proxies TCP only',
-      access_log: NOT_YET,
       fcds_config: NOT_YET,
     },
   },

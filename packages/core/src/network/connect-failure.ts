@@ -1,0 +1,15 @@
+import { getSystemErrorMap } from 'node:util';
+
+const MESSAGES = new Map([...getSystemErrorMap().values()].map(([name, message]) => [name, message]));
+
+/**
+ * Envoy's words for a failed upstream connect (`%UPSTREAM_TRANSPORT_FAILURE_REASON%`):
+ * `delayed connect error: Connection refused` for a pool detail `connection_failure: ECONNREFUSED`.
+ * Other details are kept as they are.
+ */
+export function upstreamTransportFailureReason(detail: string): string {
+  const code = /^connection_failure: (E[A-Z0-9]+)$/.exec(detail)?.[1];
+  const message = code === undefined ? undefined : MESSAGES.get(code);
+  if (message === undefined) return detail;
+  return `delayed connect error: ${message.charAt(0).toUpperCase()}${message.slice(1)}`;
+}
