@@ -12,6 +12,13 @@ export interface HttpResponseObservation {
 /** Headers whose values change on every run (or with timing): compared by presence only. */
 const VOLATILE = new Set(['date', 'x-envoy-upstream-service-time', 'x-request-id']);
 
+/** Raw bytes with the values of volatile HTTP header lines masked, so a hash of them compares. */
+export function maskVolatileHeaderLines(data: Buffer): Buffer {
+  const text = data.toString('latin1');
+  const masked = text.replace(/^([A-Za-z-]+): [^\r\n]*\r$/gm, (line, name: string) => (VOLATILE.has(name.toLowerCase()) ? `${name}: <varies>\r` : line));
+  return masked === text ? data : Buffer.from(masked, 'latin1');
+}
+
 interface RawResponse {
   readonly status: string;
   readonly headers: readonly (readonly [string, string])[];

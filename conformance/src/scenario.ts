@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 /** What an upstream server does with each connection it accepts. */
 export type UpstreamBehaviour =
   | 'echo' // writes back every byte; FIN answered with FIN
+  | 'upgrade-echo' // answers the first request with 101 (websocket), then echoes
   | 'refuse-connect-403' // an HTTP/1.1 proxy that answers the first request with 403 and a body
   | 'sink' // reads and discards; FIN answered with FIN
   | 'reply-after-fin' // collects until FIN, then sends `reply:<data>` and FIN

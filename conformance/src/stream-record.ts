@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { maskVolatileHeaderLines } from './http-responses.js';
 
 export type EndKind = 'open' | 'fin' | 'reset' | 'closed';
 
@@ -42,11 +43,12 @@ export class StreamRecord {
     return Buffer.concat(this.chunks);
   }
 
+  /** Bytes, and a hash in which HTTP headers that vary per run (`date`, `x-request-id`) are masked. */
   observation(): StreamObservation {
     const data = Buffer.concat(this.chunks);
     return {
       bytes: data.length,
-      sha256: createHash('sha256').update(data).digest('hex').slice(0, 16),
+      sha256: createHash('sha256').update(maskVolatileHeaderLines(data)).digest('hex').slice(0, 16),
       head: data.subarray(0, 64).toString('latin1'),
       end: this.end,
     };

@@ -44,6 +44,12 @@ const behaviours: Record<Exclude<UpstreamBehaviour, 'refuse' | 'hang'>, (socket:
     });
   },
   'close-on-data': (socket) => socket.once('data', () => socket.end()),
+  // Switches protocols on the first request (its headers arrive in one read on loopback), then echoes.
+  'upgrade-echo': (socket) =>
+    socket.once('data', () => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n');
+      socket.pipe(socket);
+    }),
   silent: () => {},
   flood: (socket) => {
     socket.resume();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { REQUEST_PASSTHROUGH_HEADER, RequestInfo, emitAccessLogs, mergePassthrough, type Connection, type ConnectionInfo, type FormatContext } from '@nodevoy/core';
-import type { HeaderMap } from '@nodevoy/http';
+import { upgradeRequested, type HeaderMap } from '@nodevoy/http';
 import type { DownstreamStream } from './codec/downstream-stream.js';
 import type { DownstreamConnection } from './downstream-connection.js';
 import type { DecoderFilterCallbacks, EncoderFilterCallbacks, HttpFilter, LocalReply } from './http-filter.js';
@@ -33,7 +33,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   private pendingDecode: Pending[] = [];
   private responseStarted = false;
   private complete = false;
-  /** An accepted CONNECT: counted in `downstream_cx_upgrades_*` while it lives. */
+  /** An accepted CONNECT or upgrade: counted in `downstream_cx_upgrades_*` while it lives. */
   private upgraded = false;
   /** An HTTP/2 tunnel whose response ended first: the stream lives on until the request ends. */
   private responseEnded = false;
@@ -108,13 +108,15 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     this.resolvedRoute = this.runtime.routes.resolve(headers);
     const routeIdleTimeout = this.resolvedRoute?.action?.idle_timeout;
     if (routeIdleTimeout !== undefined) this.timeouts.setIdleTimeout(routeIdleTimeout);
-    if (headers.get(':method') === 'CONNECT' && this.resolvedRoute && !this.resolvedRoute.upgrade('CONNECT').allowed) {
+    // CONNECT and HTTP/1.1 upgrades (websocket) need the route's or the connection manager's consent.
+    const upgrade = headers.get(':method') === 'CONNECT' ? 'CONNECT' : upgradeRequested(headers);
+    if (upgrade !== undefined && this.resolvedRoute && !this.resolvedRoute.upgrade(upgrade).allowed) {
       stats.downstream_rq_ws_on_non_ws_route.inc();
       downstream.closeConnectionAfterResponse();
       this.sendLocalReply(LocalReplies.upgradeNotAllowed());
       return;
     }
-    if (headers.get(':method') === 'CONNECT') {
+    if (upgrade !== undefined) {
       this.upgraded = true;
       stats.downstream_cx_upgrades_total.inc();
       stats.downstream_cx_upgrades_active.inc();
@@ -320,8 +322,9 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   /** Envoy's `mutateResponseHeaders`: server, date, request id. */
   private finalizeResponseHeaders(headers: HeaderMap): void {
     const { runtime } = this;
-    if (runtime.serverHeader === 'OVERWRITE' || (runtime.serverHeader === 'APPEND_IF_ABSENT' && !headers.has('server'))) headers.set('server', runtime.serverName);
+    // In Envoy's order: `date`, then `server`.
     if (!headers.has('date')) headers.set('date', new Date().toUTCString());
+    if (runtime.serverHeader === 'OVERWRITE' || (runtime.serverHeader === 'APPEND_IF_ABSENT' && !headers.has('server'))) headers.set('server', runtime.serverName);
     if (runtime.via) appendVia(headers, runtime.via);
     if (runtime.alwaysSetRequestIdInResponse) {
       const id = this.downstream.headers.get('x-request-id');

@@ -37,11 +37,6 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
   createFilterFactory(config, context) {
     const server = context.server;
     const statsPrefix = `http.${config.stat_prefix}`;
-    for (const upgrade of config.upgrade_configs ?? []) {
-      if (upgrade.upgrade_type.toLowerCase() !== 'connect') {
-        server.configIssue(upgrade, 'upgrade_type', `upgrade type ${upgrade.upgrade_type} is not supported by nodevoy yet`, 'nodevoy proxies CONNECT upgrades only');
-      }
-    }
     let streams = 0;
     const runtime: HcmRuntime = {
       config,

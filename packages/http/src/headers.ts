@@ -94,7 +94,29 @@ export class HeaderMap {
 /** Hop-by-hop headers a proxy never forwards (RFC 9110 §7.6.1), nor carries into HTTP/2. */
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
 
-export function stripHopByHop(headers: HeaderMap): void {
-  for (const name of headers.get('connection')?.split(',') ?? []) headers.remove(name.trim());
-  for (const name of HOP_BY_HOP) if (name !== 'te' || headers.get('te') !== 'trailers') headers.remove(name);
+/**
+ * The protocol an HTTP/1.1 request asks to switch to (`websocket`), lowercased: its `upgrade`
+ * header, when `connection` lists `upgrade`. Undefined for a request that asks for none.
+ */
+export function upgradeRequested(headers: HeaderMap): string | undefined {
+  const upgrade = headers.get('upgrade');
+  if (upgrade === undefined) return undefined;
+  const tokens = (headers.get('connection') ?? '').split(',').map((t) => t.trim().toLowerCase());
+  return tokens.includes('upgrade') ? upgrade.trim().toLowerCase() : undefined;
+}
+
+const UPGRADE_HEADERS: ReadonlySet<string> = new Set(['upgrade', 'connection']);
+const NONE: ReadonlySet<string> = new Set();
+
+/** Strips hop-by-hop headers but an upgrade's own two, which Envoy forwards as they came. */
+export function stripHopByHopKeepingUpgrade(headers: HeaderMap): void {
+  stripHopByHop(headers, upgradeRequested(headers) === undefined ? NONE : UPGRADE_HEADERS);
+}
+
+export function stripHopByHop(headers: HeaderMap, keep: ReadonlySet<string> = NONE): void {
+  const listed = headers.get('connection')?.split(',').map((name) => name.trim().toLowerCase()) ?? [];
+  for (const name of [...listed, ...HOP_BY_HOP]) {
+    if (keep.has(name) || (name === 'te' && headers.get('te') === 'trailers')) continue;
+    headers.remove(name);
+  }
 }

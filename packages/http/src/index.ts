@@ -11,7 +11,7 @@ export const extension: NodevoyExtension = {
 };
 
 export { ConnectionDuplex, ConnectionResetError } from './connection-duplex.js';
-export { HeaderMap, HOP_BY_HOP, stripHopByHop } from './headers.js';
+export { HeaderMap, HOP_BY_HOP, stripHopByHop, stripHopByHopKeepingUpgrade, upgradeRequested } from './headers.js';
 export { HeaderMutation } from './header-mutation.js';
 export { headerValueOptionSchema, headersToAdd, headersToRemove, type HeaderValueOptionConfig } from './header-options.js';
 export {

@@ -1,9 +1,9 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { performServerHandshake, type ServerHttp2Session, type Settings } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { ConnectionDuplex } from '@nodevoy/http';
 import type { DownstreamStream } from './downstream-stream.js';
-import { Http1ConnectStream, Http1RequestStream, type Http1Options } from './http1-streams.js';
+import { Http1RequestStream, Http1TakeoverStream, type Http1Options } from './http1-streams.js';
 import { Http2DownstreamStream } from './http2-stream.js';
 
 /** A request that failed to parse (Envoy's codec error: 400, or 431 for headers too large). */
@@ -38,10 +38,15 @@ export function createHttp1Codec(options: CodecOptions, handlers: CodecHandlers)
     requireHostHeader: false,
   });
   server.on('request', (req, res) => handlers.onStream(new Http1RequestStream(req, res, options.http1), req.socket as unknown as ConnectionDuplex));
-  server.on('connect', (req, socket: Duplex, head: Buffer) => handlers.onStream(new Http1ConnectStream(req, socket, head), socket as ConnectionDuplex));
-  server.on('upgrade', (_req, socket: Duplex) => {
-    // Upgrades other than CONNECT (websocket) are not enabled: Envoy answers 403.
-    socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+  server.on('connect', (req, socket: Duplex, head: Buffer) => handlers.onStream(new Http1TakeoverStream(req, socket, head, 'connect'), socket as ConnectionDuplex));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // The connection manager decides whether the route allows the upgrade (403 if not).
+    const h2c = req.headers.upgrade?.trim().toLowerCase() === 'h2c';
+    if (h2c && req.headers['transfer-encoding'] !== undefined) {
+      handlers.onCodecError({ status: 400, details: 'codec_error:h2c_upgrade_with_chunked_body' }, socket as ConnectionDuplex);
+      return;
+    }
+    handlers.onStream(new Http1TakeoverStream(req, socket, head, h2c ? 'h2c' : 'upgrade'), socket as ConnectionDuplex);
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     handlers.onCodecError(codecErrorFor(error.code), socket as ConnectionDuplex);

@@ -135,28 +135,47 @@ export class Http1RequestStream implements DownstreamStream {
 }
 
 /**
- * An HTTP/1.1 CONNECT: node:http hands over the raw connection after the request headers.
- * A 2xx answer is written without framing and the connection becomes the tunnel.
+ * What takes over an HTTP/1.1 connection after the request headers: a CONNECT (a 2xx opens the
+ * tunnel), an upgrade such as websocket (a 101 does), or an `Upgrade: h2c` request, which
+ * nodevoy serves as the plain request it also is (as Envoy, which ignores h2c upgrades).
  */
-export class Http1ConnectStream implements DownstreamStream {
+export type Http1TakeoverKind = 'connect' | 'upgrade' | 'h2c';
+
+/** What an h2c upgrade request carries only for the upgrade, taken off as Envoy does. */
+const H2C_UPGRADE_HEADERS = ['upgrade', 'http2-settings', 'connection'];
+
+/**
+ * An HTTP/1.1 exchange on the raw connection node:http hands over after the request headers
+ * (its CONNECT and upgrade events). An answer that opens the tunnel is written without framing
+ * and the connection carries the tunnel from then on; any other answer ends with the connection.
+ */
+export class Http1TakeoverStream implements DownstreamStream {
   readonly protocol: DownstreamProtocol;
   readonly headers: HeaderMap;
-  readonly headersEndStream = false;
+  readonly headersEndStream: boolean;
+  /** An h2c request's body length: the bytes after the headers that are still the request. */
+  private requestBodyLeft: number;
   private done = false;
 
   constructor(
     req: IncomingMessage,
     private readonly socket: Duplex,
     private readonly head: Buffer,
+    private readonly kind: Http1TakeoverKind,
   ) {
     this.protocol = protocolOf(req);
-    this.headers = requestHeaders(req, true);
+    this.headers = requestHeaders(req, kind === 'connect');
+    if (kind === 'h2c') for (const name of H2C_UPGRADE_HEADERS) this.headers.remove(name);
+    this.requestBodyLeft = kind === 'h2c' ? Number(req.headers['content-length'] ?? 0) : Infinity;
+    this.headersEndStream = this.requestBodyLeft === 0;
   }
 
   start(callbacks: DownstreamStreamCallbacks): void {
-    if (this.head.length > 0) queueMicrotask(() => callbacks.onData(this.head, false));
-    this.socket.on('data', (chunk: Buffer) => callbacks.onData(chunk, false));
-    this.socket.on('end', () => callbacks.onData(EMPTY, true));
+    if (this.head.length > 0) queueMicrotask(() => this.onRequestBytes(callbacks, this.head));
+    this.socket.on('data', (chunk: Buffer) => this.onRequestBytes(callbacks, chunk));
+    this.socket.on('end', () => {
+      if (this.requestBodyLeft > 0) callbacks.onData(EMPTY, true);
+    });
     this.socket.on('error', () => {});
     this.socket.on('close', () => {
       if (!this.done) callbacks.onReset('downstream connection closed');
@@ -170,14 +189,16 @@ export class Http1ConnectStream implements DownstreamStream {
 
   respondHeaders(headers: HeaderMap, endStream: boolean): void {
     const status = Number(headers.get(':status') ?? 200);
-    const tunnel = status >= 200 && status < 300;
+    const tunnel = this.kind === 'connect' ? status >= 200 && status < 300 : this.kind === 'upgrade' && status === 101;
     const lines = [`HTTP/1.1 ${status} ${reasonPhrase(status)}`];
     const regular = headers.clone();
-    // A 2xx to CONNECT has no body framing: what follows is the tunnel (RFC 9110 §9.3.6).
     if (tunnel) {
+      // A 2xx to CONNECT or a 101 has no body framing: what follows is the tunnel (RFC 9110 §9.3.6, §15.2.2).
       regular.remove('content-length');
       regular.remove('transfer-encoding');
     } else {
+      // Any other answer is the exchange's last: its body runs to the connection's close.
+      regular.remove('transfer-encoding');
       regular.set('connection', 'close');
     }
     for (const [name, value] of regular) if (!name.startsWith(':')) lines.push(`${name}: ${value}`);
@@ -205,14 +226,26 @@ export class Http1ConnectStream implements DownstreamStream {
   }
 
   closeConnectionAfterResponse(): void {
-    // A CONNECT's connection always closes when its exchange ends.
+    // The connection always closes when this exchange ends.
   }
 
   drainConnection(): void {
-    // Same: nothing can follow a CONNECT on an HTTP/1.1 connection.
+    // Same: nothing follows this exchange on the connection.
   }
 
-  /** An HTTP/1.1 tunnel (or the error response to a CONNECT) ends with the connection's FIN. */
+  /** The tunnel's bytes, or an h2c request's body up to its length (anything after is dropped: the connection closes). */
+  private onRequestBytes(callbacks: DownstreamStreamCallbacks, chunk: Buffer): void {
+    if (this.requestBodyLeft === Infinity) {
+      callbacks.onData(chunk, false);
+      return;
+    }
+    if (this.requestBodyLeft === 0) return;
+    const body = chunk.subarray(0, this.requestBodyLeft);
+    this.requestBodyLeft -= body.length;
+    callbacks.onData(body, this.requestBodyLeft === 0);
+  }
+
+  /** A tunnel, or the answer to its request, ends with the connection's FIN. */
   private finish(): void {
     if (this.done) return;
     this.done = true;

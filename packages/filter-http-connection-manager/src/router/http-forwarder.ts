@@ -1,5 +1,5 @@
 import type { Host, UpstreamCluster, UpstreamRequester } from '@nodevoy/core';
-import { HeaderMap, stripHopByHop, type HttpPools, type RequestHead, type ResponseHead, type UpstreamFailure, type UpstreamRequest } from '@nodevoy/http';
+import { HeaderMap, stripHopByHop, stripHopByHopKeepingUpgrade, type HttpPools, type RequestHead, type ResponseHead, type UpstreamFailure, type UpstreamRequest } from '@nodevoy/http';
 import type { DecoderFilterCallbacks } from '../http-filter.js';
 import { LocalReplies } from '../local-reply.js';
 import type { HeaderMutation } from '@nodevoy/http';
@@ -66,9 +66,12 @@ export class HttpForwarder {
     const headers = new HeaderMap();
     headers.add(':status', String(response.status));
     const upstreamHeaders = response.headers.clone();
-    stripHopByHop(upstreamHeaders);
+    // A 101 switches protocols: its `upgrade` and `connection` reach the client as they came.
+    if (response.status === 101) stripHopByHopKeepingUpgrade(upstreamHeaders);
+    else stripHopByHop(upstreamHeaders);
     for (const [name, value] of upstreamHeaders) headers.add(name, value);
-    if (this.options.envoyHeaders) headers.set('x-envoy-upstream-service-time', String(Math.round(performance.now() - this.sentAt)));
+    // Envoy times final responses only, so not a 101.
+    if (this.options.envoyHeaders && response.status >= 200) headers.set('x-envoy-upstream-service-time', String(Math.round(performance.now() - this.sentAt)));
     this.mutateResponse(headers);
     this.countResponse(response.status);
     this.callbacks.encodeHeaders(headers, endStream);

@@ -1,5 +1,5 @@
 import type { FormatContext, Host } from '@nodevoy/core';
-import { stripHopByHop, type HeaderMap, type RequestHead } from '@nodevoy/http';
+import { stripHopByHopKeepingUpgrade, type HeaderMap, type RequestHead } from '@nodevoy/http';
 import type { HeaderMutation } from '@nodevoy/http';
 import type { ResolvedRoute } from '../routing/route-table.js';
 
@@ -13,7 +13,8 @@ export interface ForwardingOptions {
 }
 
 /**
- * The request as it goes upstream: pseudo-headers out, hop-by-hop headers out, prefix and host
+ * The request as it goes upstream: pseudo-headers out, hop-by-hop headers out (an upgrade's
+ * own kept: the connection manager let only allowed ones this far), prefix and host
  * rewrites, `x-envoy-expected-rq-timeout-ms`, and the route's header mutations.
  */
 export function upstreamRequestHead(
@@ -26,7 +27,7 @@ export function upstreamRequestHead(
   const action = route.action;
   const upstream = headers.clone();
   for (const [name] of [...upstream]) if (name.startsWith(':')) upstream.remove(name);
-  stripHopByHop(upstream);
+  stripHopByHopKeepingUpgrade(upstream);
   let path = headers.get(':path') ?? '/';
   const prefix = route.config.match.prefix;
   if (action?.prefix_rewrite !== undefined && prefix !== undefined && path.startsWith(prefix)) {

@@ -3,14 +3,15 @@ import type { UpstreamRequester } from '@nodevoy/core';
 import type { Duplex } from 'node:stream';
 import { ConnectionDuplex } from '../connection-duplex.js';
 import { REQUESTER, UpstreamConnectError } from './upstream-connector.js';
-import { HeaderMap } from '../headers.js';
+import { HeaderMap, upgradeRequested } from '../headers.js';
 import type { RequestHead, UpstreamRequest, UpstreamRequestCallbacks } from './types.js';
 
 const EMPTY = Buffer.alloc(0);
 
 /**
  * One request over an HTTP/1.1 keep-alive pool (a node:http Agent on nodevoy connections).
- * A CONNECT turns into a raw tunnel on the connection once the response arrives.
+ * A CONNECT turns into a raw tunnel on the connection once the response arrives, and so does
+ * an upgrade (websocket) once the upstream answers 101; the connection then leaves the pool.
  */
 export class Http1UpstreamRequest implements UpstreamRequest {
   private readonly request: ClientRequest;
@@ -42,7 +43,7 @@ export class Http1UpstreamRequest implements UpstreamRequest {
       [REQUESTER]: requester,
     } as RequestOptions);
     // Keep-alive is the pool's business: no `Connection: keep-alive` on the wire, as Envoy.
-    this.request.removeHeader('connection');
+    if (upgradeRequested(head.headers) === undefined) this.request.removeHeader('connection');
     // Headers leave now, as Envoy's: a CONNECT peer answers before any payload is sent.
     this.request.flushHeaders();
     this.request.on('socket', (socket) => {
@@ -54,6 +55,7 @@ export class Http1UpstreamRequest implements UpstreamRequest {
     });
     this.request.on('response', (response) => this.onResponse(response));
     this.request.on('connect', (response: IncomingMessage, socket: Duplex, leftover: Buffer) => this.onTunnel(response, socket, leftover));
+    this.request.on('upgrade', (response: IncomingMessage, socket: Duplex, leftover: Buffer) => this.onTunnel(response, socket, leftover));
     this.request.on('drain', () => this.callbacks.onWritable());
     this.request.on('error', (error: NodeJS.ErrnoException) => this.fail(error));
   }

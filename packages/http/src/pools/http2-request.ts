@@ -1,6 +1,6 @@
 import type { HopFailure } from '@nodevoy/core';
 import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
-import { HeaderMap } from '../headers.js';
+import { HeaderMap, stripHopByHop } from '../headers.js';
 import type { RequestHead, UpstreamRequest, UpstreamRequestCallbacks } from './types.js';
 import { UpstreamConnectError } from './upstream-connector.js';
 
@@ -35,7 +35,10 @@ export class Http2UpstreamRequest implements UpstreamRequest {
       head.method === 'CONNECT'
         ? { ':method': 'CONNECT', ':authority': head.authority }
         : { ':method': head.method, ':path': head.path, ':authority': head.authority, ':scheme': head.scheme };
-    this.stream = session.request({ ...head.headers.toHttp2(), ...pseudo }, { endStream });
+    // HTTP/2 carries no connection-specific headers (an HTTP/1.1 upgrade's included).
+    const regular = head.headers.clone();
+    stripHopByHop(regular);
+    this.stream = session.request({ ...regular.toHttp2(), ...pseudo }, { endStream });
     if (session.connecting) session.once('connect', () => this.callbacks.onAssigned());
     else queueMicrotask(() => this.callbacks.onAssigned());
     this.stream.on('response', (headers, flags) => {
