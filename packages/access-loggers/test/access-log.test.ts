@@ -1,5 +1,6 @@
 // Access logs through the real CLI: Envoy's default line for a proxied request, a custom format
-// with response flags and details for the replies nodevoy makes up, stdout, and config errors.
+// with response flags and details for the replies nodevoy makes up, stdout, filters, and config
+// errors.
 import { join } from 'node:path';
 import t from 'tap';
 import { anyHostRoutes, bootstrap, cluster, fileAccessLog, httpConnectionManager, tcpListener } from '../../../test-support/configs.js';
@@ -7,8 +8,9 @@ import { waitForLines } from '../../../test-support/files.js';
 import { curl, startHttpUpstream } from '../../../test-support/http.js';
 import { startNodevoy } from '../../../test-support/nodevoy.js';
 
-function config(upstreamPort: number, accessLog: string): string {
+function config(upstreamPort: number, accessLog: string, tail?: string): string {
   return bootstrap({
+    tail,
     listeners: [
       tcpListener(
         'http',
@@ -83,4 +85,36 @@ t.test('an unknown operator in a log format is a config error at its field', asy
     (err: Error) => err.message,
   );
   t.match(error, /http_filters|access_log\[0\]\.typed_config\.log_format: Not supported field in StreamInfo: NOPE/);
+});
+
+t.test("a filter's runtime key, set in layered_runtime, moves its threshold", async (t) => {
+  const upstream = await startHttpUpstream(t);
+  const path = join(t.testdir(), 'errors.log');
+  const filtered = fileAccessLog(path, '%REQ(:PATH)% %RESPONSE_CODE%\n').replace(
+    '- name: envoy.access_loggers.file\n',
+    '- name: envoy.access_loggers.file\n            filter: { status_code_filter: { comparison: { op: GE, value: { default_value: 500, runtime_key: access_log.min_status } } } }\n',
+  );
+  const runtime = 'layered_runtime:\n  layers:\n  - name: static\n    static_layer: { access_log.min_status: 400 }\n';
+  const proxy = await startNodevoy(t, config(upstream.port, filtered, runtime));
+  const port = await proxy.admin.listenerPort('http');
+  await curl([`http://127.0.0.1:${port}/up`]);
+  await curl([`http://127.0.0.1:${port}/nowhere`]);
+  await curl([`http://127.0.0.1:${port}/teapot`]);
+  await proxy.stop();
+  t.same(await waitForLines(path, 2), ['/nowhere 404', '/teapot 418'], 'the runtime value (400), not the default (500), decides; the 200 is left out');
+});
+
+t.test('access log filter errors name the field', async (t) => {
+  const withFilter = (filter: string) =>
+    config(1, fileAccessLog('/tmp/never.log').replace('- name: envoy.access_loggers.file\n', `- name: envoy.access_loggers.file\n            filter: ${filter}\n`));
+  const errorOf = (filter: string) =>
+    startNodevoy(t, withFilter(filter)).then(
+      () => 'started',
+      (err: Error) => err.message,
+    );
+  t.match(await errorOf('{ response_flag_filter: { flags: [UF, XX] } }'), /access_log\[0\]\.filter\.response_flag_filter\.flags: unknown response flag 'XX'/);
+  t.match(await errorOf('{ and_filter: { filters: [{ traceable_filter: {} }] } }'), /access_log\[0\]\.filter\.and_filter\.filters: /);
+  t.match(await errorOf('{ status_code_filter: { comparison: { op: GE, value: { default_value: 400 } } } }'), /access_log\[0\]\.filter\.status_code_filter\.comparison\.value: missing required field 'runtime_key'/);
+  t.match(await errorOf('{ header_filter: { header: { name: x } } }'), /access_log\[0\]\.filter\.header_filter: .*not implemented by nodevoy yet/);
+  t.match(await errorOf('{}'), /access_log\[0\]\.filter: /, 'a filter needs one kind');
 });

@@ -165,7 +165,7 @@ export {
 
 // Format strings
 export { compileFormat, FormatError, type AccessLogType, type FormatContext, type FormatInfo, type Formatter, type StreamOutcome } from './formatter/substitution-format.js';
-export { connectionLogContext, emitAccessLogs, type LoggedConnection } from './formatter/access-log.js';
+export { connectionLogContext, createAccessLoggers, emitAccessLogs, type LoggedConnection } from './formatter/access-log.js';
 export { ResponseFlags, type ResponseFlag } from './network/response-flags.js';
 export { upstreamTransportFailureReason } from './network/connect-failure.js';
 

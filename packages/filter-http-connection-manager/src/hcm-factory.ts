@@ -1,5 +1,5 @@
 import { clusterReferences } from './routing/cluster-references.js';
-import { Category, requestPassthrough, type AccessLoggerFactory, type ExtensionEntry, type FilterFactoryContext, type NetworkFilterFactory } from '@nodevoy/core';
+import { Category, createAccessLoggers, requestPassthrough, type ExtensionEntry, type FilterFactoryContext, type NetworkFilterFactory } from '@nodevoy/core';
 import { createHttp1Codec, type CodecOptions } from './codec/codecs.js';
 import { HCM_DEFAULTS, httpConnectionManagerSchema, type HttpConnectionManagerConfig } from './config/hcm-config.js';
 import { codecHandlers, HttpConnectionManagerFilter, type HcmShared } from './hcm-filter.js';
@@ -62,7 +62,7 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
       alwaysSetRequestIdInResponse: config.always_set_request_id_in_response ?? false,
       nextStreamId: () => ++streams,
       requestPassthrough: requestPassthrough(server.services),
-      accessLoggers: (config.access_log ?? []).map((entry) => (entry.typed.target as AccessLoggerFactory).createAccessLogger(entry.typed.config, server)),
+      accessLoggers: createAccessLoggers(config.access_log, server),
     };
     const http2 = config.http2_protocol_options;
     const codecOptions: CodecOptions = {

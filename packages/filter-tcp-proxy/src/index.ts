@@ -1,4 +1,4 @@
-import { Category, type AccessLoggerFactory, type NetworkFilterFactory, type NodevoyExtension } from '@nodevoy/core';
+import { Category, createAccessLoggers, type NetworkFilterFactory, type NodevoyExtension } from '@nodevoy/core';
 import { extension as http } from '@nodevoy/http';
 import { tcpAccessLogConfig } from './access-log.js';
 import { DEFAULT_IDLE_TIMEOUT_MS, tcpProxySchema, type TcpProxyConfig } from './config.js';
@@ -48,10 +48,7 @@ export const tcpProxyFilter: NetworkFilterFactory<TcpProxyConfig> = {
       tunnel: config.tunneling_config ? new TunnelOpener(config.tunneling_config, server) : undefined,
       log: server.log.child('filter'),
       sessions,
-      accessLog: tcpAccessLogConfig(
-        config,
-        (config.access_log ?? []).map((entry) => (entry.typed.target as AccessLoggerFactory).createAccessLogger(entry.typed.config, server)),
-      ),
+      accessLog: tcpAccessLogConfig(config, createAccessLoggers(config.access_log, server)),
     };
     return (filterManager) => filterManager.addReadFilter(new TcpProxyFilter(shared));
   },

@@ -1,7 +1,11 @@
+import type { AccessLogFilterConfig } from '../config/envoy/access-log-filter.js';
+import type { ExtensionEntry } from '../config/schema/extension-entry.js';
 import type { Logger } from '../log/logger.js';
 import type { Address } from '../network/address.js';
 import type { ConnectionInfo } from '../network/connection-info.js';
-import type { AccessLogger } from '../registry/types.js';
+import type { AccessLogger, AccessLoggerFactory } from '../registry/types.js';
+import type { ServerContext } from '../server/context.js';
+import { compileAccessLogFilter } from './access-log-filter.js';
 import type { AccessLogType, FormatContext } from './substitution-format.js';
 
 /** A downstream connection as its access log entries read it (no id or bytes before one exists). */
@@ -46,4 +50,15 @@ export function emitAccessLogs(loggers: readonly AccessLogger[], context: Format
       log.warn(`${where} access logger threw: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+}
+
+/** The loggers of an `access_log` list, each behind its entry's `filter` when it has one. */
+export function createAccessLoggers(entries: readonly ExtensionEntry[] | undefined, server: ServerContext): AccessLogger[] {
+  return (entries ?? []).map((entry) => {
+    const logger = (entry.typed.target as AccessLoggerFactory).createAccessLogger(entry.typed.config, server);
+    const filter = entry.extra?.['filter'] as AccessLogFilterConfig | undefined;
+    if (!filter) return logger;
+    const accepts = compileAccessLogFilter(filter, server.runtime);
+    return { log: (context) => void (accepts(context) && logger.log(context)) };
+  });
 }

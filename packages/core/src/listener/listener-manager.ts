@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { FilterChainConfig, ListenerConfig } from '../config/envoy/listener.js';
 import type { Logger } from '../log/logger.js';
 import { addressStatName, socketAddress, type Address, internalAddress } from '../network/address.js';
-import type { AccessLoggerFactory, ListenerFilter, ListenerFilterFactory } from '../registry/types.js';
+import type { ListenerFilter, ListenerFilterFactory } from '../registry/types.js';
+import { createAccessLoggers } from '../formatter/access-log.js';
 import type { FilterFactoryContext, ServerContext } from '../server/context.js';
 import type { WorkerContext } from '../server/worker.js';
 import { createStatsSet, type Gauge } from '../stats/store.js';
@@ -159,10 +160,9 @@ export class ListenerManager {
       (entry.typed.target as ListenerFilterFactory).createListenerFilterFactory(entry.typed.config, factoryContext),
     );
 
-    const accessLoggers = (config.access_log ?? []).map((entry) => (entry.typed.target as AccessLoggerFactory).createAccessLogger(entry.typed.config, this.context));
     const listener = new Listener({
       name,
-      accessLoggers,
+      accessLoggers: createAccessLoggers(config.access_log, this.context),
       isInternal: form.kind === 'internal',
       statsScope: this.context.stats.scope(statsPrefix),
       matcher: new FilterChainMatcher(built, defaultChain),

@@ -2,12 +2,12 @@
  * Envoy's response flags (StreamInfo's CoreResponseFlag), in the order Envoy prints them, so
  * `%RESPONSE_FLAGS%` reads `UF,URX` in nodevoy as it does in Envoy.
  */
-const ENVOY_ORDER = [
+export const RESPONSE_FLAG_CODES = [
   'LH', 'UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DI', 'FI', 'RL', 'UAEX', 'RLSE', 'DC', 'URX', 'SI', 'IH', 'DPE',
   'UMSDR', 'RFCF', 'NFCF', 'DT', 'UPE', 'NC', 'OM', 'DF', 'DO', 'DR',
 ] as const;
 
-export type ResponseFlag = (typeof ENVOY_ORDER)[number];
+export type ResponseFlag = (typeof RESPONSE_FLAG_CODES)[number];
 
 /** The flags set on one connection or request. */
 export class ResponseFlags {
@@ -24,6 +24,6 @@ export class ResponseFlags {
   /** `UF,URX`; empty when none is set. */
   toString(): string {
     if (this.flags.size === 0) return '';
-    return ENVOY_ORDER.filter((flag) => this.flags.has(flag)).join(',');
+    return RESPONSE_FLAG_CODES.filter((flag) => this.flags.has(flag)).join(',');
   }
 }

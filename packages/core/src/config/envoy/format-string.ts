@@ -1,6 +1,7 @@
 import { Category } from '../../registry/categories.js';
 import { schema } from '../schema/index.js';
 import type { MessageValue } from '../schema/types.js';
+import { accessLogFilterSchema } from './access-log-filter.js';
 
 const { message, string, bool } = schema;
 
@@ -30,10 +31,8 @@ export function formatText(config: SubstitutionFormatStringConfig): string {
   return config.text_format ?? config.text_format_source?.inline_string ?? '';
 }
 
-/** An `access_log` entry of a connection manager or tcp_proxy (`envoy.config.accesslog.v3.AccessLog`). */
-export const accessLogSchema = schema.extensionEntry('envoy.config.accesslog.v3.AccessLog', Category.accessLogger, {
-  filter: 'access log filters are not implemented by nodevoy yet',
-});
+/** An `access_log` entry of a connection manager, tcp_proxy or listener (`envoy.config.accesslog.v3.AccessLog`). */
+export const accessLogSchema = schema.extensionEntry('envoy.config.accesslog.v3.AccessLog', Category.accessLogger, {}, { filter: accessLogFilterSchema });
 
 /** Envoy's default access log format (`%START_TIME%` ... `"%UPSTREAM_HOST%"`). */
 export const DEFAULT_ACCESS_LOG_FORMAT =

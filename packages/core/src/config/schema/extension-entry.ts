@@ -7,6 +7,8 @@ import { INVALID, childPath, type FieldType } from './types.js';
 export interface ExtensionEntry {
   readonly name: string;
   readonly typed: TypedConfig;
+  /** The entry's own fields besides the extension (an access log's `filter`), when it has any. */
+  readonly extra?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -17,18 +19,22 @@ export function extensionEntry(
   typeName: string,
   category: string,
   unsupported: Readonly<Record<string, string>> = {},
+  extraFields: Readonly<Record<string, FieldType<unknown>>> = {},
 ): FieldType<ExtensionEntry> {
-  const shape = message(typeName, { name: string(), typed_config: typedConfig(category) }, { unsupported });
+  const shape = message(typeName, { ...extraFields, name: string(), typed_config: typedConfig(category) }, { unsupported });
   return {
     description: typeName,
     parse(value, path, ctx) {
       const parsed = shape.parse(value, path, ctx);
       if (parsed === INVALID) return INVALID;
       const name = parsed.name ?? '';
-      if (parsed.typed_config) return remembered({ name, typed: parsed.typed_config });
+      const fields = parsed as Readonly<Record<string, unknown>>;
+      const extra = Object.fromEntries(Object.keys(extraFields).flatMap((field) => (fields[field] === undefined ? [] : [[field, fields[field]]])));
+      const withExtra = Object.keys(extra).length > 0 ? { extra } : {};
+      if (parsed.typed_config) return remembered({ name, typed: parsed.typed_config, ...withExtra });
       if (name === '') return ctx.report(path, value.position, "an extension needs 'typed_config' or a 'name'");
       const typed = configByName(category, name, value.position, childPath(path, 'name'), ctx);
-      return typed === INVALID ? INVALID : remembered({ name, typed });
+      return typed === INVALID ? INVALID : remembered({ name, typed, ...withExtra });
 
       function remembered(entry: ExtensionEntry): ExtensionEntry {
         const location = ctx.locationOf(parsed as object);
