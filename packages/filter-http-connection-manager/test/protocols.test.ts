@@ -128,6 +128,56 @@ t.test('an HTTP/2 cluster: concurrent requests multiplex on one upstream connect
   t.equal(upstream.sessions.size, 1);
 });
 
+t.test('response trailers reach an HTTP/2 client (gRPC status), from HTTP/2 and HTTP/1.1 upstreams', async (t) => {
+  // An HTTP/2 upstream answering like a gRPC server: headers, a message, then grpc-status in trailers.
+  const grpcLike = createHttp2Server();
+  grpcLike.on('stream', (stream, headers) => {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '7', 'grpc-message': `denied ${String(headers[':path'])}` }));
+    stream.end('message');
+  });
+  grpcLike.listen(0, '127.0.0.1');
+  await once(grpcLike, 'listening');
+  t.teardown(() => grpcLike.close());
+  // An HTTP/1.1 upstream with a chunked body and a trailer.
+  const chunked = await startHttpUpstream(t, (_request, response) => {
+    response.setHeader('trailer', 'x-checksum');
+    response.write('chunked ');
+    response.addTrailers({ 'x-checksum': 'abc123' });
+    response.end('body');
+  });
+  const h2Options = `    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        explicit_http_config: { http2_protocol_options: {} }
+`;
+  const proxy = await startNodevoy(
+    t,
+    hcmConfig({
+      clusters: backend((grpcLike.address() as AddressInfo).port, h2Options) + backend(chunked.port).replace(/backend/g, 'h1backend'),
+      routes: '              - { match: { prefix: /h1 }, route: { cluster: h1backend } }\n              - { match: { prefix: / }, route: { cluster: backend } }\n',
+    }),
+  );
+  const session = await http2Session(t, await proxy.admin.listenerPort('http'));
+  const call = async (path: string) => {
+    const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc' });
+    stream.end('request');
+    const trailers = once(stream, 'trailers').then(([headers]) => headers as Record<string, string>);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return { body: Buffer.concat(chunks).toString(), trailers: await trailers };
+  };
+  const grpc = await call('/pkg.Service/Method');
+  t.equal(grpc.body, 'message');
+  t.equal(grpc.trailers['grpc-status'], '7');
+  t.equal(grpc.trailers['grpc-message'], 'denied /pkg.Service/Method');
+  const h1 = await call('/h1/chunked');
+  t.equal(h1.body, 'chunked body');
+  t.equal(h1.trailers['x-checksum'], 'abc123', 'an HTTP/1.1 chunked trailer too');
+  const plain = await http2Request(session, { ':path': '/h1/again' });
+  t.equal(plain.body, 'chunked body', 'a stream without trailers still ends cleanly');
+});
+
 t.test('max_requests_per_connection: downstream and upstream connections retire after N requests', async (t) => {
   const upstream = await startHttpUpstream(t);
   const limit = `    typed_extension_protocol_options:

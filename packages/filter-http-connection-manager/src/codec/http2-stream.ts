@@ -10,6 +10,8 @@ export class Http2DownstreamStream implements DownstreamStream {
   readonly headers: HeaderMap;
   private done = false;
   private responded = false;
+  /** What goes out when node:http2 asks for the trailers (after the last DATA): none unless given. */
+  private trailers: Record<string, string | string[]> = {};
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -48,8 +50,15 @@ export class Http2DownstreamStream implements DownstreamStream {
     const out = headers.clone();
     // Connection-specific headers are illegal in HTTP/2 (RFC 9113 §8.2.2).
     for (const name of ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']) out.remove(name);
-    this.stream.respond(out.toHttp2(), { endStream });
-    if (endStream) this.done = true;
+    if (endStream) {
+      this.stream.respond(out.toHttp2(), { endStream });
+      this.done = true;
+      return;
+    }
+    // A body may end in trailers (gRPC's grpc-status): node:http2 asks for them once the body is
+    // out; with none it ends the stream with an empty DATA frame, as without trailers.
+    this.stream.respond(out.toHttp2(), { waitForTrailers: true });
+    this.stream.once('wantTrailers', () => this.stream.sendTrailers(this.trailers));
   }
 
   respondData(data: Buffer, endStream: boolean): boolean {
@@ -62,8 +71,10 @@ export class Http2DownstreamStream implements DownstreamStream {
     return data.length === 0 || this.stream.write(data);
   }
 
-  respondTrailers(): void {
-    // node:http2 needs `waitForTrailers` at respond time; nodevoy ends the stream instead.
+  respondTrailers(trailers: HeaderMap): void {
+    const regular = trailers.clone();
+    for (const [name] of [...regular]) if (name.startsWith(':')) regular.remove(name);
+    this.trailers = regular.toHttp2();
     this.respondData(EMPTY, true);
   }
 
