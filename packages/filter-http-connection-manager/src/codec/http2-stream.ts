@@ -28,10 +28,14 @@ export class Http2DownstreamStream implements DownstreamStream {
   start(callbacks: DownstreamStreamCallbacks): void {
     const stream = this.stream;
     stream.on('data', (chunk: Buffer) => callbacks.onData(chunk, false));
+    // Trailers are reported as they are parsed, maybe before a paused body is read: they are
+    // passed on at the body's end, so they never overtake it.
+    let trailers: HeaderMap | undefined;
+    stream.on('trailers', (received) => (trailers = HeaderMap.fromHttp2(received)));
     stream.on('end', () => {
-      if (!this.headersEndStream) callbacks.onData(EMPTY, true);
+      if (trailers) callbacks.onTrailers(trailers);
+      else if (!this.headersEndStream) callbacks.onData(EMPTY, true);
     });
-    stream.on('trailers', (trailers) => callbacks.onTrailers(HeaderMap.fromHttp2(trailers)));
     stream.on('error', () => {});
     stream.on('close', () => {
       if (!this.done) callbacks.onReset(stream.rstCode === constants.NGHTTP2_NO_ERROR ? 'stream closed' : `stream reset (code ${stream.rstCode})`);

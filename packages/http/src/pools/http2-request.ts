@@ -21,6 +21,7 @@ export class Http2UpstreamRequest implements UpstreamRequest {
   private done = false;
   private responded = false;
   private paused = false;
+  private trailers: HeaderMap | undefined;
 
   constructor(
     session: ClientHttp2Session,
@@ -52,11 +53,14 @@ export class Http2UpstreamRequest implements UpstreamRequest {
       this.stream.on('end', () => {
         if (this.done) return;
         this.done = true;
-        this.callbacks.onResponseData(EMPTY, true);
+        if (this.trailers) this.callbacks.onResponseTrailers(this.trailers);
+        else this.callbacks.onResponseData(EMPTY, true);
       });
       if (this.paused) this.stream.pause();
     });
-    this.stream.on('trailers', (trailers) => this.callbacks.onResponseTrailers(regularHeaders(trailers)));
+    // Trailers are reported as the stream is parsed, maybe before the buffered body is read:
+    // they are passed on at the body's end, so they never overtake it.
+    this.stream.on('trailers', (trailers) => (this.trailers = regularHeaders(trailers)));
     this.stream.on('drain', () => this.callbacks.onWritable());
     this.stream.on('error', (error: Error) => this.fail(error));
     this.stream.on('close', () => {
