@@ -176,6 +176,13 @@ t.test('response trailers reach an HTTP/2 client (gRPC status), from HTTP/2 and 
   t.equal(h1.trailers['x-checksum'], 'abc123', 'an HTTP/1.1 chunked trailer too');
   const plain = await http2Request(session, { ':path': '/h1/again' });
   t.equal(plain.body, 'chunked body', 'a stream without trailers still ends cleanly');
+  // A request that ends in trailers ends there (an HTTP/1.1 upstream does not get them, as Envoy).
+  const withTrailers = session.request({ ':method': 'POST', ':path': '/h1/request-trailers' }, { waitForTrailers: true });
+  withTrailers.on('wantTrailers', () => withTrailers.sendTrailers({ 'x-request-trailer': '1' }));
+  withTrailers.end('body');
+  const chunks: Buffer[] = [];
+  for await (const chunk of withTrailers) chunks.push(chunk as Buffer);
+  t.equal(Buffer.concat(chunks).toString(), 'chunked body', 'a request with trailers is answered');
 });
 
 t.test('max_requests_per_connection: downstream and upstream connections retire after N requests', async (t) => {
