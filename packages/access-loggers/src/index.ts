@@ -4,7 +4,7 @@ import {
   DEFAULT_ACCESS_LOG_FORMAT,
   FormatError,
   compileFormat,
-  formatText,
+  compileSubstitutionFormat,
   schema,
   substitutionFormatStringSchema,
   type AccessLogger,
@@ -16,20 +16,23 @@ import {
   type SubstitutionFormatStringConfig,
 } from '@nodevoy/core';
 
+/** The formatter of a logger: its `log_format` (or legacy `format`), else Envoy's default; missing values print `-`. */
+function formatter(logFormat: SubstitutionFormatStringConfig | undefined, legacy?: string): Formatter {
+  return logFormat ? compileSubstitutionFormat(logFormat, '-') : compileFormat(legacy ?? DEFAULT_ACCESS_LOG_FORMAT, '-');
+}
+
 /** Checks a log format at config time, as Envoy rejects an unknown operator. */
-function checkFormat(format: string | undefined, field: string, report: CheckReporter): void {
-  if (format === undefined) return;
+function checkFormat(compile: () => unknown, field: string, report: CheckReporter): void {
   try {
-    compileFormat(format);
+    compile();
   } catch (err) {
     if (err instanceof FormatError) report(field, err.message);
     else throw err;
   }
 }
 
-/** The formatter of a logger: its `log_format` (or legacy `format`), else Envoy's default; missing values print `-`. */
-function formatter(logFormat: SubstitutionFormatStringConfig | undefined, legacy?: string): Formatter {
-  return compileFormat(logFormat ? formatText(logFormat) : (legacy ?? DEFAULT_ACCESS_LOG_FORMAT), '-');
+function checkLogFormat(logFormat: SubstitutionFormatStringConfig | undefined, report: CheckReporter): void {
+  if (logFormat) checkFormat(() => compileSubstitutionFormat(logFormat), 'log_format', report);
 }
 
 const fileAccessLogSchema = schema.message(
@@ -37,10 +40,11 @@ const fileAccessLogSchema = schema.message(
   { path: schema.required(schema.string({ minLen: 1 })), log_format: substitutionFormatStringSchema, format: schema.string() },
   {
     oneofs: [{ fields: ['log_format', 'format'] }],
-    unsupported: { json_format: 'use log_format with a text format', typed_json_format: 'use log_format with a text format' },
+    unsupported: { json_format: 'use log_format with json_format', typed_json_format: 'use log_format with json_format' },
     check(value, report) {
-      checkFormat(value.log_format ? formatText(value.log_format) : undefined, 'log_format', report);
-      checkFormat(value.format, 'format', report);
+      checkLogFormat(value.log_format, report);
+      const legacy = value.format;
+      if (legacy !== undefined) checkFormat(() => compileFormat(legacy), 'format', report);
     },
   },
 );
@@ -51,7 +55,7 @@ const streamLogSchema = (typeName: string) =>
     { log_format: substitutionFormatStringSchema },
     {
       check(value, report) {
-        checkFormat(value.log_format ? formatText(value.log_format) : undefined, 'log_format', report);
+        checkLogFormat(value.log_format, report);
       },
     },
   );

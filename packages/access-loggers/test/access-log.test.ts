@@ -118,3 +118,53 @@ t.test('access log filter errors name the field', async (t) => {
   t.match(await errorOf('{ header_filter: { header: { name: x } } }'), /access_log\[0\]\.filter\.header_filter: .*not implemented by nodevoy yet/);
   t.match(await errorOf('{}'), /access_log\[0\]\.filter: /, 'a filter needs one kind');
 });
+
+t.test('json_format: one JSON object per line, typed values, nested keys, omit_empty_values', async (t) => {
+  const upstream = await startHttpUpstream(t);
+  const path = join(t.testdir(), 'json.log');
+  const jsonLog = `          access_log:
+          - name: envoy.access_loggers.file
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+              path: ${path}
+              log_format:
+                json_format:
+                  status: "%RESPONSE_CODE%"
+                  request: { path: "%REQ(:PATH)%", agent: "%REQ(USER-AGENT)%", absent: "%REQ(x-absent)%" }
+                  line: "%REQ(:METHOD)% %REQ(:PATH)% %REQ(x-absent)%"
+                  bytes: "%BYTES_SENT%"
+                  fixed: [1, true, "%RESPONSE_CODE%"]
+          - name: envoy.access_loggers.file
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+              path: ${path}
+              log_format: { omit_empty_values: true, json_format: { absent: "%REQ(x-absent)%", path: "%REQ(:PATH)%" } }
+`;
+  const proxy = await startNodevoy(t, config(upstream.port, jsonLog));
+  const result = await curl([`http://127.0.0.1:${await proxy.admin.listenerPort('http')}/teapot`, '-A', 'json-test']);
+  await proxy.stop();
+  const [full, omitted] = (await waitForLines(path, 2)).map((line) => JSON.parse(line) as unknown);
+  t.strictSame(full, {
+    bytes: Buffer.byteLength(result.stdout),
+    fixed: [1, true, 418],
+    line: 'GET /teapot -',
+    request: { absent: null, agent: 'json-test', path: '/teapot' },
+    status: 418,
+  });
+  t.strictSame(omitted, { path: '/teapot' }, 'a missing value is left out, not written as null');
+  t.equal((await waitForLines(path, 2))[0], JSON.stringify(full), 'keys in sorted order, as Envoy writes them');
+});
+
+t.test('json_format errors name the field', async (t) => {
+  const bad = `          access_log:
+          - name: envoy.access_loggers.stdout
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog
+              log_format: { json_format: { nested: { bad: "%NOPE%" } } }
+`;
+  const error = await startNodevoy(t, config(1, bad)).then(
+    () => 'started',
+    (err: Error) => err.message,
+  );
+  t.match(error, /access_log\[0\]\.typed_config\.log_format: Not supported field in StreamInfo: NOPE/);
+});

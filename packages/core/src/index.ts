@@ -159,6 +159,7 @@ export {
   DEFAULT_ACCESS_LOG_FORMAT,
   accessLogSchema,
   formatText,
+  compileSubstitutionFormat,
   substitutionFormatStringSchema,
   type SubstitutionFormatStringConfig,
 } from './config/envoy/format-string.js';

@@ -17,6 +17,10 @@ export const filterStateValueSchema = schema.message(
   },
   {
     check(value, report) {
+      if (value.format_string.json_format) {
+        report('format_string', 'nodevoy sets filter state from text formats only', 'use text_format or text_format_source');
+        return;
+      }
       try {
         compileFormat(formatText(value.format_string));
       } catch (err) {

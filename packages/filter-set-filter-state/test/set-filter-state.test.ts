@@ -69,3 +69,12 @@ t.test('an unknown format operator is a config error naming the field', async (t
   );
   t.match(error, /static_resources\.listeners\[0\]\.filter_chains\[0\]\.filters\[0\]\.typed_config\.on_new_connection\[0\]\.format_string: Not supported field in StreamInfo: NO_SUCH_THING/);
 });
+
+t.test('a json_format value is a config error naming the field: filter state values are text', async (t) => {
+  const json = config('x').replace('format_string: { text_format_source: { inline_string: "x" } }', 'format_string: { json_format: { a: "%REQUESTED_SERVER_NAME%" } }');
+  const error = await startNodevoy(t, json, { args: REPORTER }).then(
+    () => 'started',
+    (err: Error) => err.message,
+  );
+  t.match(error, /typed_config\.on_new_connection\[0\]\.format_string: nodevoy sets filter state from text formats only/);
+});

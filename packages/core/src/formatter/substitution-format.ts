@@ -109,6 +109,39 @@ function firstOf(argument: string, lookup: (name: string) => string | undefined)
 
 export class FormatError extends Error {}
 
+/** Operators whose value Envoy writes as a JSON number in a `json_format`. */
+const NUMERIC = new Set([
+  'RESPONSE_CODE', 'BYTES_RECEIVED', 'BYTES_SENT', 'DURATION', 'CONNECTION_ID',
+  'DOWNSTREAM_REMOTE_PORT', 'DOWNSTREAM_LOCAL_PORT', 'UPSTREAM_REMOTE_PORT', 'UPSTREAM_LOCAL_PORT',
+]);
+/** Operators whose value may be structured (an object in metadata or filter state). */
+const STRUCTURED = new Set(['DYNAMIC_METADATA', 'FILTER_STATE']);
+
+const SINGLE_COMMAND = /^%([A-Z_0-9]+)(?:\(([^)]*)\))?(?::(\d+))?%$/;
+
+/**
+ * A format that is exactly one operator (`%RESPONSE_CODE%`), evaluated to a typed JSON value as
+ * Envoy's `json_format` writes it: numbers as numbers, a missing value as null. Undefined when
+ * the text is anything else.
+ */
+export function compileTypedCommand(text: string): ((context: FormatContext) => string | number | object | null) | undefined {
+  const m = SINGLE_COMMAND.exec(text);
+  if (!m) return undefined;
+  const name = m[1] as string;
+  const operator = OPERATORS[name];
+  if (!operator) throw new FormatError(`Not supported field in StreamInfo: ${name}`);
+  const argument = m[2];
+  const maxLength = m[3] === undefined ? undefined : Number(m[3]);
+  return (context) => {
+    const raw = operator(context, argument);
+    if (raw === undefined) return null;
+    const value = maxLength === undefined ? raw : raw.slice(0, maxLength);
+    if (NUMERIC.has(name)) return Number(value);
+    if (STRUCTURED.has(name) && /^[[{]/.test(value)) return JSON.parse(value) as object;
+    return value;
+  };
+}
+
 /**
  * Compiles an Envoy substitution format string (`%DOWNSTREAM_LOCAL_PORT%`, `%REQ(x-foo)%`...).
  * A value that is not available renders as `missing` (Envoy prints `-` in access logs; header

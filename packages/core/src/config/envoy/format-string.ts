@@ -2,8 +2,10 @@ import { Category } from '../../registry/categories.js';
 import { schema } from '../schema/index.js';
 import type { MessageValue } from '../schema/types.js';
 import { accessLogFilterSchema } from './access-log-filter.js';
+import { compileJsonFormat } from '../../formatter/json-format.js';
+import { compileFormat, type Formatter } from '../../formatter/substitution-format.js';
 
-const { message, string, bool } = schema;
+const { message, string, bool, struct } = schema;
 
 const inlineDataSourceSchema = message(
   'envoy.config.core.v3.DataSource',
@@ -17,18 +19,28 @@ const inlineDataSourceSchema = message(
 /** Envoy's `SubstitutionFormatString`, in its text forms. */
 export const substitutionFormatStringSchema = message(
   'envoy.config.core.v3.SubstitutionFormatString',
-  { text_format: string(), text_format_source: inlineDataSourceSchema, omit_empty_values: bool(), content_type: string() },
+  { text_format: string(), text_format_source: inlineDataSourceSchema, json_format: struct(), omit_empty_values: bool(), content_type: string() },
   {
-    oneofs: [{ fields: ['text_format', 'text_format_source'], required: true }],
-    unsupported: { json_format: 'use text_format_source', formatters: 'custom formatters are not supported by nodevoy' },
+    oneofs: [{ fields: ['text_format', 'text_format_source', 'json_format'], required: true }],
+    unsupported: { formatters: 'custom formatters are not supported by nodevoy' },
+    ignored: ['json_format_options'],
   },
 );
 
 export type SubstitutionFormatStringConfig = MessageValue<typeof substitutionFormatStringSchema.fields>;
 
-/** The format text of a `SubstitutionFormatString`. */
+/** The format text of a `SubstitutionFormatString` in a text form. */
 export function formatText(config: SubstitutionFormatStringConfig): string {
   return config.text_format ?? config.text_format_source?.inline_string ?? '';
+}
+
+/**
+ * A `SubstitutionFormatString` compiled: text (a missing value written as `missing`) or
+ * `json_format`. Throws FormatError for an operator Envoy does not know.
+ */
+export function compileSubstitutionFormat(config: SubstitutionFormatStringConfig, missing = ''): Formatter {
+  if (config.json_format) return compileJsonFormat(config.json_format, config.omit_empty_values ?? false);
+  return compileFormat(formatText(config), missing);
 }
 
 /** An `access_log` entry of a connection manager, tcp_proxy or listener (`envoy.config.accesslog.v3.AccessLog`). */
