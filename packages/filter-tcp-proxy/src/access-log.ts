@@ -19,7 +19,20 @@ export function tcpAccessLogConfig(config: TcpProxyConfig, loggers: readonly Acc
 }
 
 /** The access log of one tcp_proxy session: on upstream connect, every flush interval, at the end. */
-export class SessionAccessLog {
+export interface SessionAccessLog {
+  start(): void;
+  onUpstreamConnected(): void;
+  end(): void;
+}
+
+/** Without loggers a session logs nothing and allocates nothing. */
+const NO_ACCESS_LOG: SessionAccessLog = { start() {}, onUpstreamConnected() {}, end() {} };
+
+export function sessionAccessLog(config: TcpAccessLogConfig, connection: Connection, log: Logger): SessionAccessLog {
+  return config.loggers.length === 0 ? NO_ACCESS_LOG : new LoggingSession(config, connection, log);
+}
+
+class LoggingSession implements SessionAccessLog {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -30,8 +43,7 @@ export class SessionAccessLog {
 
   start(): void {
     const interval = this.config.flushIntervalMs;
-    if (interval === undefined || this.config.loggers.length === 0) return;
-    this.timer = setInterval(() => this.write('TcpPeriodic'), interval);
+    if (interval !== undefined) this.timer = setInterval(() => this.write('TcpPeriodic'), interval);
   }
 
   onUpstreamConnected(): void {
@@ -44,7 +56,6 @@ export class SessionAccessLog {
   }
 
   private write(type: AccessLogType): void {
-    if (this.config.loggers.length === 0) return;
     emitAccessLogs(this.config.loggers, connectionLogContext(this.connection, type), this.log, `[C${this.connection.id}] tcp_proxy`);
   }
 }

@@ -14,7 +14,7 @@ import {
   type UpstreamCluster,
 } from '@nodevoy/core';
 import type { ResponseHead } from '@nodevoy/http';
-import { SessionAccessLog, type TcpAccessLogConfig } from './access-log.js';
+import { sessionAccessLog, type SessionAccessLog, type TcpAccessLogConfig } from './access-log.js';
 import { IdleTimer } from './idle-timer.js';
 import { poolHopFailure, tunnelHopFailure } from './inner-hop-failure.js';
 import type { TcpProxyStats } from './stats.js';
@@ -91,7 +91,7 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
   initializeReadFilterCallbacks(callbacks: ReadFilterCallbacks): void {
     const stats = this.shared.stats;
     this.downstream = callbacks.connection;
-    this.accessLog = new SessionAccessLog(this.shared.accessLog, this.downstream, this.shared.log);
+    this.accessLog = sessionAccessLog(this.shared.accessLog, this.downstream, this.shared.log);
     this.downstream.enableHalfClose(true);
     this.downstream.setConnectionMeters({ rxTotal: stats.downstream_cx_rx_bytes_total, txTotal: stats.downstream_cx_tx_bytes_total });
     this.downstream.addConnectionCallbacks(this);

@@ -117,7 +117,25 @@ const NUMERIC = new Set([
 /** Operators whose value may be structured (an object in metadata or filter state). */
 const STRUCTURED = new Set(['DYNAMIC_METADATA', 'FILTER_STATE']);
 
-const SINGLE_COMMAND = /^%([A-Z_0-9]+)(?:\(([^)]*)\))?(?::(\d+))?%$/;
+/** `%NAME%`, `%NAME(argument)%`, `%NAME:max_length%`. */
+const COMMAND = '%([A-Z_0-9]+)(?:\\(([^)]*)\\))?(?::(\\d+))?%';
+const SINGLE_COMMAND = new RegExp(`^${COMMAND}$`);
+
+/** One operator of a format (its regex match), compiled: its value, cut to its length, if it has one. */
+function compileCommand(m: RegExpExecArray): { readonly name: string; readonly value: (context: FormatContext) => string | undefined } {
+  const name = m[1] as string;
+  const operator = OPERATORS[name];
+  if (!operator) throw new FormatError(`Not supported field in StreamInfo: ${name}`);
+  const argument = m[2];
+  const maxLength = m[3] === undefined ? undefined : Number(m[3]);
+  return {
+    name,
+    value: (context) => {
+      const value = operator(context, argument);
+      return value === undefined || maxLength === undefined ? value : value.slice(0, maxLength);
+    },
+  };
+}
 
 /**
  * A format that is exactly one operator (`%RESPONSE_CODE%`), evaluated to a typed JSON value as
@@ -127,18 +145,13 @@ const SINGLE_COMMAND = /^%([A-Z_0-9]+)(?:\(([^)]*)\))?(?::(\d+))?%$/;
 export function compileTypedCommand(text: string): ((context: FormatContext) => string | number | object | null) | undefined {
   const m = SINGLE_COMMAND.exec(text);
   if (!m) return undefined;
-  const name = m[1] as string;
-  const operator = OPERATORS[name];
-  if (!operator) throw new FormatError(`Not supported field in StreamInfo: ${name}`);
-  const argument = m[2];
-  const maxLength = m[3] === undefined ? undefined : Number(m[3]);
+  const { name, value } = compileCommand(m);
   return (context) => {
-    const raw = operator(context, argument);
+    const raw = value(context);
     if (raw === undefined) return null;
-    const value = maxLength === undefined ? raw : raw.slice(0, maxLength);
-    if (NUMERIC.has(name)) return Number(value);
-    if (STRUCTURED.has(name) && /^[[{]/.test(value)) return JSON.parse(value) as object;
-    return value;
+    if (NUMERIC.has(name)) return Number(raw);
+    if (STRUCTURED.has(name) && /^[[{]/.test(raw)) return JSON.parse(raw) as object;
+    return raw;
   };
 }
 
@@ -149,7 +162,7 @@ export function compileTypedCommand(text: string): ((context: FormatContext) => 
  */
 export function compileFormat(format: string, missing = ''): Formatter {
   const parts: (string | ((c: FormatContext) => string))[] = [];
-  const pattern = /%([A-Z_0-9]+)(?:\(([^)]*)\))?(?::(\d+))?%|%%/g;
+  const pattern = new RegExp(`${COMMAND}|%%`, 'g');
   let last = 0;
   for (let m = pattern.exec(format); m; m = pattern.exec(format)) {
     if (m.index > last) parts.push(format.slice(last, m.index));
@@ -158,15 +171,8 @@ export function compileFormat(format: string, missing = ''): Formatter {
       parts.push('%');
       continue;
     }
-    const name = m[1] as string;
-    const operator = OPERATORS[name];
-    if (!operator) throw new FormatError(`Not supported field in StreamInfo: ${name}`);
-    const argument = m[2];
-    const maxLength = m[3] === undefined ? undefined : Number(m[3]);
-    parts.push((context) => {
-      const value = operator(context, argument) ?? missing;
-      return maxLength === undefined ? value : value.slice(0, maxLength);
-    });
+    const { value } = compileCommand(m);
+    parts.push((context) => value(context) ?? missing);
   }
   if (last < format.length) parts.push(format.slice(last));
   if (parts.every((p) => typeof p === 'string')) {

@@ -9,21 +9,17 @@ export const RESPONSE_FLAG_CODES = [
 
 export type ResponseFlag = (typeof RESPONSE_FLAG_CODES)[number];
 
-/** The flags set on one connection or request. */
+/** The flags set on one connection or request: one bit each (every connection has one of these). */
 export class ResponseFlags {
-  private readonly flags = new Set<ResponseFlag>();
+  private bits = 0;
 
   set(flag: ResponseFlag): void {
-    this.flags.add(flag);
-  }
-
-  has(flag: ResponseFlag): boolean {
-    return this.flags.has(flag);
+    this.bits |= 1 << RESPONSE_FLAG_CODES.indexOf(flag);
   }
 
   /** `UF,URX`; empty when none is set. */
   toString(): string {
-    if (this.flags.size === 0) return '';
-    return RESPONSE_FLAG_CODES.filter((flag) => this.flags.has(flag)).join(',');
+    if (this.bits === 0) return '';
+    return RESPONSE_FLAG_CODES.filter((_, i) => (this.bits & (1 << i)) !== 0).join(',');
   }
 }
