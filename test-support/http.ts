@@ -71,7 +71,11 @@ export async function startHttpUpstream(t: TestLike, handler: UpstreamHandler = 
   const requests: SeenRequest[] = [];
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      return; // the proxy abandoned the request (its client went away): nothing to answer
+    }
     const bodyBytes = Buffer.concat(chunks);
     const seen = {
       method: req.method ?? '',

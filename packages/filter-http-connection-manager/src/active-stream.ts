@@ -4,14 +4,13 @@ import { upgradeRequested, type HeaderMap } from '@nodevoy/http';
 import type { DownstreamStream } from './codec/downstream-stream.js';
 import type { DownstreamConnection } from './downstream-connection.js';
 import type { DecoderFilterCallbacks, EncoderFilterCallbacks, HttpFilter, LocalReply } from './http-filter.js';
+import { FilterIteration, type StreamItem } from './filter-iteration.js';
 import type { HcmRuntime } from './hcm-runtime.js';
 import { LocalReplies, localReplyHeaders, responseFlagsFor } from './local-reply.js';
 import type { ResolvedRoute } from './routing/route-table.js';
 import { statusClass } from './stats.js';
 import { StreamTimeouts } from './stream-timeouts.js';
 import { applyUnderscoresAction, normalizePath, stripHostPort } from './request-normalization.js';
-
-type Pending = { readonly kind: 'data'; readonly data: Buffer; readonly endStream: boolean } | { readonly kind: 'trailers'; readonly trailers: HeaderMap };
 
 /**
  * One request through the connection manager (Envoy's ActiveStream): the request-header
@@ -22,16 +21,21 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   readonly streamId: number;
   readonly requestInfo: RequestInfo;
   private readonly filters: HttpFilter[] = [];
+  private readonly decoder: FilterIteration;
+  private readonly encoder: FilterIteration;
   private resolvedRoute: ResolvedRoute | undefined;
-  /**
-   * The last filter that has seen the request headers. A filter that returns `stop` from
-   * `decodeHeaders` still gets the body (as in Envoy); the filters after it get nothing until it
-   * continues, and the body waits for them in `pendingDecode`.
-   */
-  private headersReached = -1;
-  private headersStopped = false;
-  private pendingDecode: Pending[] = [];
+  /** A filter has begun the response (encodeHeaders). */
   private responseStarted = false;
+  /** The response headers went out to the client. */
+  private headersWritten = false;
+  /** The downstream's reading is held: by a filter's backpressure, and by request data held for stopped filters. */
+  private readDisabledByFilter = false;
+  private readDisabledByHeld = false;
+  /** Response data held for stopped encoder filters is over the limit: the sender waits. */
+  private encodeHeldAbove = false;
+  private readonly heldWritableWaiters: (() => void)[] = [];
+  /** What the last response write said of the client's buffer. */
+  private downstreamWritable = true;
   private complete = false;
   /** An accepted CONNECT or upgrade: counted in `downstream_cx_upgrades_*` while it lives. */
   private upgraded = false;
@@ -61,6 +65,24 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
       () => this.onTimeout('downstream_rq_idle_timeout', LocalReplies.streamIdleTimeout()),
       () => this.onTimeout('downstream_rq_timeout', LocalReplies.requestTimeout()),
     );
+    const limit = connection.bufferLimitBytes;
+    const isDone = () => this.complete;
+    const onFilterError = (callback: string, error: unknown) => this.onFilterError(callback, error);
+    this.decoder = new FilterIteration('decode', this.filters, {
+      deliver: () => {},
+      onFilterError,
+      isDone,
+      onHeldAboveLimit: (above) => {
+        this.readDisabledByHeld = above;
+        this.applyReadDisable();
+      },
+    }, limit);
+    this.encoder = new FilterIteration('encode', this.filters, {
+      deliver: (item) => this.writeDownstream(item),
+      onFilterError,
+      isDone,
+      onHeldAboveLimit: (above) => this.onEncodeHeldAboveLimit(above),
+    }, limit);
   }
 
   get connectionInfo(): ConnectionInfo {
@@ -93,6 +115,12 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     });
     const headers = downstream.headers;
     this.takePassthrough(headers);
+    if (!this.runtime.proxy100Continue && headers.get('expect')?.toLowerCase() === '100-continue') {
+      // As Envoy: the connection manager answers `100 Continue` itself, before any filter, and
+      // the expectation goes no further.
+      this.encodeContinue();
+      headers.remove('expect');
+    }
     if (downstream.protocol === 'HTTP/1.0' && !this.runtime.acceptHttp10) {
       downstream.closeConnectionAfterResponse();
       this.sendLocalReply(LocalReplies.http10NotAllowed());
@@ -121,12 +149,24 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
       stats.downstream_cx_upgrades_total.inc();
       stats.downstream_cx_upgrades_active.inc();
     }
-    for (const factory of this.runtime.filterFactories) factory((filter) => this.filters.push(filter));
-    for (const filter of this.filters) {
-      filter.setDecoderFilterCallbacks?.(this);
-      filter.setEncoderFilterCallbacks?.(this);
+    if (!this.createFilterChain()) return;
+    this.decoder.push({ kind: 'headers', headers, endStream: downstream.headersEndStream });
+  }
+
+  /** Envoy's createFilterChain, guarded: a factory or a filter that throws here fails the stream. */
+  private createFilterChain(): boolean {
+    let step = 'filter factory';
+    try {
+      for (const factory of this.runtime.filterFactories) factory((filter) => this.filters.push(filter));
+      step = 'setDecoderFilterCallbacks';
+      for (const filter of this.filters) filter.setDecoderFilterCallbacks?.(this);
+      step = 'setEncoderFilterCallbacks';
+      for (const filter of this.filters) filter.setEncoderFilterCallbacks?.(this);
+      return true;
+    } catch (err) {
+      this.onFilterError(step, err);
+      return false;
     }
-    this.decodeHeadersFrom(0, headers, downstream.headersEndStream);
   }
 
   /** A request that crossed an internal hop brings its own state (nodevoy's per-request passthrough). */
@@ -145,19 +185,12 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   }
 
   continueDecoding(): void {
-    if (!this.headersStopped) return;
-    this.headersStopped = false;
-    const from = this.headersReached + 1;
-    this.decodeHeadersFrom(from, this.downstream.headers, this.downstream.headersEndStream);
-    const pending = this.pendingDecode;
-    this.pendingDecode = [];
-    for (const item of pending) {
-      if (item.kind === 'data') this.decodeDataFrom(from, item.data, item.endStream);
-      else this.decodeTrailersFrom(from, item.trailers);
-    }
+    this.decoder.resume();
   }
 
-  continueEncoding(): void {}
+  continueEncoding(): void {
+    this.encoder.resume();
+  }
 
   sendLocalReply(reply: LocalReply): void {
     if (this.complete) return;
@@ -178,43 +211,77 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     return this.upgraded && this.downstream.protocol === 'HTTP/2';
   }
 
+  encodeContinue(): void {
+    if (this.complete || this.responseStarted) return;
+    this.runtime.stats.downstream_rq_1xx.inc();
+    this.downstream.respondContinue();
+  }
+
   encodeHeaders(headers: HeaderMap, endStream: boolean): void {
-    if (this.complete || this.responseEnded) return;
+    if (this.complete || this.responseEnded || this.responseStarted) return;
     this.responseStarted = true;
     this.responseDetails ??= 'via_upstream';
     this.timeouts.activity();
-    for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i]?.encodeHeaders?.(headers, endStream);
-    this.finalizeResponseHeaders(headers);
-    const status = Number(headers.get(':status') ?? 0);
-    this.responseHeaders = headers;
-    this.runtime.stats[statusClass(status)].inc();
-    this.downstream.respondHeaders(headers, endStream);
-    if (endStream) this.responseComplete();
+    this.encoder.push({ kind: 'headers', headers, endStream });
   }
 
   encodeData(data: Buffer, endStream: boolean): boolean {
     if (this.complete || this.responseEnded) return true;
     this.timeouts.activity();
-    for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i]?.encodeData?.(data, endStream);
-    this.bytesSent += data.length;
-    const writable = this.downstream.respondData(data, endStream);
-    if (endStream) this.responseComplete();
-    return writable;
+    this.downstreamWritable = true;
+    this.encoder.push({ kind: 'data', data, endStream });
+    return this.downstreamWritable && !this.encodeHeldAbove;
   }
 
   encodeTrailers(trailers: HeaderMap): void {
     if (this.complete || this.responseEnded) return;
-    for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i]?.encodeTrailers?.(trailers);
-    this.downstream.respondTrailers(trailers);
-    this.responseComplete();
+    this.encoder.push({ kind: 'trailers', trailers });
   }
 
   onDownstreamWritable(callback: () => void): void {
-    this.downstream.onWritable(callback);
+    if (this.encodeHeldAbove) this.heldWritableWaiters.push(callback);
+    else this.downstream.onWritable(callback);
   }
 
   readDisable(disable: boolean): void {
-    this.downstream.readDisable(disable);
+    this.readDisabledByFilter = disable;
+    this.applyReadDisable();
+  }
+
+  /** What passed every encoder filter goes to the client, with Envoy's last header rules. */
+  private writeDownstream(item: StreamItem): void {
+    switch (item.kind) {
+      case 'headers': {
+        const { headers, endStream } = item;
+        this.finalizeResponseHeaders(headers);
+        const status = Number(headers.get(':status') ?? 0);
+        this.responseHeaders = headers;
+        this.headersWritten = true;
+        this.runtime.stats[statusClass(status)].inc();
+        this.downstream.respondHeaders(headers, endStream);
+        if (endStream) this.responseComplete();
+        return;
+      }
+      case 'data':
+        this.bytesSent += item.data.length;
+        this.downstreamWritable = this.downstream.respondData(item.data, item.endStream);
+        if (item.endStream) this.responseComplete();
+        return;
+      case 'trailers':
+        this.downstream.respondTrailers(item.trailers);
+        this.responseComplete();
+        return;
+    }
+  }
+
+  private applyReadDisable(): void {
+    this.downstream.readDisable(this.readDisabledByFilter || this.readDisabledByHeld);
+  }
+
+  private onEncodeHeldAboveLimit(above: boolean): void {
+    this.encodeHeldAbove = above;
+    if (above) return;
+    for (const waiter of this.heldWritableWaiters.splice(0)) waiter();
   }
 
   resetStream(): void {
@@ -226,51 +293,15 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
 
   // Request side.
 
-  private decodeHeadersFrom(from: number, headers: HeaderMap, endStream: boolean): void {
-    for (let i = from; i < this.filters.length; i++) {
-      this.headersReached = i;
-      const status = this.guard(() => this.filters[i]?.decodeHeaders?.(headers, endStream));
-      if (this.complete) return;
-      if (status === 'stop') {
-        this.headersStopped = true;
-        return;
-      }
-    }
-  }
-
   private decodeData(data: Buffer, endStream: boolean): void {
-    this.bytesReceived += data.length;
-    this.decodeDataFrom(0, data, endStream);
-  }
-
-  private decodeDataFrom(from: number, data: Buffer, endStream: boolean): void {
     if (this.complete) return;
-    for (let i = from; i < this.filters.length; i++) {
-      if (i > this.headersReached) {
-        this.pendingDecode.push({ kind: 'data', data, endStream });
-        return;
-      }
-      const filter = this.filters[i] as HttpFilter;
-      if (!filter.decodeData) continue;
-      if (this.guard(() => filter.decodeData?.(data, endStream)) === 'stop' || this.complete) return;
-    }
+    this.bytesReceived += data.length;
+    this.decoder.push({ kind: 'data', data, endStream });
   }
 
   private decodeTrailers(trailers: HeaderMap): void {
-    this.decodeTrailersFrom(0, trailers);
-  }
-
-  private decodeTrailersFrom(from: number, trailers: HeaderMap): void {
     if (this.complete) return;
-    for (let i = from; i < this.filters.length; i++) {
-      if (i > this.headersReached) {
-        this.pendingDecode.push({ kind: 'trailers', trailers });
-        return;
-      }
-      const filter = this.filters[i] as HttpFilter;
-      if (!filter.decodeTrailers) continue;
-      if (this.guard(() => filter.decodeTrailers?.(trailers)) === 'stop' || this.complete) return;
-    }
+    this.decoder.push({ kind: 'trailers', trailers });
   }
 
   /** Path normalization, host port stripping and the underscore rule; false when refused. */
@@ -376,7 +407,15 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     stats.downstream_rq_completed.inc();
     if (this.upgraded) stats.downstream_cx_upgrades_active.dec();
     stats.downstream_rq_time.record(performance.now() - this.startMs);
-    for (const filter of this.filters) this.guard(() => filter.onDestroy?.());
+    this.decoder.abandon();
+    this.encoder.abandon();
+    for (const filter of this.filters) {
+      try {
+        filter.onDestroy?.();
+      } catch (err) {
+        this.runtime.log.warn(`[C${this.connection.id}][S${this.streamId}] HTTP filter threw in onDestroy: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     if (this.runtime.accessLoggers.length > 0) this.writeAccessLogs();
   }
 
@@ -405,15 +444,29 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     emitAccessLogs(this.runtime.accessLoggers, context, this.runtime.log, `[C${this.connection.id}][S${this.streamId}]`);
   }
 
-  private guard<T>(fn: () => T): T | 'stop' {
-    try {
-      return fn();
-    } catch (err) {
-      this.runtime.log.warn(`[C${this.connection.id}][S${this.streamId}] HTTP filter threw: ${err instanceof Error ? err.message : String(err)}`);
-      if (this.responseStarted) this.resetStream();
-      else this.sendLocalReply({ status: 500, body: 'filter error', details: 'filter_error' });
-      return 'stop';
+  /**
+   * A filter threw (or its promise was rejected): logged with the stream, counted, and the
+   * stream ends: a 500 straight to the client if nothing was sent yet (not through the encoder
+   * filters, one of which may be the culprit), else a reset. Other streams carry on.
+   */
+  private onFilterError(callback: string, err: unknown): void {
+    if (this.complete) return;
+    const { runtime } = this;
+    runtime.stats.downstream_rq_filter_error.inc();
+    runtime.log.warn(`[C${this.connection.id}][S${this.streamId}] HTTP filter threw in ${callback}: ${err instanceof Error ? err.message : String(err)}`);
+    this.responseDetails = 'filter_error';
+    this.decoder.abandon();
+    this.encoder.abandon();
+    if (this.headersWritten) {
+      this.resetStream();
+      return;
     }
+    this.responseStarted = true;
+    if (!this.requestComplete) this.downstream.closeConnectionAfterResponse();
+    const reply = LocalReplies.filterError();
+    const body = Buffer.from(reply.body ?? '');
+    this.writeDownstream({ kind: 'headers', headers: localReplyHeaders(reply), endStream: false });
+    this.writeDownstream({ kind: 'data', data: body, endStream: true });
   }
 }
 

@@ -47,6 +47,7 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
       serverName: config.server_name ?? HCM_DEFAULTS.serverName,
       serverHeader: config.server_header_transformation ?? 'OVERWRITE',
       acceptHttp10: config.http_protocol_options?.accept_http_10 ?? false,
+      proxy100Continue: config.proxy_100_continue ?? false,
       streamIdleTimeoutMs: config.stream_idle_timeout ?? HCM_DEFAULTS.streamIdleTimeoutMs,
       requestTimeoutMs: config.request_timeout ?? 0,
       stripHostPort: config.strip_any_host_port ? 'any' : config.strip_matching_host_port ? 'matching' : undefined,

@@ -15,6 +15,8 @@ export interface HcmRuntime {
   readonly serverName: string;
   readonly serverHeader: 'OVERWRITE' | 'APPEND_IF_ABSENT' | 'PASS_THROUGH';
   readonly acceptHttp10: boolean;
+  /** `proxy_100_continue`: Expect goes upstream and the upstream's 100 comes back (else answered here). */
+  readonly proxy100Continue: boolean;
   /** `stream_idle_timeout` (default 5 min) and `request_timeout` (default off), in ms; 0 is off. */
   readonly streamIdleTimeoutMs: number;
   readonly requestTimeoutMs: number;

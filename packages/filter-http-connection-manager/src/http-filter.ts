@@ -8,6 +8,9 @@ export const HTTP_FILTER_CATEGORY = 'envoy.filters.http';
 /** What a filter tells the chain: go on to the next filter, or stop until it says continue. */
 export type HttpFilterStatus = 'continue' | 'stop';
 
+/** A callback's answer now, or later: the chain waits at the filter for a promise to settle. */
+export type HttpFilterResult = HttpFilterStatus | PromiseLike<HttpFilterStatus>;
+
 export interface LocalReply {
   readonly status: number;
   readonly body?: string;
@@ -31,6 +34,8 @@ export interface DecoderFilterCallbacks {
   continueDecoding(): void;
   /** Ends the stream with a response generated here (404, 503...). */
   sendLocalReply(reply: LocalReply): void;
+  /** An interim `100 Continue` to the client (the upstream's, with `proxy_100_continue`). */
+  encodeContinue(): void;
   /** A terminal filter's response: through the encoder filters to the client. */
   encodeHeaders(headers: HeaderMap, endStream: boolean): void;
   /** False when the client is not taking data fast enough: wait for `onDownstreamWritable`. */
@@ -51,23 +56,27 @@ export interface DecoderFilterCallbacks {
 /** What the encoding (response) side of a filter can do. */
 export interface EncoderFilterCallbacks {
   readonly streamId: number;
+  /** Resumes the response after this filter returned `stop` from `encodeHeaders`. */
   continueEncoding(): void;
 }
 
 /**
  * An HTTP filter, Envoy's model: request headers/data/trailers go through decoder filters in
- * order, the response through encoder filters in reverse. A filter that returns `stop` holds
- * the stream until it calls continue.
+ * order, the response through encoder filters in reverse. `stop` from a headers callback holds
+ * the stream (for the filters after this one) until the filter calls continue; `stop` from a
+ * data or trailers callback means the filter took that item. A promise makes the chain wait at
+ * the filter until it settles. A filter that throws (or whose promise rejects) ends its stream:
+ * a 500 if nothing was answered yet, else a reset; every other stream carries on.
  */
 export interface HttpFilter {
   setDecoderFilterCallbacks?(callbacks: DecoderFilterCallbacks): void;
   setEncoderFilterCallbacks?(callbacks: EncoderFilterCallbacks): void;
-  decodeHeaders?(headers: HeaderMap, endStream: boolean): HttpFilterStatus;
-  decodeData?(data: Buffer, endStream: boolean): HttpFilterStatus;
-  decodeTrailers?(trailers: HeaderMap): HttpFilterStatus;
-  encodeHeaders?(headers: HeaderMap, endStream: boolean): HttpFilterStatus;
-  encodeData?(data: Buffer, endStream: boolean): HttpFilterStatus;
-  encodeTrailers?(trailers: HeaderMap): HttpFilterStatus;
+  decodeHeaders?(headers: HeaderMap, endStream: boolean): HttpFilterResult;
+  decodeData?(data: Buffer, endStream: boolean): HttpFilterResult;
+  decodeTrailers?(trailers: HeaderMap): HttpFilterResult;
+  encodeHeaders?(headers: HeaderMap, endStream: boolean): HttpFilterResult;
+  encodeData?(data: Buffer, endStream: boolean): HttpFilterResult;
+  encodeTrailers?(trailers: HeaderMap): HttpFilterResult;
   /** The stream ended, for whatever reason: release what the filter holds. */
   onDestroy?(): void;
 }

@@ -21,6 +21,7 @@ export {
   type HttpFilter,
   type HttpFilterFactory,
   type HttpFilterFactoryCb,
+  type HttpFilterResult,
   type HttpFilterStatus,
   type LocalReply,
 } from './http-filter.js';

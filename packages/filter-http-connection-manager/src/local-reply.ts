@@ -32,6 +32,8 @@ export const LocalReplies = {
   streamIdleTimeout: (): LocalReply => ({ status: 408, body: 'stream timeout', details: 'stream_idle_timeout' }),
   requestTimeout: (): LocalReply => ({ status: 408, body: 'request timeout', details: 'request_overall_timeout' }),
   upstreamTimeout: (): LocalReply => ({ status: 504, body: 'upstream request timeout', details: 'upstream_response_timeout' }),
+  /** nodevoy's own: an HTTP filter threw (Envoy's C++ filters cannot). */
+  filterError: (): LocalReply => ({ status: 500, body: 'filter error', details: 'filter_error' }),
   codecError: (status: 400 | 426 | 431, details: string): LocalReply => ({ status, body: STATUS_TEXT[status], details }),
 } as const;
 

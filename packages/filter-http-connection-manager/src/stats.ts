@@ -31,6 +31,8 @@ export function createHcmStats(scope: StatsScope) {
       'downstream_rq_response_before_rq_complete',
       'downstream_rq_timeout',
       'downstream_rq_idle_timeout',
+      // nodevoy's own: a stream an HTTP filter's throw (or rejected promise) ended.
+      'downstream_rq_filter_error',
       'dropped_headers_with_underscores',
       'requests_rejected_with_underscores_in_headers',
       'no_route',

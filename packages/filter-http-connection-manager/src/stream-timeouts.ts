@@ -7,6 +7,8 @@ export class StreamTimeouts {
   private idleMs: number;
   private idleTimer: NodeJS.Timeout | undefined;
   private requestTimer: NodeJS.Timeout | undefined;
+  /** The stream ended: activity reported late (request bytes after the answer) arms nothing. */
+  private cleared = false;
 
   constructor(
     idleMs: number,
@@ -22,13 +24,16 @@ export class StreamTimeouts {
   /** The route's `idle_timeout` replaces the connection manager's for the rest of the stream. */
   setIdleTimeout(ms: number): void {
     this.idleMs = ms;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     this.activity();
   }
 
-  /** Bytes or headers moved: the idle clock starts over. */
+  /** Bytes or headers moved: the idle clock starts over (a refresh, cheap on the data path). */
   activity(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = this.idleMs > 0 ? setTimeout(this.onIdle, this.idleMs) : undefined;
+    if (this.cleared || this.idleMs <= 0) return;
+    if (this.idleTimer) this.idleTimer.refresh();
+    else this.idleTimer = setTimeout(this.onIdle, this.idleMs);
   }
 
   requestComplete(): void {
@@ -37,6 +42,7 @@ export class StreamTimeouts {
   }
 
   clear(): void {
+    this.cleared = true;
     this.requestComplete();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;

@@ -112,7 +112,13 @@ export class Listener {
       worker: this.deps.worker,
     });
     this.track(connection);
-    for (const factory of chain.factories) factory(filterManagerFor(connection));
+    try {
+      for (const factory of chain.factories) factory(filterManagerFor(connection));
+    } catch (err) {
+      // A network filter factory is extension code: its throw closes this connection only.
+      connection.closeOnFilterError('filter factory', err);
+      return;
+    }
     if (connection.state === 'Open' && !connection.initializeReadFilters()) {
       this.deps.log.debug(`[C${connection.id}] closing connection from ${io.remoteAddress.asString}: no filters`);
       connection.close('NoFlush', 'no_filters');

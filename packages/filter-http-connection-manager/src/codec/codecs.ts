@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { performServerHandshake, type ServerHttp2Session, type Settings } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { ConnectionDuplex } from '@nodevoy/http';
@@ -37,7 +37,16 @@ export function createHttp1Codec(options: CodecOptions, handlers: CodecHandlers)
     // The connection manager answers a missing Host itself, as Envoy does.
     requireHostHeader: false,
   });
-  server.on('request', (req, res) => handlers.onStream(new Http1RequestStream(req, res, options.http1), req.socket as unknown as ConnectionDuplex));
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    // A write after the connection went away must not become an unhandled 'error'.
+    res.on('error', () => {});
+    handlers.onStream(new Http1RequestStream(req, res, options.http1), req.socket as unknown as ConnectionDuplex);
+  };
+  server.on('request', onRequest);
+  // Expect is the connection manager's business (100-continue answered or proxied, as Envoy;
+  // any other expectation forwarded), not node:http's automatic 100 or 417.
+  server.on('checkContinue', onRequest);
+  server.on('checkExpectation', onRequest);
   server.on('connect', (req, socket: Duplex, head: Buffer) => handlers.onStream(new Http1TakeoverStream(req, socket, head, 'connect'), socket as ConnectionDuplex));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // The connection manager decides whether the route allows the upgrade (403 if not).

@@ -23,6 +23,8 @@ export interface DownstreamStream {
   readonly headersEndStream: boolean;
   start(callbacks: DownstreamStreamCallbacks): void;
   readDisable(disable: boolean): void;
+  /** An interim `100 Continue`, before the response (Envoy's `encode1xxHeaders`). */
+  respondContinue(): void;
   /** `headers` carries `:status`. */
   respondHeaders(headers: HeaderMap, endStream: boolean): void;
   /** False when the client is behind: wait for `onWritable`. */

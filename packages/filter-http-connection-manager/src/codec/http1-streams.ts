@@ -89,6 +89,10 @@ export class Http1RequestStream implements DownstreamStream {
     else this.req.resume();
   }
 
+  respondContinue(): void {
+    if (!this.res.headersSent && !this.finished) this.res.writeContinue();
+  }
+
   respondHeaders(headers: HeaderMap, endStream: boolean): void {
     const status = Number(headers.get(':status') ?? 200);
     this.res.writeHead(status, reasonPhrase(status), headers.toRaw());
@@ -185,6 +189,10 @@ export class Http1TakeoverStream implements DownstreamStream {
   readDisable(disable: boolean): void {
     if (disable) this.socket.pause();
     else this.socket.resume();
+  }
+
+  respondContinue(): void {
+    if (!this.done) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
   }
 
   respondHeaders(headers: HeaderMap, endStream: boolean): void {

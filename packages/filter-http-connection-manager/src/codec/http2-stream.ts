@@ -49,6 +49,10 @@ export class Http2DownstreamStream implements DownstreamStream {
     else this.stream.resume();
   }
 
+  respondContinue(): void {
+    if (!this.stream.destroyed && !this.responded) this.stream.additionalHeaders({ ':status': 100 });
+  }
+
   respondHeaders(headers: HeaderMap, endStream: boolean): void {
     if (this.stream.destroyed) return;
     this.responded = true;

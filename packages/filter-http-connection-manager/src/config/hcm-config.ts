@@ -53,6 +53,7 @@ export const httpConnectionManagerSchema = message(
     merge_slashes: bool(),
     strip_any_host_port: bool(),
     strip_matching_host_port: bool(),
+    proxy_100_continue: bool(),
   },
   {
     oneofs: [{ fields: ['strip_any_host_port', 'strip_matching_host_port'] }],

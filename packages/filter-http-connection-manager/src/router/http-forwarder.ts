@@ -30,6 +30,9 @@ export class HttpForwarder {
   start(pools: HttpPools, head: RequestHead, endStream: boolean, requester: UpstreamRequester): void {
     this.upstream = pools.request(this.cluster, this.host, this.callbacks.connection.worker, head, endStream, requester, {
       onAssigned: () => this.onAssigned(),
+      onContinue: () => {
+        if (!this.finished && !this.responseStarted) this.callbacks.encodeContinue();
+      },
       onResponseHeaders: (response, end) => this.onResponseHeaders(response, end),
       onResponseData: (data, end) => this.onResponseData(data, end),
       onResponseTrailers: (trailers) => {

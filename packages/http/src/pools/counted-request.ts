@@ -19,6 +19,7 @@ export function countedRequest(
       stats.assigned();
       callbacks.onAssigned();
     },
+    onContinue: () => callbacks.onContinue?.(),
     onResponseHeaders(head, endStream) {
       if (endStream) stats.finished('success');
       callbacks.onResponseHeaders(head, endStream);

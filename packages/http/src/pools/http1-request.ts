@@ -42,10 +42,9 @@ export class Http1UpstreamRequest implements UpstreamRequest {
       // Reaches the Agent's createConnection if this request opens a connection.
       [REQUESTER]: requester,
     } as RequestOptions);
-    // Keep-alive is the pool's business: no `Connection: keep-alive` on the wire, as Envoy.
-    if (upgradeRequested(head.headers) === undefined) this.request.removeHeader('connection');
-    // Headers leave now, as Envoy's: a CONNECT peer answers before any payload is sent.
-    this.request.flushHeaders();
+    // The request is an emitter on the data path: its error path is owned before anything else
+    // can throw or fail (an 'error' without a listener takes the whole process down).
+    this.request.on('error', (error: NodeJS.ErrnoException) => this.fail(error));
     this.request.on('socket', (socket) => {
       this.socket = socket;
       if (!mayReuse(socket)) this.request.shouldKeepAlive = false;
@@ -53,11 +52,16 @@ export class Http1UpstreamRequest implements UpstreamRequest {
       if ((socket as Duplex & { connecting?: boolean }).connecting) socket.once('connect', assigned);
       else assigned();
     });
+    this.request.on('continue', () => this.callbacks.onContinue?.());
     this.request.on('response', (response) => this.onResponse(response));
     this.request.on('connect', (response: IncomingMessage, socket: Duplex, leftover: Buffer) => this.onTunnel(response, socket, leftover));
     this.request.on('upgrade', (response: IncomingMessage, socket: Duplex, leftover: Buffer) => this.onTunnel(response, socket, leftover));
     this.request.on('drain', () => this.callbacks.onWritable());
-    this.request.on('error', (error: NodeJS.ErrnoException) => this.fail(error));
+    // Keep-alive is the pool's business: no `Connection: keep-alive` on the wire, as Envoy. (With
+    // `Expect`, node:http has already fixed the head, its own keep-alive included.)
+    if (!this.request.headersSent && upgradeRequested(head.headers) === undefined) this.request.removeHeader('connection');
+    // Headers leave now, as Envoy's: a CONNECT peer answers before any payload is sent.
+    this.request.flushHeaders();
   }
 
   sendData(data: Buffer, endStream: boolean): boolean {

@@ -42,6 +42,7 @@ export class Http2UpstreamRequest implements UpstreamRequest {
     this.stream = session.request({ ...regular.toHttp2(), ...pseudo }, { endStream });
     if (session.connecting) session.once('connect', () => this.callbacks.onAssigned());
     else queueMicrotask(() => this.callbacks.onAssigned());
+    this.stream.on('continue', () => this.callbacks.onContinue?.());
     this.stream.on('response', (headers, flags) => {
       this.responded = true;
       const ended = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;

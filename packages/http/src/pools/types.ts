@@ -32,6 +32,8 @@ export interface UpstreamFailure {
 export interface UpstreamRequestCallbacks {
   /** A connection now serves the request (it counts in `upstream_rq_total`). */
   onAssigned(): void;
+  /** The upstream answered an `Expect: 100-continue` with `100 Continue`. */
+  onContinue?(): void;
   onResponseHeaders(head: ResponseHead, endStream: boolean): void;
   onResponseData(data: Buffer, endStream: boolean): void;
   onResponseTrailers(trailers: HeaderMap): void;
