@@ -128,3 +128,14 @@ t.test('runtime layers are flattened and readable', async (t) => {
   t.same(runtime.entries['my.key'], { layer_values: ['1', '2'], final_value: '2' });
   t.equal(runtime.entries['envoy.reloadable_features.internal_address']?.final_value, 'true');
 });
+
+t.test('the admin address is logged at startup; one beyond loopback is warned about', async (t) => {
+  const upstream = await startEchoServer(t);
+  const local = await startNodevoy(t, seedTopology(upstream.port));
+  t.match(local.stderr(), new RegExp(`\\[info\\]\\[main\\] admin address: ${local.admin.address.replace(/\./g, '\\.')}\\n`));
+  t.notMatch(local.stderr(), /non-loopback/);
+  await local.stop('SIGTERM');
+
+  const open = await startNodevoy(t, seedTopology(upstream.port).replace('address: 127.0.0.1, port_value: 0 }', 'address: 0.0.0.0, port_value: 0 }'));
+  t.match(open.stderr(), /\[warning\]\[main\] admin interface bound to non-loopback address 0\.0\.0\.0:\d+: anyone who can reach it can read the config and stop the server/);
+});

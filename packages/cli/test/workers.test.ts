@@ -1,6 +1,7 @@
 // `--concurrency N` through the real CLI: N worker processes accept on the shared listener, every
 // internal hop stays in the worker that accepted the connection, the admin adds the workers'
 // stats up, and signals, /quitquitquit and startup failures act on all of them.
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import t from 'tap';
@@ -77,3 +78,39 @@ t.test('a bad config is reported once, before any worker starts', async (t) => {
   );
   t.equal(error.match(/error initializing configuration/g)?.length, 1);
 });
+
+t.test('a worker that dies is logged, counted and replaced; the other serves meanwhile and the listener stays open', async (t) => {
+  const echo = await startEchoServer(t);
+  const proxy = await startNodevoy(t, seed(echo.port), { args: TWO_WORKERS });
+  const port = await proxy.admin.listenerPort('front');
+  const workers = childPids(proxy.child.pid as number);
+  t.equal(workers.length, 2);
+  process.kill(workers[0] as number, 'SIGKILL');
+
+  // The admin answers throughout (503 while the replacement starts), then LIVE with a restart counted.
+  for (;;) {
+    const ready = await proxy.admin.get('/ready').catch(() => undefined);
+    if (ready?.body === 'LIVE\n' && childPids(proxy.child.pid as number).length === 2 && !childPids(proxy.child.pid as number).includes(workers[0] as number)) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  t.equal(await proxy.admin.stat('server.worker_restarts'), 1);
+  t.match(proxy.stderr(), /worker \d exited unexpectedly \(SIGKILL\): starting a new worker \d; the others go on serving/);
+
+  const replies = await Promise.all(
+    Array.from({ length: 20 }, async (_, i) => {
+      const client = await connectTo(t, port);
+      const received = collect(client);
+      client.end(`after ${i}`);
+      return (await received).data.toString();
+    }),
+  );
+  t.same(replies, Array.from({ length: 20 }, (_, i) => `after ${i}`), 'the same port serves every new connection');
+  t.equal(proxy.child.exitCode, null, 'the server lives on');
+  t.equal(await proxy.stop('SIGTERM'), 0);
+});
+
+/** The worker processes of a primary. */
+function childPids(pid: number): number[] {
+  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  return out.split('\n').map((line) => Number(line.trim())).filter((n) => n > 0);
+}

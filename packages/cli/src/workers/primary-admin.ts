@@ -1,9 +1,8 @@
-import type { Worker } from 'node:cluster';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AdminResponse } from '@nodevoy/core';
-import type { WorkerRpc } from './worker-rpc.js';
+import { socketAddress, type AdminResponse, type SocketAddress } from '@nodevoy/core';
+import type { WorkerPool } from './worker-pool.js';
 
 /** Admin paths that act on the whole server: every worker is asked. */
 const EVERY_WORKER = new Set(['/quitquitquit', '/drain_listeners']);
@@ -17,12 +16,9 @@ const EVERY_WORKER = new Set(['/quitquitquit', '/drain_listeners']);
 export class PrimaryAdmin {
   private server: Server | undefined;
 
-  constructor(
-    private readonly workers: readonly Worker[],
-    private readonly rpc: WorkerRpc,
-  ) {}
+  constructor(private readonly pool: WorkerPool) {}
 
-  async start(host: string, port: number): Promise<string> {
+  async start(host: string, port: number): Promise<SocketAddress> {
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://admin');
       const request = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams.toString() };
@@ -42,7 +38,7 @@ export class PrimaryAdmin {
     server.listen({ host, port });
     await once(server, 'listening');
     const address = server.address() as AddressInfo;
-    return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+    return socketAddress(address.address, address.port);
   }
 
   stop(): void {
@@ -51,16 +47,23 @@ export class PrimaryAdmin {
   }
 
   private async answer(request: { method: string; path: string; query: string }): Promise<AdminResponse> {
-    const [first, ...others] = this.workers;
+    const { pool } = this;
+    const { rpc } = pool;
+    // While a worker is being replaced, the server answers with those that run.
+    const [first, ...others] = pool.running();
     if (!first) throw new Error('no worker is running');
+    if (request.path === '/ready' && !pool.allRunning()) {
+      return { status: 503, contentType: 'text/plain; charset=UTF-8', body: 'INITIALIZING\n' };
+    }
+    if (request.path === '/quitquitquit') pool.stop();
     if (request.path === '/ready' || EVERY_WORKER.has(request.path)) {
-      const responses = await Promise.all(this.workers.map((worker) => this.rpc.admin(worker, request)));
+      const responses = await Promise.all([first, ...others].map((worker) => rpc.admin(worker, request)));
       return responses.find((r) => r.status !== 200) ?? (responses[0] as AdminResponse);
     }
     if (request.path.startsWith('/stats')) {
-      const otherStats = await Promise.all(others.map((worker) => this.rpc.stats(worker)));
-      return this.rpc.admin(first, request, otherStats);
+      const otherStats = await Promise.all(others.map((worker) => rpc.stats(worker)));
+      return rpc.admin(first, request, [...otherStats, pool.snapshot()]);
     }
-    return this.rpc.admin(first, request);
+    return rpc.admin(first, request);
   }
 }

@@ -7,23 +7,22 @@ export class WorkerRpc {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (message: FromWorker) => void; reject: (err: Error) => void; worker: Worker }>();
 
-  constructor(workers: readonly Worker[]) {
-    for (const worker of workers) {
-      worker.on('message', (message: FromWorker) => {
-        if (message.kind === 'ready') return;
-        const waiting = this.pending.get(message.id);
-        this.pending.delete(message.id);
-        waiting?.resolve(message);
-      });
-      // A worker that is gone answers nothing: fail what waits on it.
-      worker.on('exit', () => {
-        for (const [id, waiting] of this.pending) {
-          if (waiting.worker !== worker) continue;
-          this.pending.delete(id);
-          waiting.reject(new Error(`worker ${worker.id} exited`));
-        }
-      });
-    }
+  /** Hears `worker`'s answers (every worker the primary forks, replacements too). */
+  track(worker: Worker): void {
+    worker.on('message', (message: FromWorker) => {
+      if (message.kind === 'ready') return;
+      const waiting = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      waiting?.resolve(message);
+    });
+    // A worker that is gone answers nothing: fail what waits on it.
+    worker.on('exit', () => {
+      for (const [id, waiting] of this.pending) {
+        if (waiting.worker !== worker) continue;
+        this.pending.delete(id);
+        waiting.reject(new Error(`worker ${worker.id} exited`));
+      }
+    });
   }
 
   async admin(worker: Worker, request: { method: string; path: string; query: string }, otherStats?: StatsSnapshot[]): Promise<AdminResponse> {
@@ -41,6 +40,10 @@ export class WorkerRpc {
   private ask(worker: Worker, message: (id: number) => ToWorker): Promise<FromWorker> {
     const id = ++this.nextId;
     return new Promise((resolve, reject) => {
+      if (!worker.isConnected() || worker.isDead()) {
+        reject(new Error(`worker ${worker.id} is not running`));
+        return;
+      }
       this.pending.set(id, { resolve, reject, worker });
       worker.send(message(id));
     });

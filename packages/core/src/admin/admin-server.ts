@@ -1,8 +1,24 @@
 import { createServer, type Server } from 'node:http';
 import { ListenerBindError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
 import { socketAddress, type SocketAddress } from '../network/address.js';
 import type { AdminSource } from './admin-source.js';
 import { handleAdminRequest } from './handlers.js';
+
+/**
+ * Says where the admin listens, as Envoy does at startup, and warns when that is beyond this
+ * machine: whoever reaches it can read the config and stop the server (`/quitquitquit`).
+ */
+export function logAdminAddress(log: Logger, address: SocketAddress): void {
+  log.info(`admin address: ${address.asString}`);
+  if (!isLoopback(address.ip)) {
+    log.warn(`admin interface bound to non-loopback address ${address.asString}: anyone who can reach it can read the config and stop the server (/quitquitquit); bind it to 127.0.0.1 unless that is intended`);
+  }
+}
+
+function isLoopback(ip: string): boolean {
+  return ip === '::1' || ip === 'localhost' || /^127\./.test(ip) || /^::ffff:127\./i.test(ip);
+}
 
 /** The admin HTTP server (`admin.address`), on node:http. */
 export class AdminServer {

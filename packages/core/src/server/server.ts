@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { LoadedConfig } from '../config/load.js';
-import { AdminServer } from '../admin/admin-server.js';
+import { AdminServer, logAdminAddress } from '../admin/admin-server.js';
 import type { AdminSource, ServerState } from '../admin/admin-source.js';
 import { ConfigError, NodevoyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -150,6 +150,7 @@ export class Server implements AdminSource {
       if (adminAddress && !this.options.worker) {
         this.admin = new AdminServer(this, socketAddress(adminAddress.address, adminAddress.port_value ?? 0));
         await this.admin.start();
+        logAdminAddress(this.log, this.admin.boundAddress);
         if (this.options.adminAddressPath) writeFileSync(this.options.adminAddressPath, this.admin.boundAddress.asString);
       }
       await this.clusterManager.initialize();
