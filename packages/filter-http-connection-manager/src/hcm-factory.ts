@@ -73,7 +73,8 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
         defaultHostForHttp10: config.http_protocol_options?.default_host_for_http_10,
       },
       http2Settings: {
-        ...(http2?.max_concurrent_streams !== undefined ? { maxConcurrentStreams: http2.max_concurrent_streams } : {}),
+        // Advertised in SETTINGS, as Envoy does, with Envoy's default.
+        maxConcurrentStreams: http2?.max_concurrent_streams ?? HCM_DEFAULTS.maxConcurrentStreams,
         ...(http2?.initial_stream_window_size !== undefined ? { initialWindowSize: http2.initial_stream_window_size } : {}),
         ...(http2?.allow_connect ? { enableConnectProtocol: true } : {}),
         ...(http2?.hpack_table_size !== undefined ? { headerTableSize: http2.hpack_table_size } : {}),

@@ -7,6 +7,9 @@ import { serveHttp2, sniffCodec, type CodecError, type CodecHandlers, type Codec
 import type { HcmRuntime } from './hcm-runtime.js';
 import { LocalReplies } from './local-reply.js';
 import { DownstreamConnection } from './downstream-connection.js';
+import { Http2InboundGuard } from './codec/http2-inbound-guard.js';
+
+const EMPTY = Buffer.alloc(0);
 
 /** Per connection manager config: the runtime, the codec settings and the shared HTTP/1.1 server. */
 export interface HcmShared {
@@ -55,6 +58,7 @@ export class HttpConnectionManagerFilter implements ReadFilter {
   private codec: 'http1' | 'http2' | undefined;
   private sniffed: Buffer[] = [];
   private http2Session: ServerHttp2Session | undefined;
+  private http2Guard: Http2InboundGuard | undefined;
   private state: DownstreamConnection | undefined;
 
   constructor(
@@ -97,7 +101,7 @@ export class HttpConnectionManagerFilter implements ReadFilter {
 
   onData(data: Buffer, endStream: boolean): FilterStatus {
     if (this.codec) {
-      this.duplex.feed(data, endStream);
+      this.feed(data, endStream);
       return 'stop';
     }
     this.sniffed.push(data);
@@ -106,8 +110,19 @@ export class HttpConnectionManagerFilter implements ReadFilter {
     if (!codec) return 'stop';
     this.sniffed = [];
     this.startCodec(codec);
-    this.duplex.feed(seen, endStream);
+    this.feed(seen, endStream);
     return 'stop';
+  }
+
+  /** Bytes for the codec; HTTP/2 ones first through the inbound frame guard. */
+  private feed(data: Buffer, endStream: boolean): void {
+    if (!this.http2Guard) {
+      this.duplex.feed(data, endStream);
+      return;
+    }
+    const pieces = this.http2Guard.filter(data);
+    if (pieces.length === 0) this.duplex.feed(EMPTY, endStream);
+    for (let i = 0; i < pieces.length; i++) this.duplex.feed(pieces[i] as Buffer, endStream && i === pieces.length - 1);
   }
 
   private startCodec(codec: 'http1' | 'http2'): void {
@@ -120,6 +135,7 @@ export class HttpConnectionManagerFilter implements ReadFilter {
     } else {
       stats.downstream_cx_http2_total.inc();
       stats.downstream_cx_http2_active.inc();
+      this.http2Guard = new Http2InboundGuard();
       this.http2Session = serveHttp2(this.duplex, this.shared.codecOptions, this.handlers);
     }
   }

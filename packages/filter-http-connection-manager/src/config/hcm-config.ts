@@ -105,4 +105,6 @@ export const HCM_DEFAULTS = {
   connectionIdleTimeoutMs: 60 * 60_000,
   serverName: 'envoy',
   routeTimeoutMs: 15_000,
+  // What Envoy 1.40 advertises to downstream HTTP/2 clients when the config says nothing.
+  maxConcurrentStreams: 1024,
 } as const;
