@@ -10,6 +10,8 @@ export interface InProcessNodevoy {
   port(listener: string): number;
   /** A counter's or gauge's value (0 when it does not exist). */
   stat(name: string): number;
+  /** Waits until a stat's value satisfies `predicate` (a few seconds at most); returns the value. */
+  waitForStat(name: string, predicate: (value: number) => boolean): Promise<number>;
 }
 
 /**
@@ -25,6 +27,10 @@ export async function startInProcess(t: TestLike, yaml: string, extensions: read
   const server = new Server({ registry, config: loadBootstrapConfig({ yaml }, registry), log });
   t.teardown(() => server.stop());
   await server.start();
+  const stat = (name: string): number => {
+    const snapshot = server.stats;
+    return snapshot.counters.get(name)?.value ?? snapshot.gauges.get(name)?.value ?? 0;
+  };
   return {
     server,
     logs,
@@ -33,9 +39,14 @@ export async function startInProcess(t: TestLike, yaml: string, extensions: read
       if (address?.kind !== 'socket') throw new Error(`no TCP listener named ${listener}`);
       return address.port;
     },
-    stat(name) {
-      const snapshot = server.stats;
-      return snapshot.counters.get(name)?.value ?? snapshot.gauges.get(name)?.value ?? 0;
+    stat,
+    async waitForStat(name, predicate) {
+      const deadline = Date.now() + 10_000;
+      while (!predicate(stat(name))) {
+        if (Date.now() > deadline) throw new Error(`stat ${name} never matched (last value: ${stat(name)})`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return stat(name);
     },
   };
 }

@@ -61,6 +61,10 @@ t.test('null means unset, as in proto3 JSON', async (t) => {
   const { value, issues } = parse(`"@type": type.googleapis.com/test.Sample\nstat_prefix: a\ntimeout: null\n`);
   t.same(issues, []);
   if (value !== INVALID) t.equal(value.config && (value.config as { timeout?: number }).timeout, undefined);
+  // Unset is unset for a required field too (found by the config fuzzer: a later stage read it).
+  const required = parse(`"@type": type.googleapis.com/test.Sample\nstat_prefix: null\n`);
+  t.equal(required.value, INVALID);
+  t.match(required.issues[0], { path: 'typed_config', message: "missing required field 'stat_prefix' in Sample" });
 });
 
 t.test('errors name the path and the line:col, and range rules use Envoy words', async (t) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { REQUEST_PASSTHROUGH_HEADER, RequestInfo, emitAccessLogs, mergePassthrough, type Connection, type ConnectionInfo, type FormatContext } from '@nodevoy/core';
 import { upgradeRequested, type HeaderMap } from '@nodevoy/http';
-import type { DownstreamStream } from './codec/downstream-stream.js';
+import type { CodecIssue, DownstreamStream } from './codec/downstream-stream.js';
 import type { DownstreamConnection } from './downstream-connection.js';
 import type { DecoderFilterCallbacks, EncoderFilterCallbacks, HttpFilter, LocalReply } from './http-filter.js';
 import { FilterIteration, type StreamItem } from './filter-iteration.js';
@@ -98,6 +98,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     if (downstream.protocol === 'HTTP/2') stats.downstream_rq_http2_total.inc();
     else stats.downstream_rq_http1_total.inc();
     if (downstream.headersEndStream) this.onRequestComplete();
+    else if (downstream.protocol !== 'HTTP/2') this.downstreamConnection.readingRequest = this;
     downstream.start({
       onData: (data, endStream) => {
         this.timeouts.activity();
@@ -113,6 +114,14 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
       },
       onReset: () => this.onDownstreamReset(),
     });
+    const issue = downstream.codecIssue;
+    if (issue !== undefined) {
+      // A codec error Envoy's parser would have raised: answered before any filter, then closed.
+      if (this.downstreamConnection.firstProtocolError()) stats.downstream_cx_protocol_error.inc();
+      downstream.closeConnectionAfterResponse();
+      this.sendLocalReply(LocalReplies.codecError(issue.status, issue.details));
+      return;
+    }
     const headers = downstream.headers;
     this.takePassthrough(headers);
     if (!this.runtime.proxy100Continue && headers.get('expect')?.toLowerCase() === '100-continue') {
@@ -370,7 +379,23 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     this.finish();
   }
 
+  /**
+   * The codec failed while this request's body was being read: if the bad bytes are in the body,
+   * a 400 if nothing was answered yet (else a reset), then close; false if they came after it.
+   */
+  onCodecError(issue: CodecIssue): boolean {
+    if (this.downstream.parsedWholeRequest?.()) return false;
+    this.downstream.closeConnectionAfterResponse();
+    this.sendLocalReply(LocalReplies.codecError(issue.status, issue.details));
+    return true;
+  }
+
+  private stopReading(): void {
+    if (this.downstreamConnection.readingRequest === this) this.downstreamConnection.readingRequest = undefined;
+  }
+
   private onRequestComplete(): void {
+    this.stopReading();
     this.requestComplete = true;
     this.timeouts.requestComplete();
   }
@@ -393,13 +418,17 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
       this.responseEnded = true;
       return;
     }
-    if (!this.requestComplete) this.runtime.stats.downstream_rq_response_before_rq_complete.inc();
+    if (!this.requestComplete) {
+      this.runtime.stats.downstream_rq_response_before_rq_complete.inc();
+      this.downstream.abandonRequest?.();
+    }
     this.finish();
   }
 
   private finish(): void {
     if (this.complete) return;
     this.complete = true;
+    this.stopReading();
     this.timeouts.clear();
     this.downstreamConnection.streamEnded();
     const { stats } = this.runtime;

@@ -1,3 +1,5 @@
+import type { CodecIssue } from './codec/downstream-stream.js';
+
 /**
  * What a connection manager keeps per downstream connection: how many requests it has carried
  * (`max_requests_per_connection`), its idle clock (`common_http_protocol_options
@@ -5,7 +7,13 @@
  * pipelined requests waiting for the one in progress.
  */
 export class DownstreamConnection {
+  /**
+   * The HTTP/1.x request whose body is being read: a codec error in that body (bad chunk
+   * syntax) is its own, answered on it (Envoy's handleCodecError), not after it.
+   */
+  readingRequest: { onCodecError(issue: CodecIssue): boolean } | undefined;
   private requests = 0;
+  private protocolErrorSeen = false;
   private active = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly pipelined: Array<() => void> = [];
@@ -18,6 +26,16 @@ export class DownstreamConnection {
     private readonly onIdle: () => void,
   ) {
     this.arm();
+  }
+
+  /**
+   * Called on each protocol error; true for the first. Envoy stops parsing at the first: what
+   * follows on the connection gets no second answer before it closes.
+   */
+  firstProtocolError(): boolean {
+    if (this.protocolErrorSeen) return false;
+    this.protocolErrorSeen = true;
+    return true;
   }
 
   /** A request began; returns its ordinal on the connection (1 for the first). */
@@ -34,6 +52,18 @@ export class DownstreamConnection {
   whenPreviousDone(start: () => void): void {
     if (this.active === 0 && this.pipelined.length === 0) start();
     else this.pipelined.push(start);
+  }
+
+  /**
+   * Runs `then` once the requests in progress (and those pipelined before it) are done: what
+   * follows them on the connection (a codec error's answer) must not overtake their responses.
+   */
+  afterCurrent(then: () => void): void {
+    this.whenPreviousDone(() => {
+      // Not a request: it takes no place in the count, and nothing runs after it.
+      this.active++;
+      then();
+    });
   }
 
   streamEnded(): void {
@@ -62,7 +92,8 @@ export class DownstreamConnection {
   }
 
   private arm(): void {
-    if (this.idleTimeoutMs > 0) this.timer = setTimeout(this.onIdle, this.idleTimeoutMs);
+    // A stream that ends after its connection closed (its reset) leaves no clock running.
+    if (this.idleTimeoutMs > 0 && !this.isClosed) this.timer = setTimeout(this.onIdle, this.idleTimeoutMs);
   }
 
   private disarm(): void {

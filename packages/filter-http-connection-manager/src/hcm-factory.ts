@@ -71,6 +71,7 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
       http1: {
         enableTrailers: config.http_protocol_options?.enable_trailers ?? false,
         defaultHostForHttp10: config.http_protocol_options?.default_host_for_http_10,
+        maxHeadersCount: config.common_http_protocol_options?.max_headers_count ?? HCM_DEFAULTS.maxHeadersCount,
       },
       http2Settings: {
         // Advertised in SETTINGS, as Envoy does, with Envoy's default.

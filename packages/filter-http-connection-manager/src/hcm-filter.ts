@@ -6,6 +6,7 @@ import { ActiveStream } from './active-stream.js';
 import { serveHttp2, sniffCodec, type CodecError, type CodecHandlers, type CodecOptions } from './codec/codecs.js';
 import type { HcmRuntime } from './hcm-runtime.js';
 import { LocalReplies } from './local-reply.js';
+import { statusClass } from './stats.js';
 import { DownstreamConnection } from './downstream-connection.js';
 import { Http2InboundGuard } from './codec/http2-inbound-guard.js';
 
@@ -35,15 +36,32 @@ export function codecHandlers(runtime: HcmRuntime, connections: WeakMap<Connecti
       else downstream.whenPreviousDone(start);
     },
     onCodecError(error: CodecError, duplex: ConnectionDuplex) {
+      const downstream = connections.get(duplex);
+      if (downstream && !downstream.firstProtocolError()) return;
       runtime.stats.downstream_cx_protocol_error.inc();
-      runtime.stats.downstream_rq_total.inc();
-      runtime.stats.downstream_rq_4xx.inc();
-      const reply = LocalReplies.codecError(error.status, error.details);
-      const body = reply.body ?? '';
-      duplex.end(
-        `HTTP/1.1 ${error.status} ${body}\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncontent-type: text/plain\r\n` +
-          `date: ${new Date().toUTCString()}\r\nserver: ${runtime.serverName}\r\nconnection: close\r\n\r\n${body}`,
-      );
+      const status = error.status;
+      if (status === undefined) {
+        // The client ended its side mid-request: as Envoy, the connection closes and its streams reset.
+        duplex.destroy();
+        return;
+      }
+      if (downstream?.readingRequest?.onCodecError({ status, details: error.details })) return;
+      // The requests before the bad bytes are answered first: pipelined garbage must not cost the
+      // client the response to a valid request (Envoy answers it, then the error).
+      const reply = () => {
+        runtime.stats.downstream_rq_total.inc();
+        runtime.stats[statusClass(status)].inc();
+        const body = LocalReplies.codecError(status, error.details).body ?? '';
+        duplex.write(
+          `HTTP/1.1 ${status} ${body}\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncontent-type: text/plain\r\n` +
+            `date: ${new Date().toUTCString()}\r\nserver: ${runtime.serverName}\r\nconnection: close\r\n\r\n${body}`,
+        );
+        // Closed once written, as node:http closes a `connection: close` exchange (and Envoy its
+        // codec errors): not left half-open for as long as the client keeps its side.
+        duplex.destroySoon();
+      };
+      if (downstream) downstream.afterCurrent(reply);
+      else reply();
     },
   };
 }

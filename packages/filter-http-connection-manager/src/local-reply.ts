@@ -2,7 +2,7 @@ import type { HopFailure } from '@nodevoy/core';
 import { HeaderMap } from '@nodevoy/http';
 import type { LocalReply } from './http-filter.js';
 
-const STATUS_TEXT = { 400: 'Bad Request', 426: 'Upgrade Required', 431: 'Request Header Fields Too Large' } as const;
+const STATUS_TEXT = { 400: 'Bad Request', 426: 'Upgrade Required', 431: 'Request Header Fields Too Large', 501: 'Not Implemented' } as const;
 
 /** Envoy's local reply bodies, for the replies nodevoy generates itself. */
 export const LocalReplies = {
@@ -34,7 +34,7 @@ export const LocalReplies = {
   upstreamTimeout: (): LocalReply => ({ status: 504, body: 'upstream request timeout', details: 'upstream_response_timeout' }),
   /** nodevoy's own: an HTTP filter threw (Envoy's C++ filters cannot). */
   filterError: (): LocalReply => ({ status: 500, body: 'filter error', details: 'filter_error' }),
-  codecError: (status: 400 | 426 | 431, details: string): LocalReply => ({ status, body: STATUS_TEXT[status], details }),
+  codecError: (status: 400 | 426 | 431 | 501, details: string): LocalReply => ({ status, body: STATUS_TEXT[status], details }),
 } as const;
 
 /** Envoy's response flags for a response's details, as access logs print them. */

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { Http2InboundGuard } from '../src/codec/http2-inbound-guard.js';
+import { checkProperty } from '../../../test-support/fuzz.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
@@ -36,17 +37,17 @@ function run(stream: Buffer, cuts: number[]): Buffer {
   return Buffer.concat(out);
 }
 
-t.test('PING ACKs are taken out, every other byte passes in order, however the reads split', (t) => {
-  fc.assert(
+t.test('PING ACKs are taken out, every other byte passes in order, however the reads split', async () => {
+  await checkProperty(
+    'http2 inbound guard',
     fc.property(fc.array(arbitraryFrame, { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 12 }), (frames, rawCuts) => {
       const stream = Buffer.concat([PREFACE, ...frames.map((f) => f.bytes)]);
       const expected = Buffer.concat([PREFACE, ...frames.filter((f) => f.kept).map((f) => f.bytes)]);
       const cuts = rawCuts.map((n) => n % (stream.length + 1));
       return run(stream, cuts).equals(expected);
     }),
-    { numRuns: 500 },
+    500,
   );
-  t.end();
 });
 
 t.test('with nothing to take out, a read is passed on as the very buffer', (t) => {

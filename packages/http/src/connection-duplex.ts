@@ -36,6 +36,12 @@ export class ConnectionDuplex extends Duplex implements ConnectionCallbacks {
   constructor() {
     super({ allowHalfOpen: true, readableHighWaterMark: 64 * 1024, writableHighWaterMark: 64 * 1024 });
     this.connecting = true;
+    // The duplex owns its error path from birth: node:http and node:http2 listen only while a
+    // request or session holds the socket, and a reset landing between two owners (a pooled
+    // connection reset as it is handed over, or after its session went away) would otherwise
+    // be an unhandled 'error' that takes the whole process down. The owner of the moment still
+    // gets the error; the connection's own events and stats have already recorded it.
+    this.on('error', () => {});
   }
 
   /**

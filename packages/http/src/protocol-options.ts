@@ -62,6 +62,7 @@ export const commonHttpProtocolOptionsSchema = message(
   {
     idle_timeout: duration(),
     max_requests_per_connection: uint32(),
+    max_headers_count: uint32({ gte: 1 }),
     headers_with_underscores_action: schema.enumOf('envoy.config.core.v3.HttpProtocolOptions.HeadersWithUnderscoresAction', [
       'ALLOW',
       'REJECT_REQUEST',
@@ -72,7 +73,6 @@ export const commonHttpProtocolOptionsSchema = message(
     unsupported: {
       max_connection_duration: 'not implemented by nodevoy yet',
       max_stream_duration: 'not implemented by nodevoy yet',
-      max_headers_count: 'not implemented by nodevoy yet',
       max_response_headers_kb: 'not implemented by nodevoy yet',
     },
   },
@@ -95,6 +95,12 @@ export const httpProtocolOptionsSchema = message(
     explicit_http_config: explicitHttpConfigSchema,
   },
   {
+    check(value, report) {
+      // Downstream, the connection manager counts request headers; upstream responses are not counted yet.
+      if (value.common_http_protocol_options?.max_headers_count !== undefined) {
+        report('common_http_protocol_options', 'max_headers_count is not implemented by nodevoy for upstream responses yet', 'remove max_headers_count from the cluster');
+      }
+    },
     unsupported: {
       use_downstream_protocol_config: 'use explicit_http_config',
       auto_config: 'ALPN needs TLS, which nodevoy does not implement yet: use explicit_http_config',

@@ -10,6 +10,12 @@ export interface DownstreamStreamCallbacks {
   onReset(reason: string): void;
 }
 
+/** A request Envoy's codec refuses: the status it answers with, and the response code details. */
+export interface CodecIssue {
+  readonly status: 400 | 426 | 431 | 501;
+  readonly details: string;
+}
+
 /**
  * One downstream request/response exchange, whatever the codec: the request's headers with
  * Envoy's pseudo-headers, its body as events, and a way to answer. HTTP/1.1 CONNECT and HTTP/2
@@ -21,6 +27,22 @@ export interface DownstreamStream {
   readonly headers: HeaderMap;
   /** True when the request has no body. */
   readonly headersEndStream: boolean;
+  /**
+   * What the codec found wrong with a request it could still parse (an HTTP version nodevoy does
+   * not serve, two Hosts, too many headers, a transfer coding it does not implement): the
+   * connection manager answers it and closes, as Envoy's codec does.
+   */
+  readonly codecIssue?: CodecIssue | undefined;
+  /**
+   * The response is complete and the rest of the request is not wanted: what is left of the
+   * body is read into nothing, so an HTTP/2 stream ends when the client's upload does and an
+   * HTTP/1.1 parser reaches the next request, instead of either staying paused on an upload
+   * nobody reads (the connection hung). Envoy resets the stream here; with node:http2 a reset
+   * after the response can lose its final frame, so nodevoy drains instead.
+   */
+  readonly abandonRequest?: () => void;
+  /** HTTP/1.x: the codec has parsed the whole request (what follows on the wire is not its body). */
+  readonly parsedWholeRequest?: () => boolean;
   start(callbacks: DownstreamStreamCallbacks): void;
   readDisable(disable: boolean): void;
   /** An interim `100 Continue`, before the response (Envoy's `encode1xxHeaders`). */

@@ -12,6 +12,38 @@ export interface Http1Options {
   readonly enableTrailers: boolean;
   /** `default_host_for_http_10`: the authority of an HTTP/1.0 request without Host. */
   readonly defaultHostForHttp10: string | undefined;
+  /** `common_http_protocol_options.max_headers_count` (Envoy's default: 100). */
+  readonly maxHeadersCount: number;
+}
+
+/** Envoy's codec checks on a parsed HTTP/1.x request, in the order it makes them. */
+export function http1RequestIssue(req: IncomingMessage, options: Http1Options): DownstreamStream['codecIssue'] {
+  // node's parser takes HTTP/0.9 and HTTP/2.0 request lines; Envoy serves 1.x only.
+  if (req.httpVersionMajor !== 1) return { status: 426, details: 'codec_error:unsupported_version' };
+  if (req.rawHeaders.length / 2 > options.maxHeadersCount) return { status: 431, details: 'codec_error:too_many_headers' };
+  let hosts = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if ((req.rawHeaders[i] as string).toLowerCase() === 'host') hosts++;
+  // RFC 9112 §3.2: a request with more than one Host is answered 400 (Envoy joins them).
+  if (hosts > 1) return { status: 400, details: 'codec_error:duplicate_host' };
+  const codings = req.headers['transfer-encoding'];
+  // Only `chunked` is implemented, as in Envoy: another coding would reach the upstream undone.
+  if (codings !== undefined && codings.trim().toLowerCase() !== 'chunked') return { status: 501, details: 'codec_error:unsupported_transfer_encoding' };
+  if (!requestTargetValid(req.method ?? '', req.url ?? '')) return { status: 400, details: 'codec_error:invalid_request_target' };
+  const host = req.headers.host;
+  if (host !== undefined && !AUTHORITY.test(host)) return { status: 400, details: 'codec_error:invalid_authority' };
+  return undefined;
+}
+
+/** RFC 3986 authority characters (unreserved, sub-delims, `:@[]%`), what Envoy's codec accepts in Host. */
+const AUTHORITY = /^[A-Za-z0-9\-._~!$&'()*+,;=:@[\]%]*$/;
+/** A CONNECT target: host and port, nothing else (RFC 9110 §9.3.6). */
+const CONNECT_TARGET = /^(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#@:[\]]+):\d+$/;
+
+/** RFC 9112 §3.2's request-target forms, each with the method it belongs to; no fragment anywhere. */
+function requestTargetValid(method: string, target: string): boolean {
+  if (method === 'CONNECT') return CONNECT_TARGET.test(target);
+  if (target.includes('#')) return false;
+  return target.startsWith('/') || ABSOLUTE_URL.test(target) || (method === 'OPTIONS' && target === '*');
 }
 
 const ABSOLUTE_URL = /^https?:\/\//i;
@@ -50,6 +82,7 @@ export class Http1RequestStream implements DownstreamStream {
   readonly protocol: DownstreamProtocol;
   readonly headers: HeaderMap;
   readonly headersEndStream: boolean;
+  readonly codecIssue: DownstreamStream['codecIssue'];
   private callbacks: DownstreamStreamCallbacks | undefined;
   private finished = false;
 
@@ -60,13 +93,24 @@ export class Http1RequestStream implements DownstreamStream {
   ) {
     this.protocol = protocolOf(req);
     this.headers = requestHeaders(req, false, options);
-    this.headersEndStream = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
+    this.codecIssue = http1RequestIssue(req, options);
+    const length = req.headers['content-length'];
+    this.headersEndStream = (length === undefined || Number(length) === 0) && req.headers['transfer-encoding'] === undefined;
     // nodevoy writes the headers Envoy writes: no automatic Date or Connection: keep-alive.
     res.sendDate = false;
     res.removeHeader('connection');
     // A request that asked to close (or an HTTP/1.0 one without keep-alive) gets Envoy's `connection: close`.
     if (!res.shouldKeepAlive) this.closeConnectionAfterResponse();
   }
+
+  readonly parsedWholeRequest = (): boolean => this.req.complete;
+
+  /** The rest of the body is read into nothing, so the parser reaches the next request. */
+  readonly abandonRequest = (): void => {
+    this.req.removeAllListeners('data');
+    this.req.on('data', () => {});
+    this.req.resume();
+  };
 
   start(callbacks: DownstreamStreamCallbacks): void {
     this.callbacks = callbacks;
@@ -157,18 +201,23 @@ export class Http1TakeoverStream implements DownstreamStream {
   readonly protocol: DownstreamProtocol;
   readonly headers: HeaderMap;
   readonly headersEndStream: boolean;
+  readonly codecIssue: DownstreamStream['codecIssue'];
   /** An h2c request's body length: the bytes after the headers that are still the request. */
   private requestBodyLeft: number;
   private done = false;
+  /** The answer opened the tunnel (a 2xx to CONNECT, a 101 to an upgrade). */
+  private tunnel = false;
 
   constructor(
     req: IncomingMessage,
     private readonly socket: Duplex,
     private readonly head: Buffer,
     private readonly kind: Http1TakeoverKind,
+    options: Http1Options,
   ) {
     this.protocol = protocolOf(req);
     this.headers = requestHeaders(req, kind === 'connect');
+    this.codecIssue = http1RequestIssue(req, options);
     if (kind === 'h2c') for (const name of H2C_UPGRADE_HEADERS) this.headers.remove(name);
     this.requestBodyLeft = kind === 'h2c' ? Number(req.headers['content-length'] ?? 0) : Infinity;
     this.headersEndStream = this.requestBodyLeft === 0;
@@ -210,6 +259,7 @@ export class Http1TakeoverStream implements DownstreamStream {
       regular.set('connection', 'close');
     }
     for (const [name, value] of regular) if (!name.startsWith(':')) lines.push(`${name}: ${value}`);
+    this.tunnel = tunnel;
     this.socket.write(`${lines.join('\r\n')}\r\n\r\n`);
     if (endStream) this.finish();
   }
@@ -253,10 +303,14 @@ export class Http1TakeoverStream implements DownstreamStream {
     callbacks.onData(body, this.requestBodyLeft === 0);
   }
 
-  /** A tunnel, or the answer to its request, ends with the connection's FIN. */
+  /**
+   * A tunnel ends with the connection's FIN; an answer that refused the tunnel closes the
+   * connection once written (not left half-open for as long as the client keeps its side).
+   */
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    this.socket.end();
+    if (this.tunnel) this.socket.end();
+    else this.socket.end(() => this.socket.destroy());
   }
 }

@@ -91,9 +91,26 @@ export class Http2DownstreamStream implements DownstreamStream {
     this.stream.once('drain', callback);
   }
 
+  readonly abandonRequest = (): void => {
+    this.done = true;
+    this.discardRequestBody();
+  };
+
   reset(): void {
     this.done = true;
+    this.discardRequestBody();
     if (!this.stream.destroyed) this.stream.close(this.responded ? constants.NGHTTP2_INTERNAL_ERROR : constants.NGHTTP2_REFUSED_STREAM);
+  }
+
+  /**
+   * Reads what is left of the request into nothing: node:http2 gives the connection's flow
+   * control window back only for bytes it has read, so a stream closed while paused on unread
+   * DATA would shrink the window of every other stream on the connection for good.
+   */
+  private discardRequestBody(): void {
+    this.stream.removeAllListeners('data');
+    this.stream.on('data', () => {});
+    this.stream.resume();
   }
 
   closeConnectionAfterResponse(): void {

@@ -107,4 +107,5 @@ export const HCM_DEFAULTS = {
   routeTimeoutMs: 15_000,
   // What Envoy 1.40 advertises to downstream HTTP/2 clients when the config says nothing.
   maxConcurrentStreams: 1024,
+  maxHeadersCount: 100,
 } as const;

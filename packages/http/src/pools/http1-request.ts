@@ -32,6 +32,10 @@ export class Http1UpstreamRequest implements UpstreamRequest {
     const isConnect = head.method === 'CONNECT';
     // Host first, where Envoy's HTTP/1.1 codec writes it.
     const headers = HeaderMap.from([['host', head.authority], ...head.headers]);
+    // node:http sends the head at once when `Expect` is among the options, its own
+    // `Connection: keep-alive` included; set after the keep-alive rule below, it is a plain header.
+    const expect = headers.get('expect');
+    headers.remove('expect');
     this.request = request({
       agent,
       host: 'upstream',
@@ -57,11 +61,12 @@ export class Http1UpstreamRequest implements UpstreamRequest {
     this.request.on('connect', (response: IncomingMessage, socket: Duplex, leftover: Buffer) => this.onTunnel(response, socket, leftover));
     this.request.on('upgrade', (response: IncomingMessage, socket: Duplex, leftover: Buffer) => this.onTunnel(response, socket, leftover));
     this.request.on('drain', () => this.callbacks.onWritable());
-    // Keep-alive is the pool's business: no `Connection: keep-alive` on the wire, as Envoy. (With
-    // `Expect`, node:http has already fixed the head, its own keep-alive included.)
-    if (!this.request.headersSent && upgradeRequested(head.headers) === undefined) this.request.removeHeader('connection');
-    // Headers leave now, as Envoy's: a CONNECT peer answers before any payload is sent.
-    this.request.flushHeaders();
+    // Keep-alive is the pool's business: no `Connection: keep-alive` on the wire, as Envoy.
+    if (upgradeRequested(head.headers) === undefined) this.request.removeHeader('connection');
+    if (expect !== undefined) this.request.setHeader('expect', expect);
+    // Headers leave now, as Envoy's: a CONNECT peer answers before any payload is sent. Not
+    // flushHeaders(): it writes the head as UTF-8, and header bytes above 0x7f are latin1.
+    this.request.write(EMPTY);
   }
 
   sendData(data: Buffer, endStream: boolean): boolean {

@@ -58,6 +58,8 @@ export function message<F extends AnyFields>(typeName: string, fields: F, option
       }
       const out: Record<string, unknown> = {};
       const seen = new Map<string, string>();
+      /** Fields given as null: proto3 JSON for "not set", so a required one is still missing. */
+      const unset = new Set<string>();
       const fieldLocations = new Map<string, { path: string; position: SourcePosition }>();
       let ok = true;
 
@@ -84,7 +86,10 @@ export function message<F extends AnyFields>(typeName: string, fields: F, option
         }
         seen.set(field, key);
         // proto3 JSON: null means "not set".
-        if (entry.value.kind === 'scalar' && entry.value.value === null && !(fields[field]?.description === 'google.protobuf.Value')) continue;
+        if (entry.value.kind === 'scalar' && entry.value.value === null && !(fields[field]?.description === 'google.protobuf.Value')) {
+          unset.add(field);
+          continue;
+        }
         const fieldPath = childPath(path, field);
         fieldLocations.set(field, { path: fieldPath, position: entry.keyPosition });
         const parsed = (fields[field] as FieldType<unknown>).parse(entry.value, fieldPath, ctx);
@@ -93,7 +98,7 @@ export function message<F extends AnyFields>(typeName: string, fields: F, option
       }
 
       for (const [field, type] of Object.entries(fields)) {
-        if (field in out || seen.has(field)) continue;
+        if (field in out || (seen.has(field) && !unset.has(field))) continue;
         if ('required' in type && type.required) {
           ctx.report(path, value.position, `missing required field '${field}' in ${shortName}`);
           ok = false;
@@ -103,7 +108,7 @@ export function message<F extends AnyFields>(typeName: string, fields: F, option
       }
 
       for (const oneof of options.oneofs ?? []) {
-        const set = oneof.fields.filter((f) => seen.has(f));
+        const set = oneof.fields.filter((f) => seen.has(f) && !unset.has(f));
         if (set.length > 1) {
           ctx.report(path, value.position, `only one of ${oneof.fields.map((f) => `'${f}'`).join(', ')} may be set in ${shortName}, got ${set.join(' and ')}`);
           ok = false;
