@@ -47,8 +47,8 @@ function verify(tally: Tally, kind: string, p: Plan, upstreamDigest: string | un
   else tally.ok(p.upload.length + received.length);
 }
 
-function classifyStatus(tally: Tally, kind: string, status: number, p: Plan, since: Mark): void {
-  const explained = (p.fault === 'stall' && status === 504) || tally.chaosSince(since) || (p.fault === 'reset' && status >= 500);
+function classifyStatus(tally: Tally, kind: string, status: number, fault: Plan['fault'], since: Mark): void {
+  const explained = (fault === 'stall' && status === 504) || tally.chaosSince(since) || (fault === 'reset' && status >= 500);
   tally.outcome(`${kind} ${status}`, explained);
 }
 
@@ -80,7 +80,7 @@ function http1Exchange(port: number, agent: Agent, tally: Tally, p: Plan): Promi
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('error', () => {});
       response.on('close', () => {
-        if (response.statusCode !== 200) classifyStatus(tally, kind, response.statusCode ?? 0, p, since);
+        if (response.statusCode !== 200) classifyStatus(tally, kind, response.statusCode ?? 0, p.fault, since);
         else if (!response.complete) tally.outcome(`${kind} reset mid-body`, p.fault === 'reset' || tally.chaosSince(since));
         else verify(tally, kind, p, response.headers['x-body-sha256'] as string | undefined, Buffer.concat(chunks));
         done();
@@ -135,7 +135,7 @@ function http2Exchange(session: ClientHttp2Session, tally: Tally, p: Plan): Prom
       clearTimeout(deadline);
       if (p.abort) tally.outcome(`${kind} client reset`, true);
       else if (stream.rstCode !== 0 && status === 0) tally.outcome(`${kind} reset (code ${stream.rstCode}, session ${session.destroyed ? "gone" : "up"})`, p.fault === "reset" || tally.chaosSince(since) || session.destroyed);
-      else if (status !== 200) classifyStatus(tally, kind, status, p, since);
+      else if (status !== 200) classifyStatus(tally, kind, status, p.fault, since);
       else if (stream.rstCode !== 0) tally.outcome(`${kind} reset mid-body`, p.fault === 'reset' || tally.chaosSince(since));
       else verify(tally, kind, p, digest, Buffer.concat(chunks));
       resolve();
@@ -200,13 +200,13 @@ export async function connectLoop(port: number, tally: Tally, running: () => boo
         resolve();
       });
       req.on('response', (response) => {
-        classifyStatus(tally, 'connect', response.statusCode ?? 0, { fault: 'none' } as Plan, since);
+        classifyStatus(tally, 'connect', response.statusCode ?? 0, 'none', since);
         response.resume();
         resolve();
       });
       req.on('connect', (response, socket) => {
         if (response.statusCode !== 200) {
-          classifyStatus(tally, 'connect', response.statusCode ?? 0, { fault: 'none' } as Plan, since);
+          classifyStatus(tally, 'connect', response.statusCode ?? 0, 'none', since);
           socket.destroy();
           resolve();
           return;

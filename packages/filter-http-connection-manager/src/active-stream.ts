@@ -118,8 +118,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     if (issue !== undefined) {
       // A codec error Envoy's parser would have raised: answered before any filter, then closed.
       if (this.downstreamConnection.firstProtocolError()) stats.downstream_cx_protocol_error.inc();
-      downstream.closeConnectionAfterResponse();
-      this.sendLocalReply(LocalReplies.codecError(issue.status, issue.details));
+      this.replyCodecError(issue);
       return;
     }
     const headers = downstream.headers;
@@ -385,9 +384,14 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
    */
   onCodecError(issue: CodecIssue): boolean {
     if (this.downstream.parsedWholeRequest?.()) return false;
+    this.replyCodecError(issue);
+    return true;
+  }
+
+  /** Envoy's answer to a codec error: its status, then the connection closes. */
+  private replyCodecError(issue: CodecIssue): void {
     this.downstream.closeConnectionAfterResponse();
     this.sendLocalReply(LocalReplies.codecError(issue.status, issue.details));
-    return true;
   }
 
   private stopReading(): void {

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { HeaderMap } from '@nodevoy/http';
 
 export type DownstreamProtocol = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
@@ -8,6 +9,17 @@ export interface DownstreamStreamCallbacks {
   onTrailers(trailers: HeaderMap): void;
   /** The client went away or reset the stream before it completed. */
   onReset(reason: string): void;
+}
+
+/**
+ * Reads what is left of a request body into nothing: a stream that is done with it must not
+ * stay paused on it (the HTTP/1.1 parser waits there for the next request; an HTTP/2 stream
+ * stays open until the upload ends).
+ */
+export function discardRequestBody(body: Readable): void {
+  body.removeAllListeners('data');
+  body.on('data', () => {});
+  body.resume();
 }
 
 /** A request Envoy's codec refuses: the status it answers with, and the response code details. */

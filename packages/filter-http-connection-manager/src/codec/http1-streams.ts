@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { HeaderMap, reasonPhrase } from '@nodevoy/http';
-import type { DownstreamProtocol, DownstreamStream, DownstreamStreamCallbacks } from './downstream-stream.js';
+import { discardRequestBody, type CodecIssue, type DownstreamProtocol, type DownstreamStream, type DownstreamStreamCallbacks } from './downstream-stream.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -17,12 +17,15 @@ export interface Http1Options {
 }
 
 /** Envoy's codec checks on a parsed HTTP/1.x request, in the order it makes them. */
-export function http1RequestIssue(req: IncomingMessage, options: Http1Options): DownstreamStream['codecIssue'] {
+export function http1RequestIssue(req: IncomingMessage, options: Http1Options): CodecIssue | undefined {
   // node's parser takes HTTP/0.9 and HTTP/2.0 request lines; Envoy serves 1.x only.
   if (req.httpVersionMajor !== 1) return { status: 426, details: 'codec_error:unsupported_version' };
   if (req.rawHeaders.length / 2 > options.maxHeadersCount) return { status: 431, details: 'codec_error:too_many_headers' };
   let hosts = 0;
-  for (let i = 0; i < req.rawHeaders.length; i += 2) if ((req.rawHeaders[i] as string).toLowerCase() === 'host') hosts++;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
+  }
   // RFC 9112 §3.2: a request with more than one Host is answered 400 (Envoy joins them).
   if (hosts > 1) return { status: 400, details: 'codec_error:duplicate_host' };
   const codings = req.headers['transfer-encoding'];
@@ -82,7 +85,7 @@ export class Http1RequestStream implements DownstreamStream {
   readonly protocol: DownstreamProtocol;
   readonly headers: HeaderMap;
   readonly headersEndStream: boolean;
-  readonly codecIssue: DownstreamStream['codecIssue'];
+  readonly codecIssue: CodecIssue | undefined;
   private callbacks: DownstreamStreamCallbacks | undefined;
   private finished = false;
 
@@ -105,12 +108,7 @@ export class Http1RequestStream implements DownstreamStream {
 
   readonly parsedWholeRequest = (): boolean => this.req.complete;
 
-  /** The rest of the body is read into nothing, so the parser reaches the next request. */
-  readonly abandonRequest = (): void => {
-    this.req.removeAllListeners('data');
-    this.req.on('data', () => {});
-    this.req.resume();
-  };
+  readonly abandonRequest = (): void => discardRequestBody(this.req);
 
   start(callbacks: DownstreamStreamCallbacks): void {
     this.callbacks = callbacks;
@@ -201,7 +199,7 @@ export class Http1TakeoverStream implements DownstreamStream {
   readonly protocol: DownstreamProtocol;
   readonly headers: HeaderMap;
   readonly headersEndStream: boolean;
-  readonly codecIssue: DownstreamStream['codecIssue'];
+  readonly codecIssue: CodecIssue | undefined;
   /** An h2c request's body length: the bytes after the headers that are still the request. */
   private requestBodyLeft: number;
   private done = false;

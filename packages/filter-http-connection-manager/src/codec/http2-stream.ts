@@ -1,6 +1,6 @@
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { HeaderMap } from '@nodevoy/http';
-import type { DownstreamStream, DownstreamStreamCallbacks } from './downstream-stream.js';
+import { discardRequestBody, type DownstreamStream, type DownstreamStreamCallbacks } from './downstream-stream.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -93,24 +93,13 @@ export class Http2DownstreamStream implements DownstreamStream {
 
   readonly abandonRequest = (): void => {
     this.done = true;
-    this.discardRequestBody();
+    discardRequestBody(this.stream);
   };
 
   reset(): void {
     this.done = true;
-    this.discardRequestBody();
+    discardRequestBody(this.stream);
     if (!this.stream.destroyed) this.stream.close(this.responded ? constants.NGHTTP2_INTERNAL_ERROR : constants.NGHTTP2_REFUSED_STREAM);
-  }
-
-  /**
-   * Reads what is left of the request into nothing: node:http2 gives the connection's flow
-   * control window back only for bytes it has read, so a stream closed while paused on unread
-   * DATA would shrink the window of every other stream on the connection for good.
-   */
-  private discardRequestBody(): void {
-    this.stream.removeAllListeners('data');
-    this.stream.on('data', () => {});
-    this.stream.resume();
   }
 
   closeConnectionAfterResponse(): void {
