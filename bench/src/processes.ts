@@ -65,7 +65,7 @@ export async function startLoadgen(args: (string | number)[]): Promise<{ child: 
 }
 
 /** A port free to bind (nothing listens there): the tests' helper. */
-export { closedPort as freePort } from '../../test-support/tcp.js';
+export { closedPort as freePort } from '@nodevoy/test-kit';
 
 /** A process and its descendants (nodevoy's workers are children of its primary). */
 function processTree(pid: number): number[] {

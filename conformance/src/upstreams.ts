@@ -3,7 +3,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { maskedHeaders } from './http-responses.js';
 import type { UpstreamBehaviour } from './scenario.js';
-import { startHungServer } from '../../test-support/tcp.js';
+import { startHungServer } from '@nodevoy/test-kit';
 import { StreamRecord } from './stream-record.js';
 import { pattern } from './traffic.js';
 

@@ -4,8 +4,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { ADMIN, anyHostRoutes, httpConnectionManager, tcpListener } from '../../test-support/configs.js';
-import { startNodevoy } from '../../test-support/nodevoy.js';
+import { ADMIN, anyHostRoutes, httpConnectionManager, startNodevoy, tcpListener } from '@nodevoy/test-kit';
 import { H2SPEC_INSTALL, findH2spec, runH2spec } from '../src/h2spec.js';
 import { loadKnownDifferences } from '../src/known-differences.js';
 

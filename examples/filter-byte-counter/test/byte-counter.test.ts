@@ -1,9 +1,7 @@
 // The example third-party filter, loaded by the real CLI with --extension: proof that a filter
 // in its own package needs no change to nodevoy's core.
 import t from 'tap';
-import { ADMIN, INTERNAL_LISTENER_BOOTSTRAP, cluster, internalListener, tcpListener } from '../../../test-support/configs.js';
-import { runNodevoy, startNodevoy, writeConfig } from '../../../test-support/nodevoy.js';
-import { collect, connectTo, startEchoServer } from '../../../test-support/tcp.js';
+import { ADMIN, INTERNAL_LISTENER_BOOTSTRAP, cluster, collect, connectTo, internalListener, runNodevoy, startEchoServer, startNodevoy, tcpListener, writeConfig } from '@nodevoy/test-kit';
 
 const COUNTED_CHAIN = (cluster: string) => `    filter_chains:
     - filters:

@@ -1,9 +1,7 @@
 // The example third-party HTTP filter, loaded by the real CLI with --extension: an HTTP filter
 // in its own package, with its own config message and stats, and no change to nodevoy.
 import t from 'tap';
-import { ADMIN, httpConnectionManager, tcpListener } from '../../../test-support/configs.js';
-import { httpRequest, startHttpUpstream } from '../../../test-support/http.js';
-import { startNodevoy } from '../../../test-support/nodevoy.js';
+import { ADMIN, httpConnectionManager, httpRequest, startHttpUpstream, startNodevoy, tcpListener } from '@nodevoy/test-kit';
 
 function config(upstreamPort: number): string {
   const apiKeyFilter = `          - name: api_key

@@ -3,10 +3,7 @@
 // errors.
 import { join } from 'node:path';
 import t from 'tap';
-import { anyHostRoutes, bootstrap, cluster, fileAccessLog, httpConnectionManager, tcpListener } from '../../../test-support/configs.js';
-import { waitForLines } from '../../../test-support/files.js';
-import { curl, startHttpUpstream } from '../../../test-support/http.js';
-import { startNodevoy } from '../../../test-support/nodevoy.js';
+import { anyHostRoutes, bootstrap, cluster, curl, fileAccessLog, httpConnectionManager, startHttpUpstream, startNodevoy, tcpListener, waitForLines } from '@nodevoy/test-kit';
 
 function config(upstreamPort: number, accessLog: string, tail?: string): string {
   return bootstrap({

@@ -5,8 +5,7 @@ import { extension as internalListener } from '@nodevoy/bootstrap-internal-liste
 import { extension as staticCluster } from '@nodevoy/cluster-static';
 import { ExtensionRegistry, Logger, Server, parseBootstrapTree, parseConfigText } from '@nodevoy/core';
 import { extension as tcpProxy } from '@nodevoy/filter-tcp-proxy';
-import { seedTopology } from '../../../test-support/configs.js';
-import { collect, connectTo, startTcpServer } from '../../../test-support/tcp.js';
+import { collect, connectTo, seedTopology, startTcpServer } from '@nodevoy/test-kit';
 
 async function startServer(t: Test, upstreamPort: number): Promise<Server> {
   const registry = new ExtensionRegistry().use(staticCluster).use(internalListener).use(tcpProxy);

@@ -5,17 +5,12 @@ import { resolve } from 'import-meta-resolve';
 
 /**
  * Loads a third-party extension package for `--extension <module>`: resolved like an import
- * from the config file's directory (so a package installed next to the config is found),
- * and checked against this core's version by the registry.
+ * from the config file's directory (so a package installed next to the config is found), then
+ * from the working directory (a package installed where nodevoy runs), and checked against this
+ * core's version by the registry.
  */
 export async function loadExtension(specifier: string, configPath: string | undefined, registry: ExtensionRegistry): Promise<NodevoyExtension> {
-  const base = pathToFileURL(`${configPath ? dirname(resolvePath(configPath)) : process.cwd()}/`).href;
-  let url: string;
-  try {
-    url = resolve(specifier, base);
-  } catch (err) {
-    throw new ExtensionLoadError(`cannot load extension '${specifier}': not found from ${base} (${describe(err)})`, { cause: err });
-  }
+  const url = resolveExtension(specifier, configPath);
   let module: Record<string, unknown>;
   try {
     module = (await import(url)) as Record<string, unknown>;
@@ -30,6 +25,21 @@ export async function loadExtension(specifier: string, configPath: string | unde
   }
   registry.use(extension as NodevoyExtension);
   return extension as NodevoyExtension;
+}
+
+function resolveExtension(specifier: string, configPath: string | undefined): string {
+  const bases = [...(configPath ? [dirname(resolvePath(configPath))] : []), process.cwd()].map((dir) => pathToFileURL(`${dir}/`).href);
+  let firstError: unknown;
+  for (const base of new Set(bases)) {
+    try {
+      return resolve(specifier, base);
+    } catch (err) {
+      firstError ??= err;
+    }
+  }
+  throw new ExtensionLoadError(`cannot load extension '${specifier}': not found from ${[...new Set(bases)].join(' or ')} (${describe(firstError)})`, {
+    cause: firstError,
+  });
 }
 
 function describe(err: unknown): string {

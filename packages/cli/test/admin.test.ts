@@ -1,8 +1,6 @@
 // Admin endpoints, shaped like Envoy's, with values that match the traffic the test sent.
 import t from 'tap';
-import { seedTopology } from '../../../test-support/configs.js';
-import { startNodevoy } from '../../../test-support/nodevoy.js';
-import { collect, connectTo, startEchoServer } from '../../../test-support/tcp.js';
+import { collect, connectTo, seedTopology, startEchoServer, startNodevoy } from '@nodevoy/test-kit';
 
 t.test('admin reports what the traffic did', async (t) => {
   const upstream = await startEchoServer(t);

@@ -1,7 +1,7 @@
 // Bad configs: exit 1 with one clear error naming the field path and line:col; Envoy's
 // message where Envoy has one. The internal listener rules are spec §1.3 / §4.A.
 import t, { type Test } from 'tap';
-import { runNodevoy, writeConfig } from '../../../test-support/nodevoy.js';
+import { runNodevoy, writeConfig } from '@nodevoy/test-kit';
 
 const BOOTSTRAP_EXTENSION = `bootstrap_extensions:
 - name: envoy.bootstrap.internal_listener

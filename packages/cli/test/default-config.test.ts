@@ -1,10 +1,8 @@
 // The config `npm start` runs: it must work on its own, as the README promises.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { curl } from '../../../test-support/http.js';
-import { startNodevoy } from '../../../test-support/nodevoy.js';
+import { collect, connectTo, curl, startNodevoy } from '@nodevoy/test-kit';
 import { DEFAULT_CONFIG } from '../../../test-support/paths.js';
-import { collect, connectTo } from '../../../test-support/tcp.js';
 
 t.test('the bundled default config: the seed chain echoes, and the HTTP chain answers through CONNECT', async (t) => {
   // Free ports instead of the fixed ones, so the test runs beside anything.

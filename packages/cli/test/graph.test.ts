@@ -1,9 +1,8 @@
 // `nodevoy --mode validate --graph`: the listener -> cluster -> internal listener chain drawn as
 // text, Mermaid or DOT; a dangling server_listener_name flagged; a cycle of internal hops refused.
 import t from 'tap';
-import { runNodevoy, writeConfig } from '../../../test-support/nodevoy.js';
+import { bootstrap, cluster, internalListener, runNodevoy, tcpListener, tcpProxyFilter, writeConfig } from '@nodevoy/test-kit';
 import { DEFAULT_CONFIG } from '../../../test-support/paths.js';
-import { bootstrap, cluster, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
 
 /** outbound (TCP) -> to_a -> internal a -> to_b -> internal b -> `bTarget` cluster. */
 function chain(bTarget: string, extraClusters: readonly string[] = []): string {

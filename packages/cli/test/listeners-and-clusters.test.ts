@@ -4,9 +4,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
-import { ADMIN, INTERNAL_LISTENER_BOOTSTRAP, bootstrap, cluster, internalListener, seedTopology, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
-import { runNodevoy, startNodevoy, waitFor } from '../../../test-support/nodevoy.js';
-import { collect, connectTo, startEchoServer, startTcpServer } from '../../../test-support/tcp.js';
+import { ADMIN, INTERNAL_LISTENER_BOOTSTRAP, bootstrap, cluster, collect, connectTo, internalListener, runNodevoy, seedTopology, startEchoServer, startNodevoy, startTcpServer, tcpListener, tcpProxyFilter, waitFor } from '@nodevoy/test-kit';
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '::');

@@ -2,10 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { startNodevoy, type RunningNodevoy } from '../../../test-support/nodevoy.js';
+import { collect, connectTo, readBytes, startEchoServer, startNodevoy, startTcpServer, type RunningNodevoy } from '@nodevoy/test-kit';
 import { CONFIGS_DIR } from '../../../test-support/paths.js';
 import { seedExampleYaml } from '../../../test-support/seed.js';
-import { collect, connectTo, readBytes, startEchoServer, startTcpServer } from '../../../test-support/tcp.js';
 
 /** The three forms of the seed topology: client -> TCP listener -> internal listener -> upstream. */
 const topologies = [

@@ -5,9 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import t from 'tap';
-import { bootstrap, cluster, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
-import { startNodevoy } from '../../../test-support/nodevoy.js';
-import { collect, connectTo, startEchoServer } from '../../../test-support/tcp.js';
+import { bootstrap, cluster, collect, connectTo, internalListener, startEchoServer, startNodevoy, tcpListener, tcpProxyFilter } from '@nodevoy/test-kit';
 
 const TWO_WORKERS = ['--concurrency', '2'];
 

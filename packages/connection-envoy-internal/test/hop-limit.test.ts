@@ -3,9 +3,7 @@
 // listeners; the loop stops at `nodevoy.internal_listener.max_hops` with a stat, a log line and
 // an error status for the client, over HTTP/1.1 and over multiplexed HTTP/2 alike.
 import t from 'tap';
-import { anyHostRoutes, bootstrap, httpConnectionManager, internalListener, tcpListener } from '../../../test-support/configs.js';
-import { httpRequest } from '../../../test-support/http.js';
-import { startNodevoy } from '../../../test-support/nodevoy.js';
+import { anyHostRoutes, bootstrap, httpConnectionManager, httpRequest, internalListener, startNodevoy, tcpListener } from '@nodevoy/test-kit';
 
 const ROUTES = anyHostRoutes(`              - match: { prefix: /loop }
                 route: { cluster_header: x-next-hop }

@@ -2,9 +2,7 @@
 // connection closes (logged) and the listener goes on accepting and serving.
 import { Category, schema, type NetworkFilterFactory, type NodevoyExtension } from '@nodevoy/core';
 import t from 'tap';
-import { ADMIN, tcpListener } from '../../../test-support/configs.js';
-import { startInProcess } from '../../../test-support/in-process.js';
-import { collect, connectTo } from '../../../test-support/tcp.js';
+import { ADMIN, collect, connectTo, startInProcess, tcpListener } from '@nodevoy/test-kit';
 
 let connections = 0;
 const throwsOnFirst: NetworkFilterFactory = {

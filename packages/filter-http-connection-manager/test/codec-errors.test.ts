@@ -3,11 +3,7 @@
 // malformed-input differential): the status, one answer only, the connection closed after it,
 // nothing forwarded; and the answers owed before the bad bytes still given.
 import t from 'tap';
-import { ADMIN, anyHostRoutes, cluster, httpConnectionManager, tcpListener } from '../../../test-support/configs.js';
-import { startHttpUpstream } from '../../../test-support/http.js';
-import { startInProcess, type InProcessNodevoy } from '../../../test-support/in-process.js';
-import type { TestLike } from '../../../test-support/nodevoy.js';
-import { collect, connectTo } from '../../../test-support/tcp.js';
+import { ADMIN, anyHostRoutes, cluster, collect, connectTo, httpConnectionManager, startHttpUpstream, startInProcess, tcpListener, type InProcessNodevoy, type TestLike } from '@nodevoy/test-kit';
 
 function config(upstreamPort: number, hcmExtra = ''): string {
   return `${ADMIN}static_resources:

@@ -2,9 +2,7 @@ import { once } from 'node:events';
 import t from 'tap';
 import { parse, stringify } from 'yaml';
 import { envoyConfig } from '../../../test-support/envoy-configs.js';
-import { curl, http2Session, namedReply, readHttp1Responses, startHttpUpstream } from '../../../test-support/http.js';
-import { startNodevoy, type TestLike } from '../../../test-support/nodevoy.js';
-import { collect, connectTo, startEchoServer } from '../../../test-support/tcp.js';
+import { collect, connectTo, curl, http2Session, namedReply, readHttp1Responses, startEchoServer, startHttpUpstream, startNodevoy, type TestLike } from '@nodevoy/test-kit';
 
 /**
  * The seed document's real-world use cases, run from Envoy's own example configs: HTTP

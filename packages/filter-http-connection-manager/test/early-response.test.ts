@@ -10,11 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http2';
 import t from 'tap';
-import { ADMIN, anyHostRoutes, cluster, httpConnectionManager, tcpListener } from '../../../test-support/configs.js';
-import { http2Session, readHttp1Responses } from '../../../test-support/http.js';
-import { startInProcess } from '../../../test-support/in-process.js';
-import type { TestLike } from '../../../test-support/nodevoy.js';
-import { connectTo } from '../../../test-support/tcp.js';
+import { ADMIN, anyHostRoutes, cluster, connectTo, http2Session, httpConnectionManager, readHttp1Responses, startInProcess, tcpListener, type TestLike } from '@nodevoy/test-kit';
 
 /** Answers 200 `early` at once and reads nothing more: the upload backs up into the proxy. */
 async function earlyUpstream(t: TestLike): Promise<number> {

@@ -9,9 +9,7 @@ import { writeFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http2';
 import { join } from 'node:path';
 import t from 'tap';
-import { ADMIN, anyHostRoutes, cluster, httpConnectionManager, tcpListener } from '../../../test-support/configs.js';
-import { curl, http2Session, startHttpUpstream, type UpstreamHandler } from '../../../test-support/http.js';
-import { startNodevoy } from '../../../test-support/nodevoy.js';
+import { ADMIN, anyHostRoutes, cluster, curl, http2Session, httpConnectionManager, startHttpUpstream, startNodevoy, tcpListener, type UpstreamHandler } from '@nodevoy/test-kit';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 

@@ -1,10 +1,7 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import t from 'tap';
-import { ADMIN, anyHostRoutes, httpConnectionManager, tcpListener } from '../../../test-support/configs.js';
-import { http2Session, httpRequest, namedReply, readHttp1Responses, startHttpUpstream } from '../../../test-support/http.js';
-import { startNodevoy, type TestLike } from '../../../test-support/nodevoy.js';
-import { closedPort, collect, connectTo, startTcpServer } from '../../../test-support/tcp.js';
+import { ADMIN, anyHostRoutes, closedPort, collect, connectTo, http2Session, httpConnectionManager, httpRequest, namedReply, readHttp1Responses, startHttpUpstream, startNodevoy, startTcpServer, tcpListener, type TestLike } from '@nodevoy/test-kit';
 
 /**
  * Bad peers and upstream faults get Envoy's answers (checked against Envoy 1.40), and a

@@ -7,9 +7,7 @@ import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from 'nod
 import { schema, type NodevoyExtension } from '@nodevoy/core';
 import type { HeaderMap } from '@nodevoy/http';
 import t from 'tap';
-import { ADMIN, anyHostRoutes, cluster, httpConnectionManager, tcpListener } from '../../../test-support/configs.js';
-import { http2Session, httpRequest, startHttpUpstream } from '../../../test-support/http.js';
-import { startInProcess } from '../../../test-support/in-process.js';
+import { ADMIN, anyHostRoutes, cluster, http2Session, httpConnectionManager, httpRequest, startHttpUpstream, startInProcess, tcpListener } from '@nodevoy/test-kit';
 import { HTTP_FILTER_CATEGORY, type EncoderFilterCallbacks, type HttpFilter, type HttpFilterFactory, type HttpFilterResult } from '../src/index.js';
 
 /**

@@ -4,12 +4,8 @@
 import { once } from 'node:events';
 import fc from 'fast-check';
 import t from 'tap';
-import { ADMIN, anyHostRoutes, cluster, httpConnectionManager, tcpListener } from '../../../test-support/configs.js';
+import { ADMIN, anyHostRoutes, cluster, collect, connectTo, httpConnectionManager, startHttpUpstream, startInProcess, tcpListener, type HttpUpstream, type TestLike } from '@nodevoy/test-kit';
 import { checkProperty } from '../../../test-support/fuzz.js';
-import { startHttpUpstream, type HttpUpstream } from '../../../test-support/http.js';
-import { startInProcess } from '../../../test-support/in-process.js';
-import type { TestLike } from '../../../test-support/nodevoy.js';
-import { collect, connectTo } from '../../../test-support/tcp.js';
 
 const token = fc.stringMatching(/^[a-z][a-z0-9-]{0,11}$/);
 const body = fc.string({ unit: fc.constantFrom('a', 'b', '\r', '\n', 'z', '0'), maxLength: 300 });

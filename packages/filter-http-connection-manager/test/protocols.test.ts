@@ -3,10 +3,7 @@ import { once } from 'node:events';
 import { createServer as createHttp2Server, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
-import { ADMIN, anyHostRoutes, httpConnectionManager, tcpListener } from '../../../test-support/configs.js';
-import { curl, http2Request, http2Session, httpRequest, namedReply, readHttp1Responses, startHttpUpstream } from '../../../test-support/http.js';
-import { startNodevoy } from '../../../test-support/nodevoy.js';
-import { collect, connectTo } from '../../../test-support/tcp.js';
+import { ADMIN, anyHostRoutes, collect, connectTo, curl, http2Request, http2Session, httpConnectionManager, httpRequest, namedReply, readHttp1Responses, startHttpUpstream, startNodevoy, tcpListener } from '@nodevoy/test-kit';
 
 /** HTTP/1.1 and HTTP/2 on both sides of the connection manager, and its per-connection options. */
 

@@ -1,8 +1,6 @@
 import { Agent } from 'node:http';
 import t from 'tap';
-import { ADMIN, httpConnectionManager, tcpListener } from '../../../test-support/configs.js';
-import { httpRequest, namedReply, startHttpUpstream, type HttpUpstream } from '../../../test-support/http.js';
-import { startNodevoy, type RunningNodevoy } from '../../../test-support/nodevoy.js';
+import { ADMIN, httpConnectionManager, httpRequest, namedReply, startHttpUpstream, startNodevoy, tcpListener, type HttpUpstream, type RunningNodevoy } from '@nodevoy/test-kit';
 
 /** Virtual hosts, route matching, rewrites, redirects, direct responses, weighted clusters. */
 

@@ -7,11 +7,7 @@ import { createServer as createHttp2Server, type ServerHttp2Session } from 'node
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { anyHostRoutes, bootstrap, cluster, fileAccessLog, httpConnectionManager, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
-import { curl } from '../../../test-support/http.js';
-import { startNodevoy } from '../../../test-support/nodevoy.js';
-import { waitForLines } from '../../../test-support/files.js';
-import { closedPort, startHungServer } from '../../../test-support/tcp.js';
+import { anyHostRoutes, bootstrap, closedPort, cluster, curl, fileAccessLog, httpConnectionManager, internalListener, startHungServer, startNodevoy, tcpListener, tcpProxyFilter, waitForLines } from '@nodevoy/test-kit';
 
 const HTTP2 = `    typed_extension_protocol_options:
       envoy.extensions.upstreams.http.v3.HttpProtocolOptions:

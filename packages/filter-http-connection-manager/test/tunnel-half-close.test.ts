@@ -6,10 +6,7 @@ import { once } from 'node:events';
 import type { ClientHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import t from 'tap';
-import { anyHostRoutes, bootstrap, cluster, httpConnectionManager, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
-import { http2Session } from '../../../test-support/http.js';
-import { startNodevoy } from '../../../test-support/nodevoy.js';
-import { collect, connectTo, startTcpServer } from '../../../test-support/tcp.js';
+import { anyHostRoutes, bootstrap, cluster, collect, connectTo, http2Session, httpConnectionManager, internalListener, startNodevoy, startTcpServer, tcpListener, tcpProxyFilter } from '@nodevoy/test-kit';
 
 const DOWNLOAD_BYTES = 8 * 1024 * 1024;
 

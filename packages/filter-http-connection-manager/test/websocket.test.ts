@@ -7,9 +7,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import WebSocket, { WebSocketServer } from 'ws';
-import { anyHostRoutes, bootstrap, cluster, httpConnectionManager, internalListener, tcpListener } from '../../../test-support/configs.js';
-import { curl } from '../../../test-support/http.js';
-import { startNodevoy, waitFor, type TestLike } from '../../../test-support/nodevoy.js';
+import { anyHostRoutes, bootstrap, cluster, curl, httpConnectionManager, internalListener, startNodevoy, tcpListener, waitFor, type TestLike } from '@nodevoy/test-kit';
 
 interface WsUpstream {
   readonly port: number;

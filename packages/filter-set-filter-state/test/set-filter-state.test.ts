@@ -2,9 +2,7 @@
 // cross a tcp_proxy hop into an internal listener (read there by the example reporter filter);
 // a bad format string is a config error at its field path.
 import t from 'tap';
-import { ADMIN, INTERNAL_LISTENER_BOOTSTRAP, anyHostRoutes, httpConnectionManager, internalListener, tcpListener } from '../../../test-support/configs.js';
-import { curl } from '../../../test-support/http.js';
-import { startNodevoy } from '../../../test-support/nodevoy.js';
+import { ADMIN, INTERNAL_LISTENER_BOOTSTRAP, anyHostRoutes, curl, httpConnectionManager, internalListener, startNodevoy, tcpListener } from '@nodevoy/test-kit';
 
 function config(format: string): string {
   return `${ADMIN}static_resources:

@@ -4,10 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { bootstrap, cluster, fileAccessLog, fileAccessLogs, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
-import { waitForLines } from '../../../test-support/files.js';
-import { runNodevoy, startNodevoy, waitFor, writeConfig } from '../../../test-support/nodevoy.js';
-import { closedPort, collect, connectTo, startEchoServer } from '../../../test-support/tcp.js';
+import { bootstrap, closedPort, cluster, collect, connectTo, fileAccessLog, fileAccessLogs, internalListener, runNodevoy, startEchoServer, startNodevoy, tcpListener, tcpProxyFilter, waitFor, waitForLines, writeConfig } from '@nodevoy/test-kit';
 
 const FORMAT = '%ACCESS_LOG_TYPE% %UPSTREAM_CLUSTER% %UPSTREAM_HOST% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %UPSTREAM_TRANSPORT_FAILURE_REASON%\n';
 

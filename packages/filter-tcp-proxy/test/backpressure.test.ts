@@ -2,9 +2,7 @@
 // within its configured limits, and everything arrives once the client reads again.
 import { createHash } from 'node:crypto';
 import t from 'tap';
-import { seedTopology } from '../../../test-support/configs.js';
-import { startNodevoy } from '../../../test-support/nodevoy.js';
-import { connectTo, readBytes, startTcpServer } from '../../../test-support/tcp.js';
+import { connectTo, readBytes, seedTopology, startNodevoy, startTcpServer } from '@nodevoy/test-kit';
 
 const LIMIT = 64 * 1024; // per_connection_buffer_limit_bytes, listeners and clusters
 const PAIR_KB = 32; // buffer_size_kb of the internal hop

@@ -5,11 +5,8 @@
 import { once } from 'node:events';
 import fc from 'fast-check';
 import t from 'tap';
-import { seedTopology } from '../../../test-support/configs.js';
+import { collect, connectTo, seedTopology, startEchoServer, startInProcess, type InProcessNodevoy, type TestLike } from '@nodevoy/test-kit';
 import { checkProperty } from '../../../test-support/fuzz.js';
-import { startInProcess, type InProcessNodevoy } from '../../../test-support/in-process.js';
-import { collect, connectTo, startEchoServer } from '../../../test-support/tcp.js';
-import type { TestLike } from '../../../test-support/nodevoy.js';
 
 type Step = { readonly write: number } | { readonly pause: true };
 type Ending = 'fin' | 'reset' | 'destroy' | 'fin-then-reset';

@@ -2,9 +2,7 @@
 // half-close and resets in both directions (spec tcp-proxy-connect.md §1).
 import { once } from 'node:events';
 import t from 'tap';
-import { bootstrap, cluster, internalListener, seedTopology, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
-import { startNodevoy } from '../../../test-support/nodevoy.js';
-import { closedPort, collect, connectTo, startEchoServer, startTcpServer, type TcpServer } from '../../../test-support/tcp.js';
+import { bootstrap, closedPort, cluster, collect, connectTo, internalListener, seedTopology, startEchoServer, startNodevoy, startTcpServer, tcpListener, tcpProxyFilter, type TcpServer } from '@nodevoy/test-kit';
 
 t.test('a missing internal listener is a connect failure; other connections carry on', async (t) => {
   const upstream = await startEchoServer(t);

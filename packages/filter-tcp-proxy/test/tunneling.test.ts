@@ -5,9 +5,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'no
 import { constants, createServer as createHttp2Server, type IncomingHttpHeaders as Http2Headers, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import t, { type Test } from 'tap';
-import { bootstrap, cluster, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
-import { startNodevoy } from '../../../test-support/nodevoy.js';
-import { collect, connectTo, readBytes } from '../../../test-support/tcp.js';
+import { bootstrap, cluster, collect, connectTo, readBytes, startNodevoy, tcpListener, tcpProxyFilter } from '@nodevoy/test-kit';
 
 interface SeenConnect {
   readonly method: string;

@@ -7,9 +7,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import t from 'tap';
-import { bootstrap, bufferBudget, cluster, internalListener, tcpListener, tcpProxyFilter } from '../../../test-support/configs.js';
-import { startNodevoy } from '../../../test-support/nodevoy.js';
-import { collect, connectTo, startTcpServer } from '../../../test-support/tcp.js';
+import { bootstrap, bufferBudget, cluster, collect, connectTo, internalListener, startNodevoy, startTcpServer, tcpListener, tcpProxyFilter } from '@nodevoy/test-kit';
 
 const MiB = 1024 * 1024;
 const BUDGET = 16 * MiB;

@@ -5,9 +5,7 @@
 // reported by a third-party HTTP filter on the internal listener (examples/http-filter-passthrough-report).
 import { Agent } from 'node:http';
 import t from 'tap';
-import { ADMIN, INTERNAL_LISTENER_BOOTSTRAP, anyHostRoutes, httpConnectionManager, internalListener, tcpListener } from '../../../test-support/configs.js';
-import { curl, httpRequest } from '../../../test-support/http.js';
-import { startNodevoy } from '../../../test-support/nodevoy.js';
+import { ADMIN, INTERNAL_LISTENER_BOOTSTRAP, anyHostRoutes, curl, httpConnectionManager, httpRequest, internalListener, startNodevoy, tcpListener } from '@nodevoy/test-kit';
 
 const REPORTER = '--extension';
 const REPORTER_PACKAGE = 'nodevoy-http-filter-passthrough-report';

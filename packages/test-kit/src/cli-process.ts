@@ -2,14 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AdminClient } from './admin.js';
-import { NODEVOY_BIN } from './paths.js';
-
-/** What a tap test gives us: a scratch dir and teardown. */
-export interface TestLike {
-  testdir(fixture?: Record<string, string>): string;
-  teardown(fn: () => unknown): void;
-}
+import { AdminClient } from './admin-client.js';
+import { NODEVOY_BIN } from './cli-bin.js';
+import { scratchDir, type TestLike } from './test-like.js';
+import { waitFor } from './wait.js';
 
 export interface RunningNodevoy {
   readonly child: ChildProcess;
@@ -30,13 +26,13 @@ export interface StartOptions {
   readonly files?: Record<string, string>;
   /** Adds an admin listener on a free port with --config-yaml (for configs that have none). */
   readonly addAdmin?: boolean;
+  /**
+   * The process's working directory; `--extension <package>` is resolved from the config's
+   * directory, then from here. Default: the test's own (a package resolves itself by name there).
+   */
   readonly cwd?: string;
 }
 
-/**
- * Runs the real CLI on a config file in a child process and resolves once it logged that its
- * listeners started (an event, not a sleep). Teardown kills it if the test did not stop it.
- */
 /**
  * Tests run one worker (as the conformance suite runs Envoy with `--concurrency 1`): which worker
  * takes a connection is the kernel's choice, and stats or pooling assertions must not depend on it.
@@ -45,8 +41,13 @@ function oneWorkerUnlessAsked(args: readonly string[]): string[] {
   return args.includes('--concurrency') ? [...args] : [...args, '--concurrency', '1'];
 }
 
+/**
+ * Runs the real CLI on a config file in a child process and resolves once it is ready (its admin
+ * address published and `/ready` LIVE: an event, not a sleep). Teardown kills it if the test did
+ * not stop it.
+ */
 export async function startNodevoy(t: TestLike, configYaml: string, options: StartOptions = {}): Promise<RunningNodevoy> {
-  const dir = t.testdir({ 'config.yaml': configYaml, ...(options.files ?? {}) });
+  const dir = scratchDir(t, { 'config.yaml': configYaml, ...(options.files ?? {}) });
   const adminPath = join(dir, 'admin-address.txt');
   const args = [
     NODEVOY_BIN,
@@ -59,7 +60,7 @@ export async function startNodevoy(t: TestLike, configYaml: string, options: Sta
     ...(options.addAdmin ? ['--config-yaml', ADMIN_OVERLAY] : []),
     ...oneWorkerUnlessAsked(options.args ?? []),
   ];
-  const child = spawn(process.execPath, args, { cwd: options.cwd ?? dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: options.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -106,18 +107,6 @@ async function waitForLive(adminPath: string, signal: AbortSignal): Promise<Admi
   return admin;
 }
 
-/** Polls a condition until it yields a value (a wait on state, never a fixed sleep). */
-export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000, signal?: AbortSignal): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    signal?.throwIfAborted();
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Runs the CLI to completion (validate mode, bad configs, --version). */
 export async function runNodevoy(args: readonly string[], options: { cwd?: string } = {}): Promise<CliResult> {
   const child = spawn(process.execPath, [NODEVOY_BIN, ...oneWorkerUnlessAsked(args)], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -131,7 +120,7 @@ export async function runNodevoy(args: readonly string[], options: { cwd?: strin
 
 /** Writes a config into a test dir and returns its path. */
 export function writeConfig(t: TestLike, yaml: string, name = 'config.yaml'): string {
-  const dir = t.testdir();
+  const dir = scratchDir(t);
   const path = join(dir, name);
   writeFileSync(path, yaml);
   return path;

@@ -4,7 +4,7 @@ import { createServer, request, type Agent, type IncomingHttpHeaders, type Incom
 import { connect as http2Connect, type ClientHttp2Session, type IncomingHttpHeaders as Http2Headers } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
-import type { TestLike } from './nodevoy.js';
+import type { TestLike } from './test-like.js';
 
 export interface HttpResponse {
   readonly status: number;

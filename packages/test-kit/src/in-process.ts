@@ -1,6 +1,6 @@
 import { Logger, Server, loadBootstrapConfig, type NodevoyExtension } from '@nodevoy/core';
-import { createBundledRegistry } from '../packages/cli/src/bundled-extensions.js';
-import type { TestLike } from './nodevoy.js';
+import { createBundledRegistry } from '@nodevoy/cli';
+import type { TestLike } from './test-like.js';
 
 export interface InProcessNodevoy {
   readonly server: Server;

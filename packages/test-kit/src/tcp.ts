@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { TestLike } from './nodevoy.js';
+import type { TestLike } from './test-like.js';
 
 export interface TcpServer {
   readonly server: Server;
