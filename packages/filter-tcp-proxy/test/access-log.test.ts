@@ -11,7 +11,7 @@ const FORMAT = '%ACCESS_LOG_TYPE% %UPSTREAM_CLUSTER% %UPSTREAM_HOST% %RESPONSE_F
 t.test('each hop of a chain logs its own upstream and bytes; the listener logs the connection first', async (t) => {
   const upstream = await startEchoServer(t);
   const dir = t.testdir();
-  const [outer, inner, listener] = ['outer.log', 'inner.log', 'listener.log'].map((name) => join(dir, name));
+  const [outer, inner, listener] = [join(dir, 'outer.log'), join(dir, 'inner.log'), join(dir, 'listener.log')] as const;
   const proxy = await startNodevoy(
     t,
     bootstrap({

@@ -15,3 +15,6 @@ export * from './configs.js';
 export * from './http.js';
 export * from './tcp.js';
 export { Recorder, RECORDER_FILTER, patternBytes, type RecordedConnection } from './network/recorder.js';
+export type { BadConfig, ComplianceOptions, FilterUnderTest, SuiteLike } from './compliance/filter-under-test.js';
+export { networkFilterCompliance } from './compliance/network-filter.js';
+export { httpFilterCompliance, type HttpFilterUnderTest } from './compliance/http-filter.js';

@@ -14,6 +14,7 @@ export class HttpForwarder {
   private upstream: UpstreamRequest | undefined;
   private responseStarted = false;
   private finished = false;
+  private pausedForDownstream = false;
   private timer: NodeJS.Timeout | undefined;
   private sentAt = 0;
 
@@ -40,14 +41,21 @@ export class HttpForwarder {
         this.complete();
       },
       onFailure: (failure) => this.onFailure(failure),
-      onWritable: () => this.callbacks.readDisable(false),
+      onWritable: () => {
+        this.cluster.info.stats.upstream_flow_control_drained_total.inc();
+        this.callbacks.readDisable(false);
+      },
     });
     if (endStream) this.armTimeout();
   }
 
   sendData(data: Buffer, endStream: boolean): void {
     if (!this.upstream || this.finished) return;
-    if (!this.upstream.sendData(data, endStream)) this.callbacks.readDisable(true);
+    if (!this.upstream.sendData(data, endStream)) {
+      // Envoy's counters for a request body the upstream connection cannot take yet.
+      this.cluster.info.stats.upstream_flow_control_backed_up_total.inc();
+      this.callbacks.readDisable(true);
+    }
     if (endStream) this.armTimeout();
   }
 
@@ -88,9 +96,18 @@ export class HttpForwarder {
       this.complete();
       return;
     }
-    if (!writable) {
+    if (!writable && !this.pausedForDownstream) {
+      // Envoy's counters for a response the client is not reading fast enough: one pause, one
+      // resume, however many chunks were already on their way.
+      const stats = this.cluster.info.stats;
+      this.pausedForDownstream = true;
+      stats.upstream_flow_control_paused_reading_total.inc();
       this.upstream?.readDisable(true);
-      this.callbacks.onDownstreamWritable(() => this.upstream?.readDisable(false));
+      this.callbacks.onDownstreamWritable(() => {
+        this.pausedForDownstream = false;
+        stats.upstream_flow_control_resumed_reading_total.inc();
+        this.upstream?.readDisable(false);
+      });
     }
   }
 

@@ -43,7 +43,10 @@ class ConnectionRecording implements RecordedConnection {
   lowWatermarks = 0;
   private readonly waiters = new Set<() => void>();
 
-  constructor(readonly connection: Connection) {}
+  constructor(
+    readonly connection: Connection,
+    private readonly waitMs: number,
+  ) {}
 
   get received(): Buffer {
     return Buffer.concat(this.chunks);
@@ -70,7 +73,7 @@ class ConnectionRecording implements RecordedConnection {
     return Buffer.concat(written);
   }
 
-  until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  until(condition: () => boolean, what: string, timeoutMs = this.waitMs): Promise<void> {
     if (condition()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -111,6 +114,10 @@ export function patternBytes(length: number, offset = 0): Buffer {
  */
 export class Recorder {
   private readonly recordings: ConnectionRecording[] = [];
+
+  /** `waitMs`: how long `until` waits by default before it fails. */
+  constructor(private readonly waitMs = 10_000) {}
+
   /** Called for each new connection before any byte reaches it (to read-disable it, say). */
   onConnection: ((recorded: RecordedConnection) => void) | undefined;
   private readonly waiters = new Map<number, (recorded: RecordedConnection) => void>();
@@ -144,7 +151,7 @@ export class Recorder {
   }
 
   private attach(connection: Connection, filterManager: FilterManager): void {
-    const recorded = new ConnectionRecording(connection);
+    const recorded = new ConnectionRecording(connection, this.waitMs);
     connection.enableHalfClose(true);
     connection.addConnectionCallbacks({
       onEvent(event) {
