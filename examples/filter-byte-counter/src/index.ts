@@ -1,11 +1,4 @@
-import {
-  Category,
-  createStatsSet,
-  schema,
-  type MessageValue,
-  type NetworkFilterFactory,
-  type NodevoyExtension,
-} from '@nodevoy/core';
+import { Category, createStatsSet, extensionPackage, schema, type MessageValue, type NetworkFilterFactory, type NodevoyExtension } from '@nodevoy/core';
 
 const byteCounterSchema = schema.message('nodevoy.examples.byte_counter.v1.ByteCounter', {
   stat_prefix: schema.required(schema.string({ minLen: 1 })),
@@ -44,8 +37,7 @@ export const byteCounterFilter: NetworkFilterFactory<ByteCounterConfig> = {
 };
 
 export const extension: NodevoyExtension = {
-  name: 'nodevoy-filter-byte-counter',
-  coreRange: '^0.1.0',
+  ...extensionPackage(import.meta.url),
   register(registry) {
     registry.add(byteCounterFilter);
   },

@@ -1,4 +1,4 @@
-import { createStatsSet, schema, type MessageValue, type NodevoyExtension } from '@nodevoy/core';
+import { createStatsSet, extensionPackage, schema, type MessageValue, type NodevoyExtension } from '@nodevoy/core';
 import {
   HTTP_FILTER_CATEGORY,
   type DecoderFilterCallbacks,
@@ -79,8 +79,7 @@ export const apiKeyFilter: HttpFilterFactory<ApiKeyConfig> = {
 };
 
 export const extension: NodevoyExtension = {
-  name: 'nodevoy-http-filter-api-key',
-  coreRange: '^0.1.0',
+  ...extensionPackage(import.meta.url),
   register(registry) {
     registry.add(apiKeyFilter);
   },

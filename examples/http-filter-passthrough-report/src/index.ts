@@ -1,4 +1,4 @@
-import { schema, type DynamicMetadata, type NodevoyExtension } from '@nodevoy/core';
+import { extensionPackage, schema, type DynamicMetadata, type NodevoyExtension } from '@nodevoy/core';
 import type { HeaderMap } from '@nodevoy/http';
 import { HTTP_FILTER_CATEGORY, type DecoderFilterCallbacks, type HttpFilterFactory } from '@nodevoy/filter-http-connection-manager';
 
@@ -49,8 +49,7 @@ export const passthroughReportFilter: HttpFilterFactory = {
 };
 
 export const extension: NodevoyExtension = {
-  name: 'nodevoy-http-filter-passthrough-report',
-  coreRange: '^0.1.0',
+  ...extensionPackage(import.meta.url),
   register(registry) {
     registry.add(passthroughReportFilter);
   },

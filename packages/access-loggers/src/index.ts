@@ -5,6 +5,7 @@ import {
   FormatError,
   compileFormat,
   compileSubstitutionFormat,
+  extensionPackage,
   schema,
   substitutionFormatStringSchema,
   type AccessLogger,
@@ -104,8 +105,7 @@ export const stdoutAccessLogger = standardStreamLogger('envoy.access_loggers.std
 export const stderrAccessLogger = standardStreamLogger('envoy.access_loggers.stderr', stderrSchema, process.stderr);
 
 export const extension: NodevoyExtension = {
-  name: '@nodevoy/access-loggers',
-  coreRange: '^0.1.0',
+  ...extensionPackage(import.meta.url),
   register(registry) {
     registry.add(fileAccessLogger);
     registry.add(stdoutAccessLogger);

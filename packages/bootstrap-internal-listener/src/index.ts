@@ -1,6 +1,7 @@
 import {
   Category,
   INTERNAL_LISTENER_REGISTRY,
+  extensionPackage,
   schema,
   type BootstrapExtensionFactory,
   type MessageValue,
@@ -44,8 +45,7 @@ export const internalListenerBootstrap: BootstrapExtensionFactory<InternalListen
 };
 
 export const extension: NodevoyExtension = {
-  name: '@nodevoy/bootstrap-internal-listener',
-  coreRange: '^0.1.0',
+  ...extensionPackage(import.meta.url),
   register(registry) {
     registry.use(envoyInternalConnectionExtension);
     registry.add(internalListenerBootstrap);

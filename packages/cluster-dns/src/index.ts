@@ -1,4 +1,4 @@
-import { Category, endpointEntries, schema, type ClusterTypeFactory, type NodevoyExtension } from '@nodevoy/core';
+import { Category, endpointEntries, extensionPackage, schema, type ClusterTypeFactory, type NodevoyExtension } from '@nodevoy/core';
 import { DnsHostDiscovery } from './dns-discovery.js';
 
 /** `envoy.cluster.strict_dns` (`type: STRICT_DNS`): every resolved address is a host. */
@@ -33,8 +33,7 @@ export const logicalDnsCluster: ClusterTypeFactory = {
 };
 
 export const extension: NodevoyExtension = {
-  name: '@nodevoy/cluster-dns',
-  coreRange: '^0.1.0',
+  ...extensionPackage(import.meta.url),
   register(registry) {
     registry.add(strictDnsCluster).add(logicalDnsCluster);
   },

@@ -1,5 +1,6 @@
 import {
   Category,
+  extensionPackage,
   parseIpAndPort,
   schema,
   socketAddress,
@@ -85,8 +86,7 @@ export const originalDstCluster: ClusterTypeFactory = {
 };
 
 export const extension: NodevoyExtension = {
-  name: '@nodevoy/cluster-original-dst',
-  coreRange: '^0.1.0',
+  ...extensionPackage(import.meta.url),
   register(registry) {
     registry.add(originalDstCluster);
   },

@@ -3,6 +3,7 @@ import {
   Category,
   discoveredHost,
   endpointEntries,
+  extensionPackage,
   internalEndpointAddress,
   schema,
   socketAddress,
@@ -49,8 +50,7 @@ export const staticCluster: ClusterTypeFactory = {
 };
 
 export const extension: NodevoyExtension = {
-  name: '@nodevoy/cluster-static',
-  coreRange: '^0.1.0',
+  ...extensionPackage(import.meta.url),
   register(registry) {
     registry.add(staticCluster);
   },

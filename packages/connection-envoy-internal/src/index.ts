@@ -1,4 +1,4 @@
-import { Category, schema, type ClientConnectionFactoryDefinition, type NodevoyExtension } from '@nodevoy/core';
+import { Category, extensionPackage, schema, type ClientConnectionFactoryDefinition, type NodevoyExtension } from '@nodevoy/core';
 import { EnvoyInternalClientConnectionFactory } from './client-connection-factory.js';
 
 /** The factory definition: one `EnvoyInternalClientConnectionFactory` per server. */
@@ -12,8 +12,7 @@ export const envoyInternalClientConnection: ClientConnectionFactoryDefinition = 
 };
 
 export const extension: NodevoyExtension = {
-  name: '@nodevoy/connection-envoy-internal',
-  coreRange: '^0.1.0',
+  ...extensionPackage(import.meta.url),
   register(registry) {
     registry.add(envoyInternalClientConnection);
   },

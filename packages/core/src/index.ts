@@ -43,6 +43,7 @@ export { metadataSchema, type AddressConfig, type EnvoyInternalAddressConfig, ty
 export { Category, type CoreCategory } from './registry/categories.js';
 export { ExtensionRegistry } from './registry/registry.js';
 export type { NodevoyExtension } from './registry/extension.js';
+export { extensionPackage, type ExtensionPackage } from './registry/extension-package.js';
 export type {
   AccessLogger,
   AccessLoggerFactory,

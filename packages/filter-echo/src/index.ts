@@ -1,4 +1,4 @@
-import { Category, schema, type NetworkFilterFactory, type NodevoyExtension } from '@nodevoy/core';
+import { Category, extensionPackage, schema, type NetworkFilterFactory, type NodevoyExtension } from '@nodevoy/core';
 
 /**
  * `envoy.filters.network.echo`: writes back what it reads, half-close included. A terminal
@@ -30,8 +30,7 @@ export const echoFilter: NetworkFilterFactory = {
 };
 
 export const extension: NodevoyExtension = {
-  name: '@nodevoy/filter-echo',
-  coreRange: '^0.1.0',
+  ...extensionPackage(import.meta.url),
   register(registry) {
     registry.add(echoFilter);
   },

@@ -1,11 +1,11 @@
+import { extensionPackage } from '@nodevoy/core';
 import type { NodevoyExtension } from '@nodevoy/core';
 import { extension as http } from '@nodevoy/http';
 import { httpConnectionManagerFilter } from './hcm-factory.js';
 import { routerFilter } from './router/router-factory.js';
 
 export const extension: NodevoyExtension = {
-  name: '@nodevoy/filter-http-connection-manager',
-  coreRange: '^0.1.0',
+  ...extensionPackage(import.meta.url),
   register(registry) {
     registry.use(http);
     registry.add(httpConnectionManagerFilter).add(routerFilter);

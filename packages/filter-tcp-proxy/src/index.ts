@@ -1,4 +1,4 @@
-import { Category, createAccessLoggers, type NetworkFilterFactory, type NodevoyExtension } from '@nodevoy/core';
+import { Category, createAccessLoggers, extensionPackage, type NetworkFilterFactory, type NodevoyExtension } from '@nodevoy/core';
 import { extension as http } from '@nodevoy/http';
 import { tcpAccessLogConfig } from './access-log.js';
 import { DEFAULT_IDLE_TIMEOUT_MS, tcpProxySchema, type TcpProxyConfig } from './config.js';
@@ -63,8 +63,7 @@ function withJitter(config: TcpProxyConfig): number | undefined {
 }
 
 export const extension: NodevoyExtension = {
-  name: '@nodevoy/filter-tcp-proxy',
-  coreRange: '^0.1.0',
+  ...extensionPackage(import.meta.url),
   register(registry) {
     registry.use(http);
     registry.add(tcpProxyFilter);

@@ -1,10 +1,10 @@
+import { extensionPackage } from '@nodevoy/core';
 import type { NodevoyExtension } from '@nodevoy/core';
 import { httpProtocolOptions } from './protocol-options.js';
 
 /** Registers `envoy.extensions.upstreams.http.v3.HttpProtocolOptions` for clusters. */
 export const extension: NodevoyExtension = {
-  name: '@nodevoy/http',
-  coreRange: '^0.1.0',
+  ...extensionPackage(import.meta.url),
   register(registry) {
     registry.add(httpProtocolOptions);
   },

@@ -1,4 +1,4 @@
-import { Category, schema, type MessageValue, type NodevoyExtension, type ResourceMonitorFactory } from '@nodevoy/core';
+import { Category, extensionPackage, schema, type MessageValue, type NodevoyExtension, type ResourceMonitorFactory } from '@nodevoy/core';
 
 const bufferedBytesSchema = schema.message('nodevoy.extensions.resource_monitors.buffered_bytes.v1.BufferedBytesConfig', {
   /** The budget: pressure is the bytes held in buffers over this. */
@@ -29,8 +29,7 @@ export const bufferedBytesMonitor: ResourceMonitorFactory<BufferedBytesConfig> =
 };
 
 export const extension: NodevoyExtension = {
-  name: '@nodevoy/resource-monitor-buffered-bytes',
-  coreRange: '^0.1.0',
+  ...extensionPackage(import.meta.url),
   register(registry) {
     registry.add(bufferedBytesMonitor);
   },

@@ -12,8 +12,11 @@ export interface TcpServer {
   accepted(n: number): Promise<Socket>;
 }
 
-/** A TCP server on 127.0.0.1:0 with half-close allowed; `onSocket` decides what it does. */
-export async function startTcpServer(t: TestLike, onSocket: (socket: Socket) => void = () => {}): Promise<TcpServer> {
+/**
+ * A TCP server on 127.0.0.1 with half-close allowed; `onSocket` decides what it does. Port 0
+ * unless a config the test cannot change names a fixed one.
+ */
+export async function startTcpServer(t: TestLike, onSocket: (socket: Socket) => void = () => {}, port = 0): Promise<TcpServer> {
   const sockets: Socket[] = [];
   const waiters = new Map<number, (s: Socket) => void>();
   const server = createServer({ allowHalfOpen: true }, (socket) => {
@@ -26,7 +29,7 @@ export async function startTcpServer(t: TestLike, onSocket: (socket: Socket) => 
     for (const s of sockets) s.destroy();
     server.close();
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(port, '127.0.0.1');
   await once(server, 'listening');
   return {
     server,
@@ -37,10 +40,14 @@ export async function startTcpServer(t: TestLike, onSocket: (socket: Socket) => 
 }
 
 /** An upstream that echoes every byte and echoes a FIN with a FIN. */
-export function startEchoServer(t: TestLike): Promise<TcpServer> {
-  return startTcpServer(t, (socket) => {
-    socket.pipe(socket);
-  });
+export function startEchoServer(t: TestLike, port = 0): Promise<TcpServer> {
+  return startTcpServer(
+    t,
+    (socket) => {
+      socket.pipe(socket);
+    },
+    port,
+  );
 }
 
 /** Connects to 127.0.0.1:port with half-close allowed. */

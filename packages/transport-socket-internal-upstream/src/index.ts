@@ -1,4 +1,4 @@
-import { Category, createStatsSet, type NodevoyExtension, type TransportSocketFactory } from '@nodevoy/core';
+import { Category, createStatsSet, extensionPackage, type NodevoyExtension, type TransportSocketFactory } from '@nodevoy/core';
 import { internalUpstreamSchema, metadataSources, type InternalUpstreamConfig } from './config.js';
 import { InternalUpstreamSocket } from './internal-upstream-socket.js';
 
@@ -28,8 +28,7 @@ export const internalUpstreamTransportSocket: TransportSocketFactory<InternalUps
 };
 
 export const extension: NodevoyExtension = {
-  name: '@nodevoy/transport-socket-internal-upstream',
-  coreRange: '^0.1.0',
+  ...extensionPackage(import.meta.url),
   register(registry) {
     registry.add(internalUpstreamTransportSocket);
   },

@@ -1,4 +1,4 @@
-import { Category, schema, type NodevoyExtension, type TransportSocketFactory } from '@nodevoy/core';
+import { Category, extensionPackage, schema, type NodevoyExtension, type TransportSocketFactory } from '@nodevoy/core';
 
 const rawBufferSchema = schema.empty('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer');
 
@@ -16,8 +16,7 @@ export const rawBufferTransportSocket: TransportSocketFactory = {
 };
 
 export const extension: NodevoyExtension = {
-  name: '@nodevoy/transport-socket-raw-buffer',
-  coreRange: '^0.1.0',
+  ...extensionPackage(import.meta.url),
   register(registry) {
     registry.add(rawBufferTransportSocket);
   },

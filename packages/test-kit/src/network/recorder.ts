@@ -1,4 +1,13 @@
-import { Category, schema, type Connection, type ConnectionEvent, type FilterManager, type NetworkFilterFactory, type NodevoyExtension } from '@nodevoy/core';
+import {
+  Category,
+  extensionPackage,
+  schema,
+  type Connection,
+  type ConnectionEvent,
+  type FilterManager,
+  type NetworkFilterFactory,
+  type NodevoyExtension,
+} from '@nodevoy/core';
 
 const RECORDER_TYPE_URL = 'type.googleapis.com/nodevoy.test_kit.v1.Recorder';
 
@@ -127,8 +136,7 @@ export class Recorder {
   }
 
   readonly extension: NodevoyExtension = {
-    name: '@nodevoy/test-kit recorder',
-    coreRange: '^0.1.0',
+    ...extensionPackage(import.meta.url),
     register: (registry) => registry.add(this.factory()),
   };
 
