@@ -7,11 +7,13 @@ import { extension as envoyInternalConnection } from '@nodevoy/connection-envoy-
 import { ExtensionRegistry, type NodevoyExtension } from '@nodevoy/core';
 import { extension as echo } from '@nodevoy/filter-echo';
 import { extension as httpConnectionManager } from '@nodevoy/filter-http-connection-manager';
+import { extension as tlsInspector } from '@nodevoy/filter-listener-tls-inspector';
 import { extension as setFilterState } from '@nodevoy/filter-set-filter-state';
 import { extension as tcpProxy } from '@nodevoy/filter-tcp-proxy';
 import { extension as bufferedBytesMonitor } from '@nodevoy/resource-monitor-buffered-bytes';
 import { extension as internalUpstream } from '@nodevoy/transport-socket-internal-upstream';
 import { extension as rawBuffer } from '@nodevoy/transport-socket-raw-buffer';
+import { extension as tls } from '@nodevoy/transport-socket-tls';
 
 /** Every extension the `nodevoy` command ships with. */
 export const bundledExtensions: readonly NodevoyExtension[] = [
@@ -19,6 +21,7 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   clusterDns,
   clusterOriginalDst,
   rawBuffer,
+  tls,
   internalUpstream,
   envoyInternalConnection,
   internalListener,
@@ -26,6 +29,7 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   echo,
   httpConnectionManager,
   setFilterState,
+  tlsInspector,
   bufferedBytesMonitor,
   accessLoggers,
 ];

@@ -12,6 +12,13 @@ export class ChunkQueue {
     this.length += chunk.length;
   }
 
+  /** Puts a chunk back in front (what a listener filter peeked at). */
+  unshift(chunk: Buffer): void {
+    if (this.head > 0) this.chunks[--this.head] = chunk;
+    else this.chunks.unshift(chunk);
+    this.length += chunk.length;
+  }
+
   /** Removes and returns the first chunk. */
   shift(): Buffer | undefined {
     if (this.head >= this.chunks.length) return undefined;

@@ -90,8 +90,14 @@ export class UserSpaceIoHandle implements IoHandle {
     return this.closed;
   }
 
+  /** Listener filters may own the callbacks first and the connection after them. */
   setCallbacks(callbacks: IoHandleCallbacks): void {
     this.callbacks = callbacks;
+    this.scheduleDelivery();
+  }
+
+  unread(data: Buffer): void {
+    if (data.length > 0) this.receive.unshift(data);
   }
 
   setDrainThreshold(bytes: number): void {

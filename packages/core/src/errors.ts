@@ -67,3 +67,10 @@ export class ListenerBindError extends NodevoyError {
     super('ERR_NODEVOY_LISTENER_BIND', message, options);
   }
 }
+
+/** Bytes a DataSource names cannot be had: the file is missing, the variable unset. */
+export class DataSourceError extends NodevoyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_NODEVOY_DATA_SOURCE', message, options);
+  }
+}

@@ -3,6 +3,7 @@
 export { CORE_VERSION } from './version.js';
 export {
   ConfigError,
+  DataSourceError,
   DuplicateExtensionError,
   ExtensionLoadError,
   ListenerBindError,
@@ -38,6 +39,11 @@ export type { BootstrapConfig, LayeredRuntimeConfig, NodeConfig } from './config
 export type { ClusterConfig, DiscoveryType, DnsLookupFamily, LbEndpointConfig } from './config/envoy/cluster.js';
 export type { FilterChainConfig, FilterChainMatchConfig, ListenerConfig } from './config/envoy/listener.js';
 export { metadataSchema, type AddressConfig, type EnvoyInternalAddressConfig, type MetadataConfig, type SocketAddressConfig } from './config/envoy/address.js';
+export { dataSourceSchema, describeDataSource, readDataSource, type DataSourceConfig } from './config/envoy/data-source.js';
+export { configSourceFile, configSourceSchema, type ConfigSourceConfig } from './config/envoy/config-source.js';
+export { watchFile } from './config/file-watch.js';
+export { regexMatcherSchema, stringMatcher, stringMatcherSchema, type StringMatcherConfig } from './config/envoy/string-matcher.js';
+export { SECRET_TYPE_URL, SecretManager, type Secret, type SecretSubscription } from './secrets/secret-manager.js';
 
 // Extension registry
 export { Category, type CoreCategory } from './registry/categories.js';
@@ -114,7 +120,10 @@ export type {
   WriteFilter,
   WriteFilterCallbacks,
 } from './network/filter.js';
-export { NOOP_IO_CALLBACKS, type IoCloseMode, type IoHandle, type IoHandleCallbacks, type TransportClosed } from './network/io-handle.js';
+export { NOOP_IO_CALLBACKS, type IoCloseMode, type IoHandle, type IoHandleCallbacks, type ReleasedSocket, type TransportClosed } from './network/io-handle.js';
+export { SocketIoHandle } from './network/socket-io-handle.js';
+export { IoHandleDuplex, TransportClosedError } from './network/io-handle-duplex.js';
+export type { SslConnectionInfo } from './network/ssl-info.js';
 export type {
   ClientConnectionContext,
   ClientConnectionFactory,

@@ -7,6 +7,7 @@ import type { DecoderFilterCallbacks, EncoderFilterCallbacks, HttpFilter, LocalR
 import { FilterIteration, type StreamItem } from './filter-iteration.js';
 import type { HcmRuntime } from './hcm-runtime.js';
 import { LocalReplies, localReplyHeaders, responseFlagsFor } from './local-reply.js';
+import { mutateClientCertHeader } from './client-cert-header.js';
 import type { ResolvedRoute } from './routing/route-table.js';
 import { statusClass } from './stats.js';
 import { StreamTimeouts } from './stream-timeouts.js';
@@ -122,6 +123,8 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
       return;
     }
     const headers = downstream.headers;
+    // An HTTP/1.x request line has no scheme: it is the connection's, as Envoy sets it.
+    if (downstream.protocol !== 'HTTP/2' && this.connection.ssl && headers.get(':scheme') === 'http') headers.set(':scheme', 'https');
     this.takePassthrough(headers);
     if (!this.runtime.proxy100Continue && headers.get('expect')?.toLowerCase() === '100-continue') {
       // As Envoy: the connection manager answers `100 Continue` itself, before any filter, and
@@ -340,7 +343,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     return true;
   }
 
-  /** Envoy's `mutateRequestHeaders`: request id, x-forwarded-proto, x-forwarded-for. */
+  /** Envoy's `mutateRequestHeaders`: request id, x-forwarded-proto, x-forwarded-for, x-forwarded-client-cert. */
   private mutateRequestHeaders(headers: HeaderMap): void {
     const { runtime } = this;
     if (runtime.useRemoteAddress) {
@@ -349,11 +352,12 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
         const existing = headers.get('x-forwarded-for');
         headers.set('x-forwarded-for', existing ? `${existing}, ${remote.ip}` : remote.ip);
       }
-      headers.set('x-forwarded-proto', 'http');
+      headers.set('x-forwarded-proto', this.connection.ssl ? 'https' : 'http');
     } else if (!headers.has('x-forwarded-proto')) {
-      headers.set('x-forwarded-proto', 'http');
+      headers.set('x-forwarded-proto', this.connection.ssl ? 'https' : 'http');
     }
     if (runtime.via) appendVia(headers, runtime.via);
+    mutateClientCertHeader(headers, runtime.forwardClientCert, runtime.clientCertDetails, this.connection.ssl);
     const externalId = runtime.useRemoteAddress && !runtime.preserveExternalRequestId;
     if (runtime.generateRequestId && (!headers.has('x-request-id') || externalId)) headers.set('x-request-id', randomUUID());
   }
@@ -458,6 +462,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
       connectionId: this.connection.id,
       localAddress: this.connection.localAddress,
       remoteAddress: this.connection.remoteAddress,
+      ...(this.connection.ssl ? { ssl: this.connection.ssl } : {}),
       info: this.requestInfo,
       requestHeaders: this.downstream.headers,
       responseHeaders: this.responseHeaders,

@@ -61,6 +61,8 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
       generateRequestId: config.generate_request_id ?? true,
       preserveExternalRequestId: config.preserve_external_request_id ?? false,
       alwaysSetRequestIdInResponse: config.always_set_request_id_in_response ?? false,
+      forwardClientCert: config.forward_client_cert_details ?? 'SANITIZE',
+      clientCertDetails: config.set_current_client_cert_details ?? {},
       nextStreamId: () => ++streams,
       requestPassthrough: requestPassthrough(server.services),
       accessLoggers: createAccessLoggers(config.access_log, server),

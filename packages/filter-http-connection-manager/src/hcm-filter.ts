@@ -102,6 +102,7 @@ export class HttpConnectionManagerFilter implements ReadFilter {
         else stats.downstream_cx_destroy_local.inc();
         if (this.codec === 'http1') stats.downstream_cx_http1_active.dec();
         if (this.codec === 'http2') stats.downstream_cx_http2_active.dec();
+        if (this.codec && connection.ssl) stats.downstream_cx_ssl_active.dec();
         stats.downstream_cx_length_ms.record(performance.now() - startMs);
       },
     });
@@ -119,6 +120,12 @@ export class HttpConnectionManagerFilter implements ReadFilter {
 
   onData(data: Buffer, endStream: boolean): FilterStatus {
     if (this.codec) {
+      this.feed(data, endStream);
+      return 'stop';
+    }
+    // AUTO: ALPN decides when TLS negotiated HTTP/2, as in Envoy; else the first bytes do.
+    if (this.connection.ssl?.alpn === 'h2') {
+      this.startCodec('http2');
       this.feed(data, endStream);
       return 'stop';
     }
@@ -146,6 +153,11 @@ export class HttpConnectionManagerFilter implements ReadFilter {
   private startCodec(codec: 'http1' | 'http2'): void {
     const { stats } = this.shared.runtime;
     this.codec = codec;
+    // Bytes only come after a TLS handshake, so the connection knows by now whether it is TLS.
+    if (this.connection.ssl) {
+      stats.downstream_cx_ssl_total.inc();
+      stats.downstream_cx_ssl_active.inc();
+    }
     if (codec === 'http1') {
       stats.downstream_cx_http1_total.inc();
       stats.downstream_cx_http1_active.inc();

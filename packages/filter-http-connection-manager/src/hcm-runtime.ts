@@ -1,4 +1,5 @@
 import type { AccessLogger, Logger, RequestPassthroughRegistry } from '@nodevoy/core';
+import type { ClientCertDetails, ForwardClientCert } from './client-cert-header.js';
 import type { HttpConnectionManagerConfig } from './config/hcm-config.js';
 import type { HttpFilterFactoryCb } from './http-filter.js';
 import type { RouteTable } from './routing/route-table.js';
@@ -33,6 +34,9 @@ export interface HcmRuntime {
   readonly generateRequestId: boolean;
   readonly preserveExternalRequestId: boolean;
   readonly alwaysSetRequestIdInResponse: boolean;
+  /** `forward_client_cert_details` and `set_current_client_cert_details`: the x-forwarded-client-cert header. */
+  readonly forwardClientCert: ForwardClientCert;
+  readonly clientCertDetails: ClientCertDetails;
   /** Where requests arriving over an internal hop find their per-request passthrough. */
   readonly requestPassthrough: RequestPassthroughRegistry;
   /** One line per finished request (`access_log`). */

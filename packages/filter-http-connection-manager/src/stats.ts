@@ -10,6 +10,7 @@ export function createHcmStats(scope: StatsScope) {
       'downstream_cx_destroy_remote',
       'downstream_cx_http1_total',
       'downstream_cx_http2_total',
+      'downstream_cx_ssl_total',
       'downstream_cx_protocol_error',
       'downstream_cx_idle_timeout',
       'downstream_cx_drain_close',
@@ -41,7 +42,7 @@ export function createHcmStats(scope: StatsScope) {
       'rq_redirect',
       'rq_total',
     ] as const,
-    gauges: ['downstream_cx_active', 'downstream_cx_http1_active', 'downstream_cx_http2_active', 'downstream_cx_upgrades_active', 'downstream_rq_active'] as const,
+    gauges: ['downstream_cx_active', 'downstream_cx_http1_active', 'downstream_cx_http2_active', 'downstream_cx_ssl_active', 'downstream_cx_upgrades_active', 'downstream_rq_active'] as const,
     histograms: ['downstream_cx_length_ms', 'downstream_rq_time'] as const,
   });
 }

@@ -15,6 +15,18 @@ export * from './configs.js';
 export * from './http.js';
 export * from './tcp.js';
 export { Recorder, RECORDER_FILTER, patternBytes, type RecordedConnection } from './network/recorder.js';
+export {
+  DOWNSTREAM_TLS_CONTEXT,
+  TLS_INSPECTOR,
+  UPSTREAM_TLS_CONTEXT,
+  certificateFiles,
+  chainsBootstrap,
+  directResponseChain,
+  tcpProxyChain,
+  tlsCertificate,
+  tlsTransportSocket,
+} from './tls/configs.js';
+export { createCertificateAuthority, type CertificateAuthority, type IssuedCertificate, type IssueOptions } from './tls/certificates.js';
 export type { BadConfig, ComplianceOptions, FilterUnderTest, SuiteLike } from './compliance/filter-under-test.js';
 export { networkFilterCompliance } from './compliance/network-filter.js';
 export { httpFilterCompliance, type HttpFilterUnderTest } from './compliance/http-filter.js';

@@ -3,6 +3,7 @@ import type { ExtensionEntry } from '../config/schema/extension-entry.js';
 import type { Logger } from '../log/logger.js';
 import type { Address } from '../network/address.js';
 import type { ConnectionInfo } from '../network/connection-info.js';
+import type { SslConnectionInfo } from '../network/ssl-info.js';
 import type { AccessLogger, AccessLoggerFactory } from '../registry/types.js';
 import type { ServerContext } from '../server/context.js';
 import { compileAccessLogFilter } from './access-log-filter.js';
@@ -14,6 +15,7 @@ export interface LoggedConnection {
   readonly localAddress: Address;
   readonly remoteAddress: Address;
   readonly info: ConnectionInfo;
+  readonly ssl?: SslConnectionInfo;
   readonly bytesReceived?: number;
   readonly bytesSent?: number;
 }
@@ -25,6 +27,7 @@ export function connectionLogContext(connection: LoggedConnection, accessLogType
     connectionId: connection.id,
     localAddress: connection.localAddress,
     remoteAddress: connection.remoteAddress,
+    ...(connection.ssl ? { ssl: connection.ssl } : {}),
     info,
     upstreamCluster: info.upstreamCluster,
     upstreamHost: info.upstreamHost,

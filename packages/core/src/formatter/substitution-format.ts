@@ -2,11 +2,14 @@ import { hostname } from 'node:os';
 import type { Address } from '../network/address.js';
 import type { DynamicMetadata } from '../network/connection-info.js';
 import type { FilterState } from '../network/filter-state.js';
+import type { SslConnectionInfo } from '../network/ssl-info.js';
 
 /** The connection's or the request's state, as format strings read it. */
 export interface FormatInfo {
   readonly startTimeMs: number;
   readonly requestedServerName: string;
+  /** The client's JA3 fingerprint, when the TLS inspector computed one. */
+  readonly ja3Hash?: string;
   readonly filterState: FilterState;
   readonly dynamicMetadata: DynamicMetadata;
 }
@@ -19,6 +22,8 @@ export interface FormatContext {
   readonly connectionId?: number;
   readonly localAddress?: Address;
   readonly remoteAddress?: Address;
+  /** What TLS established on the downstream connection, if it is TLS. */
+  readonly ssl?: SslConnectionInfo;
   readonly info?: FormatInfo;
   readonly requestHeaders?: { get(name: string): string | undefined };
   readonly responseHeaders?: { get(name: string): string | undefined };
@@ -62,6 +67,18 @@ const OPERATORS: Readonly<Record<string, Operator>> = {
   DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT: (c) => withoutPort(c.localAddress),
   DOWNSTREAM_LOCAL_PORT: (c) => portOf(c.localAddress),
   REQUESTED_SERVER_NAME: (c) => c.info?.requestedServerName || undefined,
+  TLS_JA3_FINGERPRINT: (c) => c.info?.ja3Hash || undefined,
+  DOWNSTREAM_TLS_VERSION: (c) => c.ssl?.tlsVersion || undefined,
+  DOWNSTREAM_TLS_CIPHER: (c) => c.ssl?.ciphersuite || undefined,
+  DOWNSTREAM_PEER_URI_SAN: (c) => c.ssl?.uriSanPeerCertificate.join(',') || undefined,
+  DOWNSTREAM_PEER_DNS_SAN: (c) => c.ssl?.dnsSansPeerCertificate.join(',') || undefined,
+  DOWNSTREAM_LOCAL_URI_SAN: (c) => c.ssl?.uriSanLocalCertificate.join(',') || undefined,
+  DOWNSTREAM_PEER_SUBJECT: (c) => c.ssl?.subjectPeerCertificate || undefined,
+  DOWNSTREAM_PEER_ISSUER: (c) => c.ssl?.issuerPeerCertificate || undefined,
+  DOWNSTREAM_LOCAL_SUBJECT: (c) => c.ssl?.subjectLocalCertificate || undefined,
+  DOWNSTREAM_PEER_FINGERPRINT_256: (c) => c.ssl?.sha256PeerCertificateDigest || undefined,
+  DOWNSTREAM_PEER_SERIAL: (c) => c.ssl?.serialNumberPeerCertificate || undefined,
+  DOWNSTREAM_PEER_CERT: (c) => (c.ssl?.pemPeerCertificate ? encodeURIComponent(c.ssl.pemPeerCertificate) : undefined),
   CONNECTION_ID: (c) => (c.connectionId === undefined ? undefined : String(c.connectionId)),
   UPSTREAM_CLUSTER: (c) => c.upstreamCluster,
   UPSTREAM_HOST: (c) => c.upstreamHost?.asString,

@@ -32,7 +32,7 @@ export function buildFilterChain(config: FilterChainConfig, context: FilterFacto
   let transportSocket: DownstreamTransportSocket | undefined;
   if (config.transport_socket) {
     const factory = config.transport_socket.typed.target as TransportSocketFactory;
-    if (factory.createDownstream) transportSocket = factory.createDownstream(config.transport_socket.typed.config, context.server);
+    if (factory.createDownstream) transportSocket = factory.createDownstream(config.transport_socket.typed.config, context);
     else context.server.configIssue(config.transport_socket, undefined, `${factory.name} cannot be used as a downstream transport socket`);
   }
   return { name: config.name ?? '', factories, transportSocket };

@@ -170,11 +170,19 @@ export class ListenerDrainDecision implements DrainDecision {
   }
 }
 
-/** Runs the listener filters over one socket, honouring pauses and the listener filter timeout. */
+/**
+ * Runs the listener filters over one socket, honouring pauses and the listener filter timeout.
+ * Filters that read the first bytes get them peeked: the bytes are put back before the
+ * connection exists, so it reads them as if nobody had.
+ */
 class ListenerFilterRun implements ListenerFilterCallbacks {
   private index = 0;
   private done = false;
   private timer: NodeJS.Timeout | undefined;
+  /** The filter waiting for bytes, and every byte peeked so far. */
+  private reading: ListenerFilter | undefined;
+  private peeked: Buffer = EMPTY;
+  private peeking = false;
 
   constructor(
     private readonly deps: ListenerDeps,
@@ -200,29 +208,66 @@ class ListenerFilterRun implements ListenerFilterCallbacks {
   continueFilterChain(success: boolean): void {
     if (this.done) return;
     if (!success) return this.end(false);
+    this.reading = undefined;
     this.runFrom();
   }
 
   private runFrom(): void {
     while (this.index < this.deps.listenerFilters.length) {
       const filter = (this.deps.listenerFilters[this.index++] as () => ListenerFilter)();
-      let status;
-      try {
-        status = filter.onAccept(this);
-      } catch (err) {
-        this.stats.downstream_listener_filter_error.inc();
-        this.deps.log.warn(`listener filter threw: ${err instanceof Error ? err.message : String(err)}`);
-        return this.end(false);
-      }
-      if (this.done) return;
+      const status = this.guarded(() => filter.onAccept(this));
+      if (this.done || status === undefined) return;
       if (status === 'stop') {
         if (!this.timer && this.deps.listenerFiltersTimeoutMs > 0) {
           this.timer = setTimeout(() => this.onTimeout(), this.deps.listenerFiltersTimeoutMs);
         }
+        if ((filter.maxReadBytes ?? 0) > 0 && filter.onData) this.readFor(filter);
         return;
       }
     }
     this.end(true);
+  }
+
+  /** Calls into a filter; a throw closes the socket (counted), as any filter boundary does. */
+  private guarded<T>(call: () => T): T | undefined {
+    try {
+      return call();
+    } catch (err) {
+      this.stats.downstream_listener_filter_error.inc();
+      this.deps.log.warn(`listener filter threw: ${err instanceof Error ? err.message : String(err)}`);
+      this.end(false);
+      return undefined;
+    }
+  }
+
+  private readFor(filter: ListenerFilter): void {
+    this.reading = filter;
+    if (this.peeked.length > 0) queueMicrotask(() => this.offerPeeked());
+    if (this.peeking) return;
+    this.peeking = true;
+    this.io.setCallbacks({
+      onConnected() {},
+      onData: (chunk) => {
+        this.peeked = this.peeked.length === 0 ? chunk : Buffer.concat([this.peeked, chunk]);
+        this.offerPeeked();
+      },
+      onEndOfStream: () => {
+        // The peer gave up before the filters decided: Envoy's listener filter remote close.
+        this.stats.downstream_listener_filter_remote_close.inc();
+        this.end(false);
+      },
+      onWriteDrained() {},
+      onClosed: () => this.end(false),
+    });
+  }
+
+  private offerPeeked(): void {
+    const filter = this.reading;
+    if (this.done || !filter?.onData || this.peeked.length === 0) return;
+    const status = this.guarded(() => (filter.onData as (data: Buffer) => 'continue' | 'stop')(this.peeked.subarray(0, filter.maxReadBytes)));
+    if (this.done || status !== 'continue' || this.reading !== filter) return;
+    this.reading = undefined;
+    this.runFrom();
   }
 
   private onTimeout(): void {
@@ -235,6 +280,10 @@ class ListenerFilterRun implements ListenerFilterCallbacks {
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
     this.stats.downstream_pre_cx_active.dec();
+    if (this.peeked.length > 0) this.io.unread?.(this.peeked);
+    this.peeked = EMPTY;
     this.finish(ok);
   }
 }
+
+const EMPTY = Buffer.alloc(0);

@@ -26,6 +26,8 @@ export interface UpstreamTransportSocket {
 /** What a transport socket may read about the upstream host it connects to. */
 export interface UpstreamHostRef {
   readonly address: Address;
+  /** The endpoint's hostname (a DNS cluster's name, or `endpoint.hostname`), or ''. */
+  readonly hostname: string;
   readonly metadata: Readonly<Record<string, Record<string, unknown>>>;
   readonly clusterMetadata: Readonly<Record<string, Record<string, unknown>>>;
 }

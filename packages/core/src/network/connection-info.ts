@@ -24,6 +24,8 @@ export class ConnectionInfo {
   requestedServerName = '';
   transportProtocol = '';
   applicationProtocols: readonly string[] = [];
+  /** The client's JA3 fingerprint, when the TLS inspector computes one. */
+  ja3Hash = '';
   readonly responseFlags = new ResponseFlags();
   /** Why the connection ended where nodevoy decided it (`filter_chain_not_found`...). */
   responseCodeDetails: string | undefined;
@@ -60,6 +62,10 @@ export class RequestInfo {
 
   get internalHops(): number {
     return this.connection.internalHops;
+  }
+
+  get ja3Hash(): string {
+    return this.connection.ja3Hash;
   }
 
   setDynamicMetadata(namespace: string, values: Record<string, unknown>): void {

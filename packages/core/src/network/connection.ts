@@ -7,6 +7,7 @@ import type { HopFailure } from './hop-failure.js';
 import type { BufferAccount } from '../overload/buffer-account.js';
 import { FilterChainState } from './filter-chain-state.js';
 import type { IoHandle, IoHandleCallbacks, TransportClosed } from './io-handle.js';
+import type { SslConnectionInfo } from './ssl-info.js';
 
 export type ConnectionEvent = 'RemoteClose' | 'LocalClose' | 'Connected';
 export type ConnectionState = 'Open' | 'Closing' | 'Closed';
@@ -111,6 +112,11 @@ export class Connection implements IoHandleCallbacks {
 
   get bufferLimitBytes(): number {
     return this.bufferLimit;
+  }
+
+  /** What TLS established on this connection; undefined on a plaintext one. */
+  get ssl(): SslConnectionInfo | undefined {
+    return this.io.ssl;
   }
 
   /** Over an in-process hop: why the accepting side gave up, if it said (see HopFailure). */

@@ -1,6 +1,8 @@
+import type { Socket } from 'node:net';
 import type { HopFailure } from './hop-failure.js';
 import type { Address } from './address.js';
 import type { PassthroughState } from './passthrough-state.js';
+import type { SslConnectionInfo } from './ssl-info.js';
 
 /** Why a transport went away without the local side closing it. */
 export interface TransportClosed {
@@ -63,6 +65,27 @@ export interface IoHandle {
   readonly heldBytes?: number;
   /** In-process pairs: the state both ends share (see `PassthroughState`). */
   readonly passthroughState?: PassthroughState;
+  /**
+   * Puts bytes back in front of what is still to be read, to be delivered again: what listener
+   * filters peeked at (Envoy peeks with MSG_PEEK) reaches the connection as if never read.
+   */
+  unread?(data: Buffer): void;
+  /**
+   * Kernel sockets: hands the socket itself to a transport socket that layers on it (TLS, on
+   * the socket's native handle) along with where it connects. This handle is then done with it.
+   */
+  releaseSocket?(): ReleasedSocket;
+  /** What a TLS transport established: the peer's certificate, version, cipher, ALPN... */
+  readonly ssl?: SslConnectionInfo;
+}
+
+/** A kernel socket taken over from its IoHandle (see `IoHandle.releaseSocket`). */
+export interface ReleasedSocket {
+  readonly socket: Socket;
+  readonly localAddress: Address;
+  readonly remoteAddress: Address;
+  /** Client sockets: where to connect. Accepted sockets are connected already. */
+  readonly connectTo?: { readonly host: string; readonly port: number };
 }
 
 /** Callbacks that ignore everything: what a handle reports to before its owner attaches. */

@@ -1,31 +1,34 @@
 import type { Socket } from 'node:net';
 import { socketAddress, type Address } from './address.js';
-import { NOOP_IO_CALLBACKS, type IoCloseMode, type IoHandle, type IoHandleCallbacks } from './io-handle.js';
+import { NOOP_IO_CALLBACKS, type IoCloseMode, type IoHandle, type IoHandleCallbacks, type ReleasedSocket } from './io-handle.js';
 
 /**
- * A kernel TCP socket as an IoHandle. The socket must be created with `allowHalfOpen: true`
- * so that a FIN from the peer is a half-close, not a close.
+ * A socket (a kernel TCP socket, or a TLS socket over one) as an IoHandle. The socket must be
+ * created with `allowHalfOpen: true` so that a FIN from the peer is a half-close, not a close.
  */
 export class SocketIoHandle implements IoHandle {
-  readonly kind = 'socket';
+  readonly kind: string = 'socket';
   private callbacks: IoHandleCallbacks = NOOP_IO_CALLBACKS;
+  private listening = false;
+  /** Bytes were put back (`unread`) while the socket was paused for it: resume on the next owner. */
+  private resumeOnAttach = false;
   private drainThreshold = 0;
   private watchingDrain = false;
   private locallyClosed = false;
   private flushClosing = false;
   private ended = false;
   private resetSeen = false;
-  private errorCode: string | undefined;
+  protected errorCode: string | undefined;
   private local: Address;
   private remote: Address;
   // Bound once so a write callback costs no closure per write.
   private readonly afterWrite = (): void => this.checkDrained();
 
   constructor(
-    private readonly socket: Socket,
+    protected readonly socket: Socket,
     addresses: { local?: Address; remote: Address },
     /** Client sockets: where `connect()` goes. Accepted sockets are already connected. */
-    private readonly connectTo?: { host: string; port: number },
+    protected readonly connectTo?: { host: string; port: number },
   ) {
     this.remote = addresses.remote;
     this.local = addresses.local ?? socketAddress('0.0.0.0', 0);
@@ -47,31 +50,73 @@ export class SocketIoHandle implements IoHandle {
     return this.socket.readableLength;
   }
 
+  /** Listener filters may own the callbacks first and the connection after them: events go to whoever owns them now. */
   setCallbacks(callbacks: IoHandleCallbacks): void {
     this.callbacks = callbacks;
+    if (this.resumeOnAttach) {
+      this.resumeOnAttach = false;
+      this.socket.resume();
+    }
+    if (this.listening) return;
+    this.listening = true;
     const socket = this.socket;
-    socket.on('data', (chunk: Buffer) => this.callbacks.onData(chunk));
-    socket.on('end', () => this.callbacks.onEndOfStream());
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      this.errorCode = err.code ?? err.message;
-      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') this.resetSeen = true;
-    });
-    socket.on('close', () => this.onSocketClose());
+    socket.on('data', this.listeners.data);
+    socket.on('end', this.listeners.end);
+    socket.on('error', this.listeners.error);
+    socket.on('close', this.listeners.close);
+  }
+
+  private readonly listeners = {
+    data: (chunk: Buffer) => this.callbacks.onData(chunk),
+    end: () => this.callbacks.onEndOfStream(),
+    error: (err: NodeJS.ErrnoException) => this.onSocketError(err),
+    close: () => this.onSocketClose(),
+  };
+
+  unread(data: Buffer): void {
+    // Paused first: in flowing mode the bytes would be emitted again at once, to the peeker.
+    this.socket.pause();
+    this.socket.unshift(data);
+    this.resumeOnAttach = true;
+  }
+
+  releaseSocket(): ReleasedSocket {
+    if (this.listening) {
+      // A listener filter peeked through this handle: its owner changes, its bytes stay unread.
+      const socket = this.socket;
+      socket.off('data', this.listeners.data).off('end', this.listeners.end).off('error', this.listeners.error).off('close', this.listeners.close);
+      this.listening = false;
+    }
+    // The new owner listens on the layer above; an error surfacing on this object must not be unhandled.
+    this.socket.on('error', () => {});
+    this.callbacks = NOOP_IO_CALLBACKS;
+    return { socket: this.socket, localAddress: this.local, remoteAddress: this.remote, ...(this.connectTo ? { connectTo: this.connectTo } : {}) };
   }
 
   connect(): void {
-    const socket = this.socket;
     if (!this.connectTo) {
       queueMicrotask(() => this.callbacks.onConnected());
       return;
     }
-    socket.connect(this.connectTo);
-    socket.once('connect', () => {
+    this.startConnecting(() => {
+      const socket = this.socket;
       if (socket.localAddress !== undefined && socket.localPort !== undefined) {
         this.local = socketAddress(socket.localAddress, socket.localPort);
       }
       this.callbacks.onConnected();
     });
+  }
+
+  /** Starts connecting and calls `connected` once the transport is ready to carry data (TCP: on connect). */
+  protected startConnecting(connected: () => void): void {
+    this.socket.connect(this.connectTo as { host: string; port: number });
+    this.socket.once('connect', connected);
+  }
+
+  /** What an error says of how the transport ended; a subclass adds what its layer knows. */
+  protected onSocketError(err: NodeJS.ErrnoException): void {
+    this.errorCode = err.code ?? err.message;
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') this.resetSeen = true;
   }
 
   write(chunk: Buffer): void {

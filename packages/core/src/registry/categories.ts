@@ -13,6 +13,11 @@ export const Category = Object.freeze({
   clientConnection: 'network.connection.client',
   resourceMonitor: 'envoy.resource_monitors',
   accessLogger: 'envoy.access_loggers',
+  /**
+   * nodevoy's own: the types of config resources an extension defines, by `@type` (a TLS
+   * `Secret`), which the bootstrap and resource files (SDS) hold.
+   */
+  configResource: 'nodevoy.config_resources',
 });
 
 export type CoreCategory = (typeof Category)[keyof typeof Category];

@@ -19,6 +19,9 @@ interface CategoryIndex {
 export class ExtensionRegistry implements ParseServices {
   private readonly categories = new Map<string, CategoryIndex>();
   private readonly extensions = new Map<string, NodevoyExtension>();
+  /** The package each factory came with, while and after it registered. */
+  private readonly packageOf = new Map<ExtensionFactory, string>();
+  private registering: string | undefined;
 
   /** Registers an extension package, once, after checking it fits this core. */
   use(extension: NodevoyExtension): this {
@@ -34,15 +37,27 @@ export class ExtensionRegistry implements ParseServices {
       );
     }
     this.extensions.set(extension.name, extension);
-    extension.register(this);
+    const outer = this.registering;
+    this.registering = extension.name;
+    try {
+      extension.register(this);
+    } finally {
+      this.registering = outer;
+    }
     return this;
   }
 
-  /** Adds one factory. A factory object added twice is a no-op; a second claimant is an error. */
+  /**
+   * Adds one factory. A factory object added twice is a no-op; a second claimant is an error,
+   * except that one package may give one name to factories of different `@type`s (Envoy's TLS
+   * socket is one name for its upstream and downstream contexts): the name finds the first.
+   */
   add(factory: ExtensionFactory): this {
     const index = this.index(factory.category);
+    const nameHolder = index.byName.get(factory.name);
+    const sibling = nameHolder !== undefined && nameHolder !== factory && this.registering !== undefined && this.packageOf.get(nameHolder) === this.registering;
     const claims: [Map<string, ExtensionFactory>, string, string][] = [
-      [index.byName, factory.name, 'name'],
+      ...(sibling ? [] : [[index.byName, factory.name, 'name'] as [Map<string, ExtensionFactory>, string, string]]),
       ...factory.typeUrls.map((url): [Map<string, ExtensionFactory>, string, string] => [index.byTypeUrl, url, '@type']),
     ];
     for (const [map, key, what] of claims) {
@@ -52,6 +67,7 @@ export class ExtensionRegistry implements ParseServices {
       }
     }
     for (const [map, key] of claims) map.set(key, factory);
+    if (this.registering !== undefined && !this.packageOf.has(factory)) this.packageOf.set(factory, this.registering);
     return this;
   }
 
@@ -64,7 +80,8 @@ export class ExtensionRegistry implements ParseServices {
   }
 
   list<T extends ExtensionFactory>(category: string): T[] {
-    return [...new Set(this.categories.get(category)?.byName.values() ?? [])] as T[];
+    const index = this.categories.get(category);
+    return [...new Set([...(index?.byName.values() ?? []), ...(index?.byTypeUrl.values() ?? [])])] as T[];
   }
 
   registeredPackages(): string[] {

@@ -55,8 +55,18 @@ export interface ListenerFilterCallbacks {
   continueFilterChain(success: boolean): void;
 }
 
+/**
+ * A listener filter (Envoy's `Network::ListenerFilter`): runs on an accepted socket before the
+ * filter chain is chosen, and may set what the chain match reads (`info.requestedServerName`,
+ * `transportProtocol`, `applicationProtocols`). One that looks at the first bytes returns `stop`
+ * from `onAccept` and declares `maxReadBytes`; it then gets `onData` with every byte peeked so
+ * far (nothing is consumed: the connection reads them all again), each time more arrive, until
+ * it returns `continue`.
+ */
 export interface ListenerFilter {
   onAccept(callbacks: ListenerFilterCallbacks): FilterStatus;
+  readonly maxReadBytes?: number;
+  onData?(data: Buffer): FilterStatus;
 }
 
 export interface ListenerFilterFactory<C = unknown> extends ExtensionFactory<C> {
@@ -116,7 +126,8 @@ export interface DownstreamTransportSocket {
 export interface TransportSocketFactory<C = unknown> extends ExtensionFactory<C> {
   readonly category: typeof Category.transportSocket;
   createUpstream?(config: C, context: ClusterFactoryContext): UpstreamTransportSocket;
-  createDownstream?(config: C, context: ServerContext): DownstreamTransportSocket;
+  /** `context` is the filter chain's: its listener names where listener-scoped stats go (`ssl.*`). */
+  createDownstream?(config: C, context: FilterFactoryContext): DownstreamTransportSocket;
 }
 
 /** One endpoint as a cluster type discovers it. */
@@ -171,7 +182,10 @@ export interface ClientConnectionFactoryDefinition extends ExtensionFactory {
   createFactory(context: ServerContext): ClientConnectionFactory;
 }
 
-/** A typed-config-only extension such as cluster protocol options: parsed, then read by others. */
+/**
+ * A typed-config-only extension: parsed, then read by others. Cluster protocol options, and the
+ * types of config resources (a TLS `Secret`) that the bootstrap and resource files hold.
+ */
 export interface ConfigOnlyFactory<C = unknown> extends ExtensionFactory<C> {
-  readonly category: typeof Category.upstreamProtocolOptions;
+  readonly category: typeof Category.upstreamProtocolOptions | typeof Category.configResource;
 }

@@ -6,6 +6,7 @@ import type { StatsStore } from '../stats/store.js';
 import type { ClusterManagerApi } from '../upstream/types.js';
 import type { ServiceRegistry } from './services.js';
 import type { OverloadState } from '../overload/overload-manager.js';
+import type { SecretManager } from '../secrets/secret-manager.js';
 
 export type ServerMode = 'serve' | 'validate';
 
@@ -31,6 +32,8 @@ export interface ServerContext extends ConfigIssueReporter {
   readonly services: ServiceRegistry;
   readonly clusterManager: ClusterManagerApi;
   readonly clientConnections: ClientConnectionFactories;
+  /** Static secrets and SDS subscriptions (TLS certificates, validation contexts). */
+  readonly secrets: SecretManager;
   readonly lifecycle: ServerLifecycle;
   /** Which overload actions are in force (none without an `overload_manager`). */
   readonly overload: OverloadState;

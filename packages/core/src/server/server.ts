@@ -23,6 +23,7 @@ import { createServerStats, type ServerStats } from './server-stats.js';
 import { workerContext } from './worker.js';
 import { NO_OVERLOAD, OverloadManager } from '../overload/overload-manager.js';
 import { ConfigGraph, describeCycle } from '../graph/config-graph.js';
+import { SecretManager, type Secret } from '../secrets/secret-manager.js';
 
 export interface ServerOptions {
   readonly registry: ExtensionRegistry;
@@ -58,6 +59,7 @@ export class Server implements AdminSource {
   readonly services = new ServiceRegistry();
   readonly clusterManager: ClusterManager;
   readonly listenerManager: ListenerManager;
+  readonly secrets: SecretManager;
   readonly context: ServerContext;
   readonly startTimeMs = Date.now();
   state: ServerState = 'PRE_INITIALIZING';
@@ -89,6 +91,7 @@ export class Server implements AdminSource {
     const nextConnectionId = () => ++this.connectionIds;
     this.clientConnections = new ClientConnectionFactories({ nextConnectionId, log: this.log.child('connection') });
     this.clientConnections.install(new TcpClientConnectionFactory({ nextConnectionId, log: this.log.child('connection') }));
+    this.secrets = new SecretManager(registry, this.stats, this.log.child('secret'), (options.mode ?? 'serve') === 'serve');
 
     const server = this;
     const lifecycle: ServerLifecycle = {
@@ -113,6 +116,7 @@ export class Server implements AdminSource {
         return server.overloadManager ?? NO_OVERLOAD;
       },
       clientConnections: this.clientConnections,
+      secrets: this.secrets,
       lifecycle,
       nextConnectionId,
       configIssue: (target, field, message, hint) => this.issues.configIssue(target, field, message, hint),
@@ -129,6 +133,7 @@ export class Server implements AdminSource {
       // A bootstrap extension may already have installed this kind (internal listeners do).
       if (!this.clientConnections.has(definition.addressKind)) this.clientConnections.install(definition.createFactory(this.context));
     }
+    this.addStaticSecrets();
     this.clusterManager.addClusters(config.bootstrap.static_resources?.clusters ?? []);
     this.listenerManager.addListeners(config.bootstrap.static_resources?.listeners ?? []);
     this.graph = new ConfigGraph(this.listenerManager.listeners, config.bootstrap.static_resources?.clusters ?? []);
@@ -214,6 +219,7 @@ export class Server implements AdminSource {
     this.overloadManager?.stop();
     this.listenerManager.stop();
     this.clusterManager.stop();
+    this.secrets.stop();
     for (const cb of this.shutdownCallbacks) cb();
     for (const extension of [...this.bootstrapExtensions].reverse()) extension.onShutdown?.();
     this.admin?.stop();
@@ -285,6 +291,17 @@ export class Server implements AdminSource {
       `internal listeners form a cycle: ${describeCycle(cycle)}; a connection would loop inside the process`,
       'break the cycle; `nodevoy --mode validate --graph` draws it',
     );
+  }
+
+  private addStaticSecrets(): void {
+    const secrets = this.options.config.bootstrap.static_resources?.secrets ?? [];
+    const seen = new Set<string>();
+    for (const secret of secrets) {
+      const { name } = secret.config as Secret;
+      if (seen.has(name)) this.issues.configIssue(secret.config as object, 'name', `Duplicate static secret name ${name}`);
+      seen.add(name);
+    }
+    this.secrets.addStatic(secrets);
   }
 
   private createBootstrapExtensions(): void {

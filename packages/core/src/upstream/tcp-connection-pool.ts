@@ -38,7 +38,7 @@ export function newTcpConnection(
     worker,
     bufferLimit: info.perConnectionBufferLimitBytes,
     ...(deps.transportSocket ? { transportSocket: deps.transportSocket } : {}),
-    host: { address: host.address, metadata: host.metadata, clusterMetadata: info.metadata },
+    host: { address: host.address, hostname: host.hostname, metadata: host.metadata, clusterMetadata: info.metadata },
     internalHops: options.requester?.internalHops ?? 0,
     // Only a transport socket reads what is shared: no list is built for a plain connection.
     ...(options.requester && deps.transportSocket ? { sharedFilterState: options.requester.filterState.sharedWithUpstream() } : {}),

@@ -54,17 +54,30 @@ export const httpConnectionManagerSchema = message(
     strip_any_host_port: bool(),
     strip_matching_host_port: bool(),
     proxy_100_continue: bool(),
+    forward_client_cert_details: enumOf('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.ForwardClientCertDetails', [
+      'SANITIZE',
+      'FORWARD_ONLY',
+      'APPEND_FORWARD',
+      'SANITIZE_SET',
+      'ALWAYS_FORWARD_ONLY',
+    ] as const),
+    set_current_client_cert_details: message('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.SetCurrentClientCertDetails', {
+      subject: bool(),
+      cert: bool(),
+      chain: bool(),
+      dns: bool(),
+      uri: bool(),
+    }),
   },
   {
     oneofs: [{ fields: ['strip_any_host_port', 'strip_matching_host_port'] }],
-    // Accepted and without effect in nodevoy, as the README lists: no TLS (client certs), no
-    // tracer, no service cluster, no x-envoy-external-address; drains and closes are immediate.
+    // Accepted and without effect in nodevoy, as the README lists: no tracer, no service
+    // cluster, no x-envoy-external-address; drains and closes are immediate.
     ignored: [
       'path_with_escaped_slashes_action',
       'stream_error_on_invalid_http_message',
       'proxy_status_config',
       'add_user_agent',
-      'forward_client_cert_details',
       'tracing',
       'internal_address_config',
       'xff_num_trusted_hops',
@@ -80,7 +93,6 @@ export const httpConnectionManagerSchema = message(
       original_ip_detection_extensions: NOT_YET,
       early_header_mutation_extensions: NOT_YET,
       request_id_extension: NOT_YET,
-      set_current_client_cert_details: NOT_YET,
       http_filters_config: NOT_YET,
       max_requests_per_io_cycle: NOT_YET,
       typed_header_validation_config: NOT_YET,

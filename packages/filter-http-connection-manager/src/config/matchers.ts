@@ -1,35 +1,6 @@
-import { schema, type MessageValue } from '@nodevoy/core';
+import { regexMatcherSchema, schema, stringMatcherSchema, type MessageValue } from '@nodevoy/core';
 
 const { message, string, bool, required } = schema;
-
-/** `envoy.type.matcher.v3.RegexMatcher`: Envoy's RE2; nodevoy runs it as a JS RegExp. */
-export const regexMatcherSchema = message(
-  'envoy.type.matcher.v3.RegexMatcher',
-  { regex: required(string({ minLen: 1 })), google_re2: schema.struct() },
-  {
-    check(value, report) {
-      try {
-        new RegExp(value.regex);
-      } catch (err) {
-        report('regex', `invalid regex: ${(err as Error).message}`);
-      }
-    },
-  },
-);
-
-export const stringMatcherSchema = message(
-  'envoy.type.matcher.v3.StringMatcher',
-  {
-    exact: string(),
-    prefix: string({ minLen: 1 }),
-    suffix: string({ minLen: 1 }),
-    contains: string({ minLen: 1 }),
-    safe_regex: regexMatcherSchema,
-    ignore_case: bool(),
-  },
-  { oneofs: [{ fields: ['exact', 'prefix', 'suffix', 'contains', 'safe_regex'], required: true }] },
-);
-export type StringMatcherConfig = MessageValue<typeof stringMatcherSchema.fields>;
 
 export const headerMatcherSchema = message(
   'envoy.config.route.v3.HeaderMatcher',

@@ -1,6 +1,6 @@
-import { metadataSchema, schema, type MessageValue } from '@nodevoy/core';
+import { metadataSchema, regexMatcherSchema, schema, type MessageValue } from '@nodevoy/core';
 import { headersToAdd, headersToRemove } from '@nodevoy/http';
-import { headerMatcherSchema, regexMatcherSchema } from './matchers.js';
+import { headerMatcherSchema } from './matchers.js';
 
 const { message, string, bool, repeated, required, uint32, enumOf, duration, struct } = schema;
 

@@ -98,7 +98,13 @@ export class RouterFilter implements HttpFilter {
 
   private formatContext(requestHeaders: HeaderMap): FormatContext {
     const connection = this.callbacks.connection;
-    return { localAddress: connection.localAddress, remoteAddress: connection.remoteAddress, info: this.callbacks.requestInfo, requestHeaders };
+    return {
+      localAddress: connection.localAddress,
+      remoteAddress: connection.remoteAddress,
+      ...(connection.ssl ? { ssl: connection.ssl } : {}),
+      info: this.callbacks.requestInfo,
+      requestHeaders,
+    };
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { HeaderMap } from '@nodevoy/http';
-import type { HeaderMatcherConfig, StringMatcherConfig } from '../config/matchers.js';
+import { stringMatcher } from '@nodevoy/core';
+import type { HeaderMatcherConfig } from '../config/matchers.js';
 import type { RouteMatchConfig } from '../config/route-config.js';
 
 type Predicate = (headers: HeaderMap) => boolean;
@@ -7,28 +8,6 @@ type Predicate = (headers: HeaderMap) => boolean;
 function pathWithoutQuery(path: string): string {
   const end = path.search(/[?#]/);
   return end < 0 ? path : path.slice(0, end);
-}
-
-export function stringMatcher(config: StringMatcherConfig): (value: string) => boolean {
-  const fold = config.ignore_case ? (s: string) => s.toLowerCase() : (s: string) => s;
-  if (config.exact !== undefined) {
-    const exact = fold(config.exact);
-    return (v) => fold(v) === exact;
-  }
-  if (config.prefix !== undefined) {
-    const prefix = fold(config.prefix);
-    return (v) => fold(v).startsWith(prefix);
-  }
-  if (config.suffix !== undefined) {
-    const suffix = fold(config.suffix);
-    return (v) => fold(v).endsWith(suffix);
-  }
-  if (config.contains !== undefined) {
-    const contains = fold(config.contains);
-    return (v) => fold(v).includes(contains);
-  }
-  const regex = new RegExp(`^(?:${config.safe_regex?.regex ?? ''})$`, config.ignore_case ? 'i' : '');
-  return (v) => regex.test(v);
 }
 
 /** Envoy's HeaderMatcher: every form, `invert_match`, and repeated headers joined by commas. */

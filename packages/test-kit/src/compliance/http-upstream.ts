@@ -38,7 +38,17 @@ async function writeRespectingBackpressure(response: ServerResponse, total: numb
   for (let at = 0; at < total && !response.destroyed; ) {
     const chunk = patternBytes(Math.min(64 * 1024, total - at), at);
     at += chunk.length;
-    if (!response.write(chunk)) await new Promise((resolve) => response.once('drain', resolve).once('close', resolve));
+    if (!response.write(chunk)) await drainedOrClosed(response);
   }
   response.end();
+}
+
+function drainedOrClosed(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done).off('close', done);
+      resolve();
+    };
+    response.on('drain', done).on('close', done);
+  });
 }

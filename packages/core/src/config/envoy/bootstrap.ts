@@ -5,6 +5,7 @@ import { addressSchema, socketOptionSchema } from './address.js';
 import { clusterSchema, localitySchema } from './cluster.js';
 import { listenerSchema } from './listener.js';
 import { overloadManagerSchema } from './overload.js';
+import { SECRET_TYPE_URL } from '../../secrets/secret-manager.js';
 
 const { message, string, repeated, struct, required, uint64, bool } = schema;
 
@@ -59,14 +60,12 @@ export type LayeredRuntimeConfig = MessageValue<typeof layeredRuntimeSchema.fiel
 
 export const bootstrapExtensionSchema = schema.extensionEntry('envoy.config.core.v3.TypedExtensionConfig', Category.bootstrap);
 
-export const staticResourcesSchema = message(
-  'envoy.config.bootstrap.v3.Bootstrap.StaticResources',
-  {
-    listeners: repeated(listenerSchema),
-    clusters: repeated(clusterSchema),
-  },
-  { unsupported: { secrets: 'TLS is not implemented by nodevoy yet' } },
-);
+export const staticResourcesSchema = message('envoy.config.bootstrap.v3.Bootstrap.StaticResources', {
+  listeners: repeated(listenerSchema),
+  clusters: repeated(clusterSchema),
+  /** TLS secrets, their schema the TLS transport socket's. */
+  secrets: repeated(schema.registeredMessage(Category.configResource, SECRET_TYPE_URL)),
+});
 
 export const bootstrapSchema = message(
   'envoy.config.bootstrap.v3.Bootstrap',

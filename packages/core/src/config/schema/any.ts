@@ -74,3 +74,21 @@ export function configByName(category: string, name: string, position: ConfigVal
   if (config === INVALID) return INVALID;
   return { typeUrl: '', target: resolution.target, config };
 }
+
+/**
+ * A message of a fixed `@type` whose schema an extension registers in `category` (the bootstrap's
+ * `secrets` are TLS `Secret`s, which core does not define). Without that extension, the field is
+ * an error saying which package provides it.
+ */
+export function registeredMessage(category: string, typeUrl: string): FieldType<TypedConfig> {
+  return {
+    description: typeUrl.slice(typeUrl.lastIndexOf('/') + 1),
+    parse(value, path, ctx) {
+      const resolution = ctx.services.resolveTypedConfig(category, typeUrl);
+      if (!resolution.found) return ctx.report(path, value.position, resolution.message, resolution.hint);
+      const config = resolution.schema.parse(value, path, ctx);
+      if (config === INVALID) return INVALID;
+      return { typeUrl, target: resolution.target, config };
+    },
+  };
+}

@@ -1,7 +1,7 @@
-import { typedConfig } from './any.js';
+import { registeredMessage, typedConfig } from './any.js';
 import { extensionEntry } from './extension-entry.js';
 import { empty, mapOf, message, repeated } from './message.js';
-import { bool, double, enumOf, int32, int64, required, string, uint32, uint64, withDefault } from './scalars.js';
+import { bool, bytes, double, enumOf, int32, int64, required, string, uint32, uint64, withDefault } from './scalars.js';
 import { duration, jsonValue, struct } from './well-known.js';
 
 /**
@@ -15,6 +15,7 @@ export const schema = Object.freeze({
   repeated,
   mapOf,
   string,
+  bytes,
   bool,
   uint32,
   int32,
@@ -26,6 +27,7 @@ export const schema = Object.freeze({
   struct,
   jsonValue,
   typedConfig,
+  registeredMessage,
   extensionEntry,
   required,
   withDefault,

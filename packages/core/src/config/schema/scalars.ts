@@ -45,6 +45,19 @@ export function string(rules: StringRules = {}): FieldType<string> {
   };
 }
 
+/** proto3 `bytes`: base64 in JSON and YAML (standard or URL-safe alphabet, padding optional). */
+export function bytes(): FieldType<Buffer> {
+  return {
+    description: 'bytes',
+    parse(value, path, ctx) {
+      if (value.kind !== 'scalar' || typeof value.value !== 'string') return expected(ctx, path, value, 'base64 bytes');
+      const text = value.value.replace(/\s+/g, '');
+      if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) return ctx.report(path, value.position, 'invalid base64 in bytes field');
+      return Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    },
+  };
+}
+
 export function bool(): FieldType<boolean> {
   return {
     description: 'bool',
