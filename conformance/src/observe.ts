@@ -3,7 +3,7 @@ import type { Admin } from './admin.js';
 import type { Observe } from './scenario.js';
 import { parseHttpResponses, type HttpResponseObservation } from './http-responses.js';
 import type { StreamObservation } from './stream-record.js';
-import type { Traffic } from './traffic.js';
+import type { TlsOutcome, Traffic } from './traffic.js';
 import type { Upstream } from './upstreams.js';
 
 /** What a user can observe of one run, in a form two runs can be compared by value. */
@@ -19,6 +19,7 @@ export interface Observation {
   readonly stats?: Record<string, number | null>;
   readonly admin?: Record<string, unknown>;
   readonly access_log?: string[];
+  readonly tls?: Record<string, TlsOutcome>;
 }
 
 type ListenersJson = { listener_statuses: { name: string; local_address: Record<string, unknown> }[] };
@@ -36,7 +37,17 @@ export async function observe(
   traffic: Traffic,
   upstreams: ReadonlyMap<string, Upstream>,
 ): Promise<Omit<Observation, 'config' | 'stepError'>> {
-  const out: { http_responses?: Observation['http_responses']; connections?: Observation['connections']; upstreams?: Observation['upstreams']; stats?: Observation['stats']; admin?: Observation['admin'] } = {};
+  const out: {
+    http_responses?: Observation['http_responses'];
+    connections?: Observation['connections'];
+    upstreams?: Observation['upstreams'];
+    stats?: Observation['stats'];
+    admin?: Observation['admin'];
+    tls?: Observation['tls'];
+  } = {};
+  if (spec.tls) {
+    out.tls = Object.fromEntries(spec.tls.map((c) => [c, traffic.tls.get(c) ?? { established: false, alpn: '', version: '', served: '' }]));
+  }
   if (spec.connections) {
     out.connections = Object.fromEntries(spec.connections.map((c) => [c, traffic.connections.get(c)?.observation() ?? { bytes: 0, sha256: '', head: '', end: 'open' as const }]));
   }
@@ -70,6 +81,9 @@ async function adminShape(endpoint: NonNullable<Observe['admin']>[number], admin
       const { status, body } = await admin.text('/ready');
       return `${status} ${body.trim()}`;
     }
+    case 'certs':
+      // Envoy lists its TLS contexts in no particular order: compared as a set.
+      return (await admin.json<{ certificates: unknown[] }>('/certs')).certificates.map((group) => JSON.stringify(group)).sort();
     case 'server_info':
       return Object.keys(await admin.json<Record<string, unknown>>('/server_info')).sort();
     case 'listeners':

@@ -2,20 +2,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { accessLogLines, observe, type Observation } from './observe.js';
+import { pkiDirectory } from './pki.js';
 import type { Scenario } from './scenario.js';
 import { startTarget, TargetStartError, validateConfig, type TargetName } from './targets.js';
 import { poll, Traffic } from './traffic.js';
 import { startUpstream, type Upstream } from './upstreams.js';
 
-/** Fills `${upstream.<name>}` with the upstream's port and `${access_log}` with the log's path. */
-export function renderConfig(config: string, upstreams: ReadonlyMap<string, Upstream>, accessLogPath: string): string {
+/** Fills `${upstream.<name>}` with the upstream's port, `${access_log}` with the log's path, `${tls}` with the PKI's directory. */
+export function renderConfig(config: string, upstreams: ReadonlyMap<string, Upstream>, accessLogPath: string, pki: string): string {
   return config
     .replace(/\$\{upstream\.([\w-]+)\}/g, (_, name: string) => {
       const upstream = upstreams.get(name);
       if (!upstream) throw new Error(`config refers to unknown upstream '${name}'`);
       return String(upstream.port);
     })
-    .replaceAll('${access_log}', accessLogPath);
+    .replaceAll('${access_log}', accessLogPath)
+    .replaceAll('${tls}', pki);
 }
 
 /**
@@ -27,8 +29,9 @@ export async function runScenario(scenario: Scenario, target: TargetName, envoyB
   const logDir = mkdtempSync(join(tmpdir(), `conformance-log-${target}-`));
   const accessLogPath = join(logDir, 'access.log');
   try {
-    for (const [name, behaviour] of Object.entries(scenario.upstreams)) upstreams.set(name, await startUpstream(behaviour));
-    const config = renderConfig(scenario.config, upstreams, accessLogPath);
+    const pki = await pkiDirectory();
+    for (const [name, behaviour] of Object.entries(scenario.upstreams)) upstreams.set(name, await startUpstream(behaviour, pki));
+    const config = renderConfig(scenario.config, upstreams, accessLogPath, pki);
     if (scenario.validateOnly) {
       return { config: validateConfig(target, envoyBin, config).accepted ? 'accepted' : 'rejected' };
     }
@@ -39,7 +42,7 @@ export async function runScenario(scenario: Scenario, target: TargetName, envoyB
       if (err instanceof TargetStartError) return { config: 'rejected' };
       throw err;
     }
-    const traffic = new Traffic(running.admin, await running.admin.listenerPorts(), upstreams);
+    const traffic = new Traffic(running.admin, await running.admin.listenerPorts(), upstreams, pki);
     try {
       let stepError: string | undefined;
       try {

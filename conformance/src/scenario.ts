@@ -15,12 +15,21 @@ export type UpstreamBehaviour =
   | 'silent' // accepts, never writes
   | 'flood' // sends 8 MiB and a FIN on accept, reading whatever comes
   | 'http-mirror' // HTTP/1.1: answers 200 with a JSON of the request it saw (method, url, headers, body)
+  | 'tls-echo' // TLS (certificate `backend`, ALPN h2 or http/1.1): echoes every byte
   | 'refuse' // nothing listens on the port
   | 'hang'; // a hung server: the TCP handshake never completes
 
 /** One step of the client-side traffic script. Connections are named. */
+/** A client that speaks TLS to the listener, with a certificate of the run's PKI when it has one. */
+export interface TlsClient {
+  readonly servername?: string;
+  readonly alpn?: readonly string[];
+  /** A certificate name of the run's PKI (`client`, `stranger`...). */
+  readonly cert?: string;
+}
+
 export type Step =
-  | { connect: { conn: string; listener: string } }
+  | { connect: { conn: string; listener: string; tls?: TlsClient } }
   | { send: { conn: string; text?: string; bytes?: number; repeat?: number } }
   | { shutdown: string }
   | { reset: string }
@@ -48,14 +57,16 @@ export interface Observe {
    * quit (so every line is flushed), with upstream ports replaced by the upstreams' names.
    */
   readonly access_log?: boolean;
+  /** TLS client connections whose handshake outcome (established, ALPN, certificate served) is compared. */
+  readonly tls?: readonly string[];
   /** Admin endpoints compared by shape. */
-  readonly admin?: readonly ('listeners' | 'clusters' | 'ready' | 'server_info')[];
+  readonly admin?: readonly ('listeners' | 'clusters' | 'ready' | 'server_info' | 'certs')[];
 }
 
 export interface Scenario {
   readonly name: string;
   readonly about: string;
-  /** The Envoy config, with `${upstream.<name>}` standing for upstream ports. */
+  /** The Envoy config, with `${upstream.<name>}` standing for upstream ports and `${tls}` for the PKI's directory. */
   readonly config: string;
   readonly upstreams: Readonly<Record<string, UpstreamBehaviour>>;
   readonly steps: readonly Step[];

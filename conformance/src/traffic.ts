@@ -1,7 +1,10 @@
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Admin } from './admin.js';
-import type { Step } from './scenario.js';
+import type { Step, TlsClient } from './scenario.js';
 import { completeResponses } from './http-responses.js';
 import { StreamRecord } from './stream-record.js';
 import type { Upstream } from './upstreams.js';
@@ -15,14 +18,25 @@ export function pattern(length: number): Buffer {
   return out;
 }
 
+/** How a TLS client's handshake went: what a user of the client can see of it. */
+export interface TlsOutcome {
+  readonly established: boolean;
+  readonly alpn: string;
+  readonly version: string;
+  /** The subject of the certificate the listener served. */
+  readonly served: string;
+}
+
 /** Runs a scenario's client steps against one proxy; names connections for observation. */
 export class Traffic {
   readonly connections = new Map<string, StreamRecord>();
+  readonly tls = new Map<string, TlsOutcome>();
 
   constructor(
     private readonly admin: Admin,
     private readonly listenerPorts: ReadonlyMap<string, number>,
     private readonly upstreams: ReadonlyMap<string, Upstream>,
+    private readonly pki: string,
   ) {}
 
   async run(steps: readonly Step[]): Promise<void> {
@@ -40,10 +54,11 @@ export class Traffic {
     if ('connect' in step) {
       const port = this.listenerPorts.get(step.connect.listener);
       if (port === undefined) throw new Error(`no TCP listener named ${step.connect.listener}`);
-      const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+      const tls = step.connect.tls;
+      const socket = tls ? this.tlsClient(step.connect.conn, port, tls) : connect({ host: '127.0.0.1', port, allowHalfOpen: true });
       const record = new StreamRecord(socket);
       this.connections.set(step.connect.conn, record);
-      await Promise.race([once(socket, 'connect'), record.until(() => record.end !== 'open')]);
+      await Promise.race([once(socket, tls ? 'secureConnect' : 'connect'), record.until(() => record.end !== 'open')]);
     } else if ('send' in step) {
       const socket = this.socket(step.send.conn);
       socket.write(step.send.text !== undefined ? Buffer.from(step.send.text.repeat(step.send.repeat ?? 1)) : pattern(step.send.bytes ?? 0));
@@ -77,6 +92,29 @@ export class Traffic {
       const { name, at_least } = step.wait_stat;
       await poll(async () => ((await this.admin.stats()).get(name) ?? -Infinity) >= at_least);
     }
+  }
+
+  /** A TLS client that verifies nothing itself: the handshake's outcome is what is observed. */
+  private tlsClient(conn: string, port: number, options: TlsClient): TLSSocket {
+    const file = (name: string) => readFileSync(join(this.pki, name));
+    const socket = tlsConnect({
+      // Half-close allowed, as for a plain client: TLS runs over this socket.
+      socket: connect({ host: '127.0.0.1', port, allowHalfOpen: true }),
+      rejectUnauthorized: false,
+      ...(options.servername ? { servername: options.servername } : {}),
+      ...(options.alpn ? { ALPNProtocols: [...options.alpn] } : {}),
+      ...(options.cert ? { cert: file(`${options.cert}.crt`), key: file(`${options.cert}.key`) } : {}),
+    });
+    this.tls.set(conn, { established: false, alpn: '', version: '', served: '' });
+    socket.once('secureConnect', () => {
+      this.tls.set(conn, {
+        established: true,
+        alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : '',
+        version: socket.getProtocol() ?? '',
+        served: socket.getPeerX509Certificate()?.subject ?? '',
+      });
+    });
+    return socket;
   }
 
   private record(conn: string): StreamRecord {

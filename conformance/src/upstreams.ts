@@ -1,6 +1,9 @@
 import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { maskedHeaders } from './http-responses.js';
 import type { UpstreamBehaviour } from './scenario.js';
 import { startHungServer } from '@nodevoy/test-kit';
@@ -29,7 +32,7 @@ const mirror = createHttpServer((request, response) => {
   });
 });
 
-const behaviours: Record<Exclude<UpstreamBehaviour, 'refuse' | 'hang'>, (socket: Socket, record: StreamRecord) => void> = {
+const behaviours: Record<Exclude<UpstreamBehaviour, 'refuse' | 'hang' | 'tls-echo'>, (socket: Socket, record: StreamRecord) => void> = {
   'http-mirror': (socket) => mirror.emit('connection', socket),
   echo: (socket) => socket.pipe(socket),
   'refuse-connect-403': (socket) =>
@@ -57,17 +60,31 @@ const behaviours: Record<Exclude<UpstreamBehaviour, 'refuse' | 'hang'>, (socket:
   },
 };
 
-export async function startUpstream(behaviour: UpstreamBehaviour): Promise<Upstream> {
+/** `pki`: the run's certificates, for a TLS upstream. */
+export async function startUpstream(behaviour: UpstreamBehaviour, pki: string): Promise<Upstream> {
   if (behaviour === 'hang') return { ...(await startHungServer()), connections: [] };
   const connections: StreamRecord[] = [];
   const sockets = new Set<Socket>();
-  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
+  const track = (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     const record = new StreamRecord(socket);
     connections.push(record);
-    if (behaviour !== 'refuse') behaviours[behaviour](socket, record);
-  });
+    return record;
+  };
+  const server: Server =
+    behaviour === 'tls-echo'
+      ? createTlsServer(
+          { cert: readFileSync(join(pki, 'backend.crt')), key: readFileSync(join(pki, 'backend.key')), ALPNProtocols: ['h2', 'http/1.1'], allowHalfOpen: true },
+          (socket) => {
+            track(socket);
+            socket.pipe(socket);
+          },
+        ).on('tlsClientError', () => {})
+      : createServer({ allowHalfOpen: true }, (socket) => {
+          const record = track(socket);
+          if (behaviour !== 'refuse') behaviours[behaviour](socket, record);
+        });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

@@ -213,6 +213,13 @@ export type {
 export type { AdminSource, ServerState } from './admin/admin-source.js';
 export { handleAdminRequest, type AdminRequest, type AdminResponse } from './admin/handlers.js';
 export { logAdminAddress } from './admin/admin-server.js';
+export {
+  CERTIFICATE_REPORTS,
+  CertificateReports,
+  type CertificateDetails,
+  type CertificateGroup,
+  type CertificateReporter,
+} from './admin/certificates.js';
 export { ConfigGraph, describeCycle, type CycleHop, type DanglingEndpoint, type GraphCluster, type GraphEndpoint, type GraphFilter, type GraphListener } from './graph/config-graph.js';
 export { renderGraphText } from './graph/graph-text.js';
 export { renderGraphDot, renderGraphMermaid } from './graph/graph-diagram.js';

@@ -103,7 +103,8 @@ export interface CliResult {
 async function waitForLive(adminPath: string, signal: AbortSignal): Promise<AdminClient> {
   const address = await waitFor(() => (existsSync(adminPath) ? readFileSync(adminPath, 'utf8').trim() || undefined : undefined), 10_000, signal);
   const admin = new AdminClient(address);
-  await waitFor(async () => ((await admin.get('/ready')).status === 200 ? true : undefined), 10_000, signal);
+  // An admin that does not answer yet (or any more, as the process exits) is not ready.
+  await waitFor(async () => ((await admin.get('/ready').catch(() => undefined))?.status === 200 ? true : undefined), 10_000, signal);
   return admin;
 }
 

@@ -1,4 +1,4 @@
-import type { DownstreamTransportSocket, FilterFactoryContext, IoHandle } from '@nodevoy/core';
+import { CERTIFICATE_REPORTS, type DownstreamTransportSocket, type FilterFactoryContext, type IoHandle } from '@nodevoy/core';
 import type { DownstreamTlsContextConfig } from './config/contexts.js';
 import { buildContextSet, type ContextSet, type SessionSettings } from './context/context-set.js';
 import { parametersProblem } from './context/parameters-check.js';
@@ -7,6 +7,7 @@ import { Derived, type Live } from './material/live.js';
 import { certificatesOf, validationOf } from './material/sources.js';
 import { sessionTicketKeys } from './material/session-tickets.js';
 import { TlsIoHandle } from './socket/tls-io-handle.js';
+import { certificateReporter } from './certificate-report.js';
 import { createSslStats, type SslStats } from './stats.js';
 
 /**
@@ -38,6 +39,7 @@ export class DownstreamTls implements DownstreamTransportSocket {
     };
     const certificates = certificatesOf(common, server);
     const validation = validationOf(common, server);
+    server.services.get(CERTIFICATE_REPORTS)?.add(certificateReporter(certificates, validation));
     this.contexts = new Derived([certificates, validation], () => {
       const list = certificates.current();
       if (!list?.length || problem) return undefined;

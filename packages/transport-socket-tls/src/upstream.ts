@@ -1,4 +1,4 @@
-import type { ClusterFactoryContext, IoHandle, UpstreamSocketContext, UpstreamTransportSocket } from '@nodevoy/core';
+import { CERTIFICATE_REPORTS, type ClusterFactoryContext, type IoHandle, type UpstreamSocketContext, type UpstreamTransportSocket } from '@nodevoy/core';
 import type { UpstreamTlsContextConfig } from './config/contexts.js';
 import { buildContextSet, type ContextSet } from './context/context-set.js';
 import { parametersProblem } from './context/parameters-check.js';
@@ -7,6 +7,7 @@ import { Derived, type Live } from './material/live.js';
 import { certificatesOf, validationOf } from './material/sources.js';
 import { dnsNameMatches, type ValidationMaterial } from './material/validation.js';
 import { TlsIoHandle } from './socket/tls-io-handle.js';
+import { certificateReporter } from './certificate-report.js';
 import { createSslStats, type SslStats } from './stats.js';
 
 /**
@@ -35,6 +36,7 @@ export class UpstreamTls implements UpstreamTransportSocket {
     if (problem && common?.tls_params) server.configIssue(common.tls_params, problem.field, problem.message);
     const certificates = certificatesOf(common, server);
     const validation = validationOf(common, server);
+    server.services.get(CERTIFICATE_REPORTS)?.add(certificateReporter(certificates, validation));
     const hasCertificate = !!(common?.tls_certificates?.length || common?.tls_certificate_sds_secret_configs?.length);
     this.contexts = new Derived([certificates, validation], () => {
       const list = certificates.current() ?? [];
@@ -68,7 +70,16 @@ export class UpstreamTls implements UpstreamTransportSocket {
   private sanValidatedBySni(contexts: ContextSet | undefined, serverName: string | undefined): ContextSet | undefined {
     if (!contexts || !this.config.auto_sni_san_validation || !serverName) return contexts;
     const validation: ValidationMaterial = {
-      ...(contexts.validation ?? { ca: undefined, crl: undefined, acceptUntrusted: false, allowExpired: false, maxVerifyDepth: undefined, spkiPins: new Set(), certificateHashes: new Set() }),
+      ...(contexts.validation ?? {
+        ca: undefined,
+        caCertificate: undefined,
+        crl: undefined,
+        acceptUntrusted: false,
+        allowExpired: false,
+        maxVerifyDepth: undefined,
+        spkiPins: new Set(),
+        certificateHashes: new Set(),
+      }),
       sanMatchers: [{ type: 'DNS', matches: (san) => dnsNameMatches(serverName, san) }],
     };
     return { ...contexts, validation };

@@ -131,3 +131,29 @@ t.test('a client that is not speaking TLS is counted and closed; the listener ca
   t.equal(await echoed, 'still here');
   await proxy.waitForStat('listener.127.0.0.1_0.downstream_cx_active', (n) => n === 0);
 });
+
+t.test('transport_socket_connect_timeout: a client that never finishes the handshake is closed and counted; one that does is not', async (t) => {
+  const ca = await createCertificateAuthority();
+  const files = certificateFiles(t, { server: await ca.issue({ dns: ['localhost'] }) });
+  const upstream = await startEchoServer(t);
+  const tls = tlsTransportSocket(DOWNSTREAM_TLS_CONTEXT, { common_tls_context: { tls_certificates: [tlsCertificate(files.server!)] } });
+  const proxy = await startInProcess(
+    t,
+    chainsBootstrap([tcpProxyChain('upstream', { tls }).replace('    - transport_socket:', '    - transport_socket_connect_timeout: 0.2s\n      transport_socket:')], {
+      clusters: [cluster('upstream', [{ port: upstream.port }])],
+    }),
+  );
+  const { connect: tcpConnect } = await import('node:net');
+  // The good client shakes hands first and is still open when the stalled one, which came after
+  // it, is closed by the timeout: its own timer was stopped by the handshake.
+  const client = await tlsClient(proxy.port('tls'), { ca: ca.cert });
+  const stalled = tcpConnect({ host: '127.0.0.1', port: proxy.port('tls') });
+  stalled.on('error', () => {});
+  stalled.resume();
+  await once(stalled, 'close');
+  t.equal(proxy.stat('listener.127.0.0.1_0.downstream_cx_transport_socket_connect_timeout'), 1);
+  const echoed = readAll(client);
+  client.end('in time');
+  t.equal(await echoed, 'in time', 'a handshake that completed in time is not limited afterwards');
+  t.equal(proxy.stat('listener.127.0.0.1_0.downstream_cx_transport_socket_connect_timeout'), 1);
+});

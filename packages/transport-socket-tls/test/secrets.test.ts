@@ -88,11 +88,13 @@ t.test('SDS from a file: certificate files rotated on disk are served to the nex
   t.equal(proxy.stat('sds.server_cert.update_success'), 1);
   const open = await served(port, ca.cert);
   t.equal(open.serial, first.serialNumber);
+  t.equal(proxy.server.certificates()[0]?.cert_chain[0]?.path, join(dir, 'server.crt'));
 
   const second = await ca.issue({ dns: ['localhost'] });
   replaceFile(join(dir, 'server.key'), second.key);
   replaceFile(join(dir, 'server.crt'), second.cert);
   t.equal(await waitFor(async () => ((await servedSerial(port, ca.cert)) === second.serialNumber ? true : undefined)), true, 'the rotated certificate is served');
+  t.equal(proxy.server.certificates()[0]?.cert_chain[0]?.serial_number, second.serialNumber, '/certs shows the rotated certificate');
 
   const echoed = once(open.socket, 'data');
   open.socket.write('still open');

@@ -123,7 +123,10 @@ t.test('server verification: the trusted CA and a SAN matcher; a mismatch is a c
   );
   const refused = await roundTrip(bad.port('edge'), t, 'never');
   t.equal(refused.data, '');
+  // Its bytes were never read: closing with them unread resets, as a kernel socket does in Envoy.
+  t.equal(refused.end, 'reset');
   t.equal(bad.stat('cluster.upstream.ssl.fail_verify_san'), 1);
+  t.equal(bad.stat('cluster.upstream.ssl.connection_error'), 0, 'a verification failure is not also a connection error');
   t.equal(bad.stat('cluster.upstream.upstream_cx_connect_fail'), 1);
   const [line] = await waitForLines(log, 1);
   t.equal(line, 'UF,URX TLS_error:|CERTIFICATE_VERIFY_FAILED:verify_cert_failed:_SAN_matcher:TLS_error_end');

@@ -50,11 +50,11 @@ export class PrimaryAdmin {
     const { pool } = this;
     const { rpc } = pool;
     // While a worker is being replaced, the server answers with those that run.
-    const [first, ...others] = pool.running();
-    if (!first) throw new Error('no worker is running');
     if (request.path === '/ready' && !pool.allRunning()) {
       return { status: 503, contentType: 'text/plain; charset=UTF-8', body: 'INITIALIZING\n' };
     }
+    const [first, ...others] = pool.running();
+    if (!first) throw new Error('no worker is running yet');
     if (request.path === '/quitquitquit') pool.stop();
     if (request.path === '/ready' || EVERY_WORKER.has(request.path)) {
       const responses = await Promise.all([first, ...others].map((worker) => rpc.admin(worker, request)));

@@ -25,14 +25,17 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   // Every worker accepts on the shared socket itself, as Envoy's workers do (no hand-off).
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   const pool = new WorkerPool(options.workers, log);
-  const exited = pool.exited();
-  if (!(await pool.start())) return exited;
-
+  // Admin first, as Envoy: it answers (and /ready says INITIALIZING) while the workers start.
   const admin = new PrimaryAdmin(pool);
   if (options.admin) {
     const address = await admin.start(options.admin.host, options.admin.port);
     if (options.adminAddressPath) writeFileSync(options.adminAddressPath, address.asString);
     logAdminAddress(log, address);
+  }
+  const exited = pool.exited();
+  if (!(await pool.start())) {
+    admin.stop();
+    return exited;
   }
   log.info(`${options.workers} workers started`);
   options.onSignal((signal) => {

@@ -52,6 +52,7 @@ function withMergedStats(server: Server, others: StatsSnapshot[]): AdminSource {
     clusters: () => server.clusters(),
     serverInfo: () => server.serverInfo(),
     configDump: () => server.configDump(),
+    certificates: () => server.certificates(),
     quit: () => server.quit(),
     drainListeners: () => server.drainListeners(),
   };

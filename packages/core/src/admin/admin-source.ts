@@ -1,4 +1,5 @@
 import type { Address } from '../network/address.js';
+import type { CertificateGroup } from './certificates.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { StatsStore } from '../stats/store.js';
 import type { Cluster } from '../upstream/cluster.js';
@@ -16,6 +17,8 @@ export interface AdminSource {
   clusters(): readonly Cluster[];
   serverInfo(): Record<string, unknown>;
   configDump(): Record<string, unknown>;
+  /** `/certs`: the certificates of every TLS context. */
+  certificates(): CertificateGroup[];
   /** `/quitquitquit`: exit as on SIGTERM. */
   quit(): void;
   /** `/drain_listeners`: stop accepting and drain. */

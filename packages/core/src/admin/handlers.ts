@@ -67,6 +67,10 @@ export const ADMIN_ENDPOINTS: Readonly<Record<string, Endpoint>> = {
     help: 'dump current Envoy configs',
     handle: (source) => json(source.configDump()),
   },
+  '/certs': {
+    help: 'print certs on machine',
+    handle: (source) => json({ certificates: source.certificates() }),
+  },
   '/runtime': {
     help: 'print runtime values',
     handle: (source) => json(source.runtime.toAdminJson()),

@@ -10,6 +10,8 @@ export interface FilterChain {
   readonly name: string;
   readonly factories: readonly NetworkFilterFactoryCb[];
   readonly transportSocket: DownstreamTransportSocket | undefined;
+  /** `transport_socket_connect_timeout` in ms (0: none): how long the transport may negotiate. */
+  readonly transportSocketConnectTimeoutMs: number;
 }
 
 /**
@@ -35,7 +37,7 @@ export function buildFilterChain(config: FilterChainConfig, context: FilterFacto
     if (factory.createDownstream) transportSocket = factory.createDownstream(config.transport_socket.typed.config, context);
     else context.server.configIssue(config.transport_socket, undefined, `${factory.name} cannot be used as a downstream transport socket`);
   }
-  return { name: config.name ?? '', factories, transportSocket };
+  return { name: config.name ?? '', factories, transportSocket, transportSocketConnectTimeoutMs: config.transport_socket_connect_timeout ?? 0 };
 }
 
 /** The filter manager view a filter factory callback gets for one new connection. */

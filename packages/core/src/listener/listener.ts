@@ -103,15 +103,17 @@ export class Listener {
       this.writeAccessLogs({ localAddress: io.localAddress, remoteAddress: io.remoteAddress, info });
       return;
     }
+    const transport = chain.transportSocket ? chain.transportSocket.wrap(io) : io;
     const connection = new Connection({
       id: this.deps.server.nextConnectionId(),
-      io: chain.transportSocket ? chain.transportSocket.wrap(io) : io,
+      io: transport,
       info,
       bufferLimit: this.deps.bufferLimit,
       log: this.deps.log,
       worker: this.deps.worker,
     });
     this.track(connection);
+    if (chain.transportSocketConnectTimeoutMs > 0 && transport.whenEstablished) this.limitNegotiation(connection, transport, chain.transportSocketConnectTimeoutMs);
     try {
       for (const factory of chain.factories) factory(filterManagerFor(connection));
     } catch (err) {
@@ -123,6 +125,16 @@ export class Listener {
       this.deps.log.debug(`[C${connection.id}] closing connection from ${io.remoteAddress.asString}: no filters`);
       connection.close('NoFlush', 'no_filters');
     }
+  }
+
+  /** `transport_socket_connect_timeout`: a transport still negotiating when it fires is closed, as Envoy. */
+  private limitNegotiation(connection: Connection, transport: IoHandle, timeoutMs: number): void {
+    const timer = setTimeout(() => {
+      this.stats.downstream_cx_transport_socket_connect_timeout.inc();
+      connection.close('NoFlush', 'transport socket connect timeout');
+    }, timeoutMs);
+    transport.whenEstablished?.(() => clearTimeout(timer));
+    connection.addConnectionCallbacks({ onEvent: (event) => event !== 'Connected' && clearTimeout(timer) });
   }
 
   private track(connection: Connection): void {

@@ -77,6 +77,11 @@ export interface IoHandle {
   releaseSocket?(): ReleasedSocket;
   /** What a TLS transport established: the peer's certificate, version, cipher, ALPN... */
   readonly ssl?: SslConnectionInfo;
+  /**
+   * A transport that negotiates before data flows (TLS) calls `callback` once it has: what a
+   * filter chain's `transport_socket_connect_timeout` waits for. Others do not implement it.
+   */
+  whenEstablished?(callback: () => void): void;
 }
 
 /** A kernel socket taken over from its IoHandle (see `IoHandle.releaseSocket`). */

@@ -140,7 +140,9 @@ export class SocketIoHandle implements IoHandle {
     if (this.locallyClosed) return;
     this.locallyClosed = true;
     const socket = this.socket;
-    if (mode === 'reset') {
+    // Bytes read from the kernel but never delivered (reading was disabled) are what a kernel
+    // socket closed with unread data answers with a reset, as Envoy's do.
+    if (mode === 'reset' || (socket.readableLength > 0 && !socket.destroyed)) {
       socket.resetAndDestroy();
     } else if (mode === 'now' || socket.destroyed) {
       socket.destroy();

@@ -24,6 +24,7 @@ import { workerContext } from './worker.js';
 import { NO_OVERLOAD, OverloadManager } from '../overload/overload-manager.js';
 import { ConfigGraph, describeCycle } from '../graph/config-graph.js';
 import { SecretManager, type Secret } from '../secrets/secret-manager.js';
+import { CERTIFICATE_REPORTS, CertificateReports, type CertificateGroup } from '../admin/certificates.js';
 
 export interface ServerOptions {
   readonly registry: ExtensionRegistry;
@@ -60,6 +61,7 @@ export class Server implements AdminSource {
   readonly clusterManager: ClusterManager;
   readonly listenerManager: ListenerManager;
   readonly secrets: SecretManager;
+  private readonly certificateReports = new CertificateReports();
   readonly context: ServerContext;
   readonly startTimeMs = Date.now();
   state: ServerState = 'PRE_INITIALIZING';
@@ -92,6 +94,7 @@ export class Server implements AdminSource {
     this.clientConnections = new ClientConnectionFactories({ nextConnectionId, log: this.log.child('connection') });
     this.clientConnections.install(new TcpClientConnectionFactory({ nextConnectionId, log: this.log.child('connection') }));
     this.secrets = new SecretManager(registry, this.stats, this.log.child('secret'), (options.mode ?? 'serve') === 'serve');
+    this.services.set(CERTIFICATE_REPORTS, this.certificateReports);
 
     const server = this;
     const lifecycle: ServerLifecycle = {
@@ -278,6 +281,10 @@ export class Server implements AdminSource {
         },
       ],
     };
+  }
+
+  certificates(): CertificateGroup[] {
+    return this.certificateReports.all();
   }
 
   /** A cycle of internal hops would spin inside the process: a config error, as nodevoy has no dynamic config. */

@@ -14,6 +14,8 @@ export interface CertificateMaterial {
   readonly leaf: X509Certificate | undefined;
   /** The names it serves (DNS SANs, else the subject CN): what SNI selection matches. */
   readonly serverNames: readonly string[];
+  /** Where the chain came from (a file, or `<inline>`), for `/certs`. */
+  readonly source: string;
 }
 
 /** The files a TlsCertificate reads, so a rotation on disk can be noticed. */
@@ -31,7 +33,7 @@ export function loadCertificate(config: TlsCertificateConfig): CertificateMateri
   if (config.pkcs12) {
     const pfx = read(config.pkcs12, 'pkcs12');
     secureContext({ pfx, passphrase }, 'pkcs12', `Failed to load pkcs12 from ${describeDataSource(config.pkcs12)}`);
-    return { pfx, ...(passphrase !== undefined ? { passphrase } : {}), leaf: undefined, serverNames: [] };
+    return { pfx, ...(passphrase !== undefined ? { passphrase } : {}), leaf: undefined, serverNames: [], source: describeDataSource(config.pkcs12) };
   }
   const chainSource = config.certificate_chain as DataSourceConfig;
   const keySource = config.private_key as DataSourceConfig;
@@ -49,7 +51,7 @@ export function loadCertificate(config: TlsCertificateConfig): CertificateMateri
     throw new TlsMaterialError('private_key', `Failed to load private key from ${describeDataSource(keySource)}`);
   }
   secureContext({ cert, key, passphrase }, 'private_key', `Failed to load private key from ${describeDataSource(keySource)}: it does not match the certificate chain`);
-  return { cert, key, ...(passphrase !== undefined ? { passphrase } : {}), leaf, serverNames: certificateNames(leaf) };
+  return { cert, key, ...(passphrase !== undefined ? { passphrase } : {}), leaf, serverNames: certificateNames(leaf), source: describeDataSource(chainSource) };
 }
 
 function read(source: DataSourceConfig, field: string): Buffer {

@@ -15,6 +15,8 @@ export interface SanMatcher {
 export interface ValidationMaterial {
   /** Trust anchors; without them the chain is not verified (Envoy's rule). */
   readonly ca: Buffer | undefined;
+  /** The first trust anchor and where it came from, for `/certs`. */
+  readonly caCertificate: { readonly certificate: X509Certificate; readonly source: string } | undefined;
   readonly crl: Buffer | undefined;
   readonly acceptUntrusted: boolean;
   readonly allowExpired: boolean;
@@ -34,12 +36,14 @@ export function validationFiles(config: CertificateValidationContextConfig): str
 /** Reads and checks a validation context's sources now; problems are TlsMaterialErrors naming the field. */
 export function loadValidation(config: CertificateValidationContextConfig): ValidationMaterial {
   const ca = config.trusted_ca ? readPem(config.trusted_ca, 'trusted_ca', 'Failed to load trusted CA certificates from') : undefined;
+  let caCertificate: ValidationMaterial['caCertificate'];
   if (ca) {
+    const source = describeDataSource(config.trusted_ca as DataSourceConfig);
     try {
-      new X509Certificate(ca);
+      caCertificate = { certificate: new X509Certificate(ca), source };
       createSecureContext({ ca });
     } catch {
-      throw new TlsMaterialError('trusted_ca', `Failed to load trusted CA certificates from ${describeDataSource(config.trusted_ca as DataSourceConfig)}`);
+      throw new TlsMaterialError('trusted_ca', `Failed to load trusted CA certificates from ${source}`);
     }
   }
   const crl = config.crl ? readPem(config.crl, 'crl', 'Failed to load CRL from') : undefined;
@@ -59,6 +63,7 @@ export function loadValidation(config: CertificateValidationContextConfig): Vali
       : (config.match_subject_alt_names ?? []).map((m) => ({ type: undefined, matches: stringMatcher(m) }));
   return {
     ca,
+    caCertificate,
     crl,
     acceptUntrusted: config.trust_chain_verification === 'ACCEPT_UNTRUSTED',
     allowExpired: config.allow_expired_certificate ?? false,

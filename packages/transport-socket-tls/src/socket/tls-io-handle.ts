@@ -52,10 +52,13 @@ export class TlsIoHandle implements IoHandle {
   private established: SslConnectionInfo | undefined;
   private handshakeDone = false;
   private failure: string | undefined;
+  /** A verification failure was counted under its own ssl.* name (not as a connection error). */
+  private verifyFailureCounted = false;
   private local: Address;
   private remote: Address;
   private drainThreshold = 0;
   private readEnabled = true;
+  private readonly establishedWaiters: (() => void)[] = [];
 
   constructor(
     private readonly inner: IoHandle,
@@ -104,6 +107,11 @@ export class TlsIoHandle implements IoHandle {
 
   setCallbacks(callbacks: IoHandleCallbacks): void {
     this.owner = callbacks;
+  }
+
+  whenEstablished(callback: () => void): void {
+    if (this.established) callback();
+    else this.establishedWaiters.push(callback);
   }
 
   connect(): void {
@@ -192,7 +200,10 @@ export class TlsIoHandle implements IoHandle {
     this.handshakeDone = true;
     const { setup } = this;
     const outcome: VerifyOutcome = verifyPeer(tls, setup.contexts?.validation, setup.requireCertificate);
-    if (outcome.failure) setup.stats[outcome.failure].inc();
+    if (outcome.failure) {
+      setup.stats[outcome.failure].inc();
+      this.verifyFailureCounted = true;
+    }
     if (!outcome.accepted) {
       this.fail(`TLS_error:|CERTIFICATE_VERIFY_FAILED:${outcome.reason ?? ''}:TLS_error_end`);
       return;
@@ -203,6 +214,7 @@ export class TlsIoHandle implements IoHandle {
     const info = sslConnectionInfo(tls, outcome, setup.side === 'server' ? (typeof tls.servername === 'string' ? tls.servername : '') : (setup.serverName ?? ''));
     setup.stats.negotiated(info.ciphersuite, info.tlsVersion);
     this.established = info;
+    for (const waiter of this.establishedWaiters.splice(0)) waiter();
     if (setup.side === 'client') {
       if (tls.localAddress !== undefined && tls.localPort !== undefined) this.local = socketAddress(tls.localAddress, tls.localPort);
       this.owner.onConnected();
@@ -217,13 +229,17 @@ export class TlsIoHandle implements IoHandle {
 
   private onTlsError(err: NodeJS.ErrnoException): void {
     if (this.handshakeDone) return;
-    if (err.code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE') this.setup.stats.fail_verify_no_cert.inc();
+    if (err.code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE') {
+      this.setup.stats.fail_verify_no_cert.inc();
+      this.verifyFailureCounted = true;
+    }
     this.failure ??= `TLS_error:|${err.code ?? ''}:${err.message.replace(/^error:[0-9A-F]+:/, '')}:TLS_error_end`;
   }
 
   private onClosed(closed: TransportClosed): void {
     if (!this.handshakeDone || this.established === undefined) {
-      this.setup.stats.connection_error.inc();
+      // Envoy counts a failed handshake as a connection error unless a verification counter already took it.
+      if (!this.verifyFailureCounted) this.setup.stats.connection_error.inc();
       this.owner.onClosed({ reset: closed.reset, reason: this.failure ?? closed.reason });
       return;
     }
