@@ -7,12 +7,15 @@ import { extension as envoyInternalConnection } from '@nodevoy/connection-envoy-
 import { ExtensionRegistry, type NodevoyExtension } from '@nodevoy/core';
 import { extension as echo } from '@nodevoy/filter-echo';
 import { extension as httpConnectionManager } from '@nodevoy/filter-http-connection-manager';
+import { extension as originalDstListener } from '@nodevoy/filter-listener-original-dst';
+import { extension as proxyProtocolListener } from '@nodevoy/filter-listener-proxy-protocol';
 import { extension as tlsInspector } from '@nodevoy/filter-listener-tls-inspector';
 import { extension as setFilterState } from '@nodevoy/filter-set-filter-state';
 import { extension as tcpProxy } from '@nodevoy/filter-tcp-proxy';
 import { extension as bufferedBytesMonitor } from '@nodevoy/resource-monitor-buffered-bytes';
 import { extension as internalUpstream } from '@nodevoy/transport-socket-internal-upstream';
 import { extension as rawBuffer } from '@nodevoy/transport-socket-raw-buffer';
+import { extension as upstreamProxyProtocol } from '@nodevoy/transport-socket-proxy-protocol';
 import { extension as tls } from '@nodevoy/transport-socket-tls';
 
 /** Every extension the `nodevoy` command ships with. */
@@ -22,6 +25,7 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   clusterOriginalDst,
   rawBuffer,
   tls,
+  upstreamProxyProtocol,
   internalUpstream,
   envoyInternalConnection,
   internalListener,
@@ -30,6 +34,8 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   httpConnectionManager,
   setFilterState,
   tlsInspector,
+  proxyProtocolListener,
+  originalDstListener,
   bufferedBytesMonitor,
   accessLoggers,
 ];

@@ -17,8 +17,8 @@ export const ORIGINAL_DST_HOST_HEADER = 'x-envoy-original-dst-host';
 /**
  * `envoy.cluster.original_dst` (`type: ORIGINAL_DST`, `lb_policy: CLUSTER_PROVIDED`): each
  * request names its upstream itself, in a header holding `ip:port` (`:authority` of a CONNECT,
- * say). nodevoy has no original_dst listener filter, so a connection's local address is never
- * a restored destination and requests without a valid header get no host (503), as in Envoy.
+ * say), or the connection's original destination a listener filter restored (original_dst on an
+ * internal listener, PROXY protocol). With neither there is no host (503), as in Envoy.
  */
 export const originalDstCluster: ClusterTypeFactory = {
   name: 'envoy.cluster.original_dst',
@@ -54,9 +54,11 @@ export const originalDstCluster: ClusterTypeFactory = {
     const portOverride = lbConfig?.upstream_port_override;
     const invalidHeader = context.clusterStats.counter('original_dst_host_invalid');
 
+    // As Envoy: the header when the cluster reads one and the request has it, else the
+    // connection's original destination when a listener filter restored it.
     const destinationOf = (lb: LoadBalancerContext | undefined): SocketAddress | undefined => {
       const value = headerName ? lb?.requestHeaders?.get(headerName) : undefined;
-      if (value === undefined) return undefined;
+      if (value === undefined) return lb?.originalDestination?.kind === 'socket' ? lb.originalDestination : undefined;
       const parsed = parseIpAndPort(value);
       if (!parsed) invalidHeader.inc();
       return parsed;

@@ -37,7 +37,13 @@ export class EnvoyInternalClientConnectionFactory implements ClientConnectionFac
     const { client, server } = createSocketPair(address, bufferSize);
     const connection = new Connection({
       id: this.server.nextConnectionId(),
-      io: options.transportSocket ? options.transportSocket.wrap(client, { host: options.host, sharedFilterState: options.sharedFilterState }) : client,
+      io: options.transportSocket
+        ? options.transportSocket.wrap(client, {
+            host: options.host,
+            sharedFilterState: options.sharedFilterState,
+            ...(options.downstreamAddresses ? { downstreamAddresses: options.downstreamAddresses } : {}),
+          })
+        : client,
       info: new ConnectionInfo(),
       bufferLimit: options.bufferLimit,
       log,

@@ -122,6 +122,13 @@ export type {
 } from './network/filter.js';
 export { NOOP_IO_CALLBACKS, type IoCloseMode, type IoHandle, type IoHandleCallbacks, type ReleasedSocket, type TransportClosed } from './network/io-handle.js';
 export { SocketIoHandle } from './network/socket-io-handle.js';
+export {
+  PROXY_PROTOCOL_V2_SIGNATURE,
+  encodeProxyProtocol,
+  parseProxyProtocol,
+  type ProxyProtocolHeader,
+  type ProxyProtocolParse,
+} from './network/proxy-protocol.js';
 export { IoHandleDuplex, TransportClosedError } from './network/io-handle-duplex.js';
 export type { SslConnectionInfo } from './network/ssl-info.js';
 export type {
@@ -157,6 +164,7 @@ export type {
   UpstreamCluster,
   UpstreamConnectionOptions,
   UpstreamRequester,
+  DownstreamAddresses,
 } from './upstream/types.js';
 export type { ClusterStats } from './upstream/cluster-stats.js';
 

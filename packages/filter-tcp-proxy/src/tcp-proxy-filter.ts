@@ -12,6 +12,7 @@ import {
   type ReadFilter,
   type ReadFilterCallbacks,
   type UpstreamCluster,
+  type UpstreamRequester,
 } from '@nodevoy/core';
 import type { ResponseHead } from '@nodevoy/http';
 import { sessionAccessLog, type SessionAccessLog, type TcpAccessLogConfig } from './access-log.js';
@@ -176,7 +177,8 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
       this.abort('tcp_proxy: upstream connect attempts exceeded');
       return;
     }
-    const host = cluster.chooseHost();
+    const restored = this.downstream.info.restoredLocalAddress;
+    const host = cluster.chooseHost(restored ? { originalDestination: restored } : undefined);
     if (!host) {
       cluster.info.stats.upstream_cx_none_healthy.inc();
       info.responseFlags.set('UH');
@@ -211,8 +213,14 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
         this.recordFailure(reason, detail);
         this.onAttemptFailed(host, `${reason}: ${detail}`, undefined);
       },
-    }, { requester: this.downstream.info });
+    }, { requester: this.requester() });
     this.cancelPending = () => handle.cancel();
+  }
+
+  /** What an upstream connection opened for this downstream one inherits from it. */
+  private requester(): UpstreamRequester {
+    const { info, localAddress, remoteAddress } = this.downstream;
+    return { filterState: info.filterState, internalHops: info.internalHops, downstreamAddresses: { local: localAddress, remote: remoteAddress } };
   }
 
   private onTunnelEstablished(link: TunnelUpstream, response: ResponseHead): void {

@@ -10,6 +10,8 @@ export interface FormatInfo {
   readonly requestedServerName: string;
   /** The client's JA3 fingerprint, when the TLS inspector computed one. */
   readonly ja3Hash?: string;
+  /** The socket's own peer, when a listener filter restored another remote address. */
+  readonly directRemoteAddress?: Address | undefined;
   readonly filterState: FilterState;
   readonly dynamicMetadata: DynamicMetadata;
 }
@@ -61,8 +63,8 @@ const OPERATORS: Readonly<Record<string, Operator>> = {
   DOWNSTREAM_REMOTE_ADDRESS: (c) => c.remoteAddress?.asString,
   DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT: (c) => withoutPort(c.remoteAddress),
   DOWNSTREAM_REMOTE_PORT: (c) => portOf(c.remoteAddress),
-  DOWNSTREAM_DIRECT_REMOTE_ADDRESS: (c) => c.remoteAddress?.asString,
-  DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT: (c) => withoutPort(c.remoteAddress),
+  DOWNSTREAM_DIRECT_REMOTE_ADDRESS: (c) => (c.info?.directRemoteAddress ?? c.remoteAddress)?.asString,
+  DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT: (c) => withoutPort(c.info?.directRemoteAddress ?? c.remoteAddress),
   DOWNSTREAM_LOCAL_ADDRESS: (c) => c.localAddress?.asString,
   DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT: (c) => withoutPort(c.localAddress),
   DOWNSTREAM_LOCAL_PORT: (c) => portOf(c.localAddress),

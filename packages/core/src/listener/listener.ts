@@ -2,7 +2,9 @@ import { connectionLogContext, emitAccessLogs, type LoggedConnection } from '../
 import type { Logger } from '../log/logger.js';
 import { Connection, type ConnectionCallbacks, type ConnectionEvent } from '../network/connection.js';
 import { ConnectionInfo } from '../network/connection-info.js';
+import type { Address } from '../network/address.js';
 import type { IoHandle } from '../network/io-handle.js';
+import { RestoredAddressIoHandle } from '../network/restored-address-io-handle.js';
 import type { AccessLogger, ListenerFilter, ListenerFilterCallbacks } from '../registry/types.js';
 import type { DrainDecision, ServerContext } from '../server/context.js';
 import type { WorkerContext } from '../server/worker.js';
@@ -86,8 +88,8 @@ export class Listener {
       this.completeAccept(io, info);
       return;
     }
-    new ListenerFilterRun(this.deps, this.stats, io, info, (ok) => {
-      if (ok) this.completeAccept(io, info);
+    new ListenerFilterRun(this.deps, this.stats, io, info, (ok, restored) => {
+      if (ok) this.completeAccept(restored ? new RestoredAddressIoHandle(io, restored) : io, info);
       else io.close('now');
     }).start();
   }
@@ -195,21 +197,41 @@ class ListenerFilterRun implements ListenerFilterCallbacks {
   private reading: ListenerFilter | undefined;
   private peeked: Buffer = EMPTY;
   private peeking = false;
+  private local: Address;
+  private remote: Address;
 
   constructor(
     private readonly deps: ListenerDeps,
     private readonly stats: ListenerStats,
     private readonly io: IoHandle,
     readonly info: ConnectionInfo,
-    private readonly finish: (ok: boolean) => void,
-  ) {}
+    /** `restored`: the addresses filters restored, when they did. */
+    private readonly finish: (ok: boolean, restored?: { local: Address; remote: Address }) => void,
+  ) {
+    this.local = io.localAddress;
+    this.remote = io.remoteAddress;
+  }
 
   get localAddress() {
-    return this.io.localAddress;
+    return this.local;
   }
 
   get remoteAddress() {
-    return this.io.remoteAddress;
+    return this.remote;
+  }
+
+  setRemoteAddress(address: Address): void {
+    this.remote = address;
+    this.info.directRemoteAddress = this.io.remoteAddress;
+  }
+
+  restoreLocalAddress(address: Address): void {
+    this.local = address;
+    this.info.restoredLocalAddress = address;
+  }
+
+  drainPeeked(bytes: number): void {
+    this.peeked = this.peeked.subarray(Math.min(bytes, this.peeked.length));
   }
 
   start(): void {
@@ -294,7 +316,8 @@ class ListenerFilterRun implements ListenerFilterCallbacks {
     this.stats.downstream_pre_cx_active.dec();
     if (this.peeked.length > 0) this.io.unread?.(this.peeked);
     this.peeked = EMPTY;
-    this.finish(ok);
+    const restored = this.local !== this.io.localAddress || this.remote !== this.io.remoteAddress;
+    this.finish(ok, restored ? { local: this.local, remote: this.remote } : undefined);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js';
+import type { DownstreamAddresses } from '../upstream/types.js';
 import type { WorkerContext } from '../server/worker.js';
 import type { Address } from './address.js';
 import type { Connection } from './connection.js';
@@ -9,6 +10,8 @@ import type { PassthroughBundle, RequestPassthroughSource } from './passthrough-
 /** What a transport socket knows about the upstream connection it wraps. */
 export interface UpstreamSocketContext {
   readonly host?: UpstreamHostRef;
+  /** The downstream connection the upstream one is for, when there is one (tcp_proxy). */
+  readonly downstreamAddresses?: DownstreamAddresses;
   /** The downstream's filter state objects shared with upstream, when the connection opened. */
   readonly sharedFilterState?: readonly SharedFilterStateObject[];
 }
@@ -40,6 +43,7 @@ export interface ClientConnectionOptions {
   readonly sharedFilterState?: readonly SharedFilterStateObject[];
   /** Internal hops the requesting downstream is already behind (0: it came from a kernel socket). */
   readonly internalHops?: number;
+  readonly downstreamAddresses?: DownstreamAddresses;
 }
 
 /**

@@ -26,6 +26,10 @@ export class ConnectionInfo {
   applicationProtocols: readonly string[] = [];
   /** The client's JA3 fingerprint, when the TLS inspector computes one. */
   ja3Hash = '';
+  /** The peer the socket is really connected to, when a listener filter restored another (PROXY protocol). */
+  directRemoteAddress: Address | undefined;
+  /** The address the connection was really for, when a listener filter restored it (original_dst, PROXY protocol). */
+  restoredLocalAddress: Address | undefined;
   readonly responseFlags = new ResponseFlags();
   /** Why the connection ended where nodevoy decided it (`filter_chain_not_found`...). */
   responseCodeDetails: string | undefined;
@@ -66,6 +70,10 @@ export class RequestInfo {
 
   get ja3Hash(): string {
     return this.connection.ja3Hash;
+  }
+
+  get directRemoteAddress(): Address | undefined {
+    return this.connection.directRemoteAddress;
   }
 
   setDynamicMetadata(namespace: string, values: Record<string, unknown>): void {

@@ -19,7 +19,9 @@ export class TcpClientConnectionFactory implements ClientConnectionFactory {
       host: address.ip,
       port: address.port,
     });
-    const io = options.transportSocket ? options.transportSocket.wrap(raw, { host: options.host }) : raw;
+    const io = options.transportSocket
+      ? options.transportSocket.wrap(raw, { host: options.host, ...(options.downstreamAddresses ? { downstreamAddresses: options.downstreamAddresses } : {}) })
+      : raw;
     return new Connection({
       id: this.context.nextConnectionId(),
       io,

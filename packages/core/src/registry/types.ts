@@ -53,6 +53,12 @@ export interface ListenerFilterCallbacks {
   readonly info: ConnectionInfo;
   /** Resumes after `onAccept` returned `stop`; `false` closes the socket. */
   continueFilterChain(success: boolean): void;
+  /** The peer is really this address (a PROXY protocol header said so): filter chains and logs see it. */
+  setRemoteAddress(address: Address): void;
+  /** The connection was really for this address (PROXY protocol, original destination). */
+  restoreLocalAddress(address: Address): void;
+  /** The first `bytes` peeked were the filter's own (a PROXY header): the connection never reads them. */
+  drainPeeked(bytes: number): void;
 }
 
 /**

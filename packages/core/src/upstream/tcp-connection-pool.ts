@@ -40,6 +40,7 @@ export function newTcpConnection(
     ...(deps.transportSocket ? { transportSocket: deps.transportSocket } : {}),
     host: { address: host.address, hostname: host.hostname, metadata: host.metadata, clusterMetadata: info.metadata },
     internalHops: options.requester?.internalHops ?? 0,
+    ...(options.requester?.downstreamAddresses && deps.transportSocket ? { downstreamAddresses: options.requester.downstreamAddresses } : {}),
     // Only a transport socket reads what is shared: no list is built for a plain connection.
     ...(options.requester && deps.transportSocket ? { sharedFilterState: options.requester.filterState.sharedWithUpstream() } : {}),
   });

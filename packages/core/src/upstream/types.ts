@@ -74,12 +74,22 @@ export interface UpstreamConnectionOptions {
 export interface UpstreamRequester {
   readonly filterState: FilterState;
   readonly internalHops: number;
+  /** The downstream connection's addresses, for a transport socket that sends them on (PROXY protocol). */
+  readonly downstreamAddresses?: DownstreamAddresses;
+}
+
+/** The two ends of a downstream connection, as the proxy accepted it. */
+export interface DownstreamAddresses {
+  readonly local: Address;
+  readonly remote: Address;
 }
 
 /** What a load balancer may use to pick a host. */
 export interface LoadBalancerContext {
   /** The downstream request's headers, for clusters that pick by header (ORIGINAL_DST). */
   readonly requestHeaders?: { get(name: string): string | undefined };
+  /** The downstream connection's original destination, when a listener filter restored it (ORIGINAL_DST). */
+  readonly originalDestination?: Address;
 }
 
 /** A cluster as filters use it: choose a host and get a TCP connection to it. */

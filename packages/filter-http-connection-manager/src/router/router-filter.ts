@@ -71,7 +71,8 @@ export class RouterFilter implements HttpFilter {
     }
     stats.rq_total.inc();
     this.callbacks.requestInfo.upstreamCluster = picked.name;
-    const host = cluster.chooseHost({ requestHeaders: headers });
+    const restored = this.callbacks.connectionInfo.restoredLocalAddress;
+    const host = cluster.chooseHost({ requestHeaders: headers, ...(restored ? { originalDestination: restored } : {}) });
     if (!host) {
       cluster.info.stats.upstream_cx_none_healthy.inc();
       this.callbacks.sendLocalReply(LocalReplies.noHealthyUpstream());
