@@ -122,6 +122,7 @@ export type {
 } from './network/filter.js';
 export { NOOP_IO_CALLBACKS, type IoCloseMode, type IoHandle, type IoHandleCallbacks, type ReleasedSocket, type TransportClosed } from './network/io-handle.js';
 export { SocketIoHandle } from './network/socket-io-handle.js';
+export { DelegatingIoHandle } from './network/delegating-io-handle.js';
 export {
   PROXY_PROTOCOL_V2_SIGNATURE,
   encodeProxyProtocol,

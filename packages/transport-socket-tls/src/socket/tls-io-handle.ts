@@ -1,15 +1,16 @@
 import { connect as tlsConnect, TLSSocket, type SecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import {
+  DelegatingIoHandle,
   IoHandleDuplex,
   NOOP_IO_CALLBACKS,
   SocketIoHandle,
   socketAddress,
   type Address,
-  type HopFailure,
   type IoCloseMode,
   type IoHandle,
   type IoHandleCallbacks,
+  type ReleasedSocket,
   type SslConnectionInfo,
   type TransportClosed,
 } from '@nodevoy/core';
@@ -43,8 +44,10 @@ export interface TlsSetup {
  * `onConnected` once the handshake finished and the peer passed verification; a failed handshake
  * or verification closes it with Envoy's `TLS_error:|...` reason and counts it in `ssl.*`.
  */
-export class TlsIoHandle implements IoHandle {
-  readonly kind = 'tls';
+export class TlsIoHandle extends DelegatingIoHandle {
+  /** The socket below is TLS's own: nothing above may take it over, nor put bytes back. */
+  override readonly releaseSocket?: () => ReleasedSocket = undefined;
+  override readonly unread = undefined;
   private owner: IoHandleCallbacks = NOOP_IO_CALLBACKS;
   /** The plaintext side, once the TLS socket exists (at once for a server, on connect for a client). */
   private plain: SocketIoHandle | undefined;
@@ -61,27 +64,32 @@ export class TlsIoHandle implements IoHandle {
   private readonly establishedWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly inner: IoHandle,
+    inner: IoHandle,
     private readonly setup: TlsSetup,
   ) {
+    super(inner);
     this.local = inner.localAddress;
     this.remote = inner.remoteAddress;
     if (setup.side === 'server') this.start();
   }
 
-  get localAddress(): Address {
+  override get kind(): string {
+    return 'tls';
+  }
+
+  override get localAddress(): Address {
     return this.local;
   }
 
-  get remoteAddress(): Address {
+  override get remoteAddress(): Address {
     return this.remote;
   }
 
-  get pendingWriteBytes(): number {
+  override get pendingWriteBytes(): number {
     return this.plain?.pendingWriteBytes ?? 0;
   }
 
-  get bufferedReadBytes(): number {
+  override get bufferedReadBytes(): number {
     return this.plain?.bufferedReadBytes ?? 0;
   }
 
@@ -89,23 +97,7 @@ export class TlsIoHandle implements IoHandle {
     return this.established;
   }
 
-  get inProcess(): boolean | undefined {
-    return this.inner.inProcess;
-  }
-
-  get passthroughState() {
-    return this.inner.passthroughState;
-  }
-
-  get peerFailure(): HopFailure | undefined {
-    return this.inner.peerFailure;
-  }
-
-  reportFailure(failure: HopFailure): void {
-    this.inner.reportFailure?.(failure);
-  }
-
-  setCallbacks(callbacks: IoHandleCallbacks): void {
+  override setCallbacks(callbacks: IoHandleCallbacks): void {
     this.owner = callbacks;
   }
 
@@ -114,29 +106,29 @@ export class TlsIoHandle implements IoHandle {
     else this.establishedWaiters.push(callback);
   }
 
-  connect(): void {
+  override connect(): void {
     this.start();
   }
 
-  write(chunk: Buffer): void {
+  override write(chunk: Buffer): void {
     this.plain?.write(chunk);
   }
 
-  shutdownWrite(): void {
+  override shutdownWrite(): void {
     this.plain?.shutdownWrite();
   }
 
-  close(mode: IoCloseMode): void {
+  override close(mode: IoCloseMode): void {
     if (this.plain) this.plain.close(mode);
     else this.inner.close(mode);
   }
 
-  setReadEnabled(enabled: boolean): void {
+  override setReadEnabled(enabled: boolean): void {
     this.readEnabled = enabled;
     this.plain?.setReadEnabled(enabled);
   }
 
-  setDrainThreshold(bytes: number): void {
+  override setDrainThreshold(bytes: number): void {
     this.drainThreshold = bytes;
     this.plain?.setDrainThreshold(bytes);
   }
