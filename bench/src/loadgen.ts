@@ -5,16 +5,26 @@
 //   http     <port> <seconds> <connections>         -> {requests, rps, p50us, p99us}
 //   stall    <port> <seconds> <connections>         -> {accepted, rejected}: clients that never
 //            read; after <seconds> to settle it reports, and holds them open until killed
+//   handshake <port> <seconds> <concurrency> <resume 0|1> -> {connections, cps, resumed}: TLS
+//            connect, 1 byte each way, close; with resume, each loop offers its last session
+// `tls-bulk`, `tls-echo`, `tls-http` and `handshake` speak TLS (no verification: the bench
+// measures, it does not authenticate).
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 
-const [mode = '', portText = '0', secondsText = '3', ...rest] = process.argv.slice(2);
+const [modeArgument = '', portText = '0', secondsText = '3', ...rest] = process.argv.slice(2);
+const useTls = modeArgument.startsWith('tls-') || modeArgument === 'handshake';
+const mode = modeArgument.replace(/^tls-/, '');
 const port = Number(portText);
 const durationMs = Number(secondsText) * 1000;
 
-function open(): Promise<Socket> {
+function open(session?: Buffer): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, noDelay: true });
-    socket.once('connect', () => resolve(socket));
+    const socket = useTls
+      ? connectTls({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'bench.local', ...(session ? { session } : {}) })
+      : connect({ host: '127.0.0.1', port, noDelay: true });
+    if (useTls) socket.setNoDelay(true);
+    socket.once(useTls ? 'secureConnect' : 'connect', () => resolve(socket));
     socket.once('error', reject);
   });
 }
@@ -143,6 +153,37 @@ async function connrate(concurrency: number): Promise<object> {
   return { connections: done, failed, seconds, cps: done / seconds };
 }
 
+/** TLS handshakes: connect, 1 byte each way, close; with `resume`, each loop offers the last session it was given. */
+async function handshakes(concurrency: number, resume: boolean): Promise<object> {
+  const start = performance.now();
+  let done = 0;
+  let resumed = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      let session: Buffer | undefined;
+      while (performance.now() - start < durationMs) {
+        try {
+          const socket = (await open(resume ? session : undefined)) as TLSSocket;
+          if (socket.isSessionReused()) resumed++;
+          socket.on('session', (ticket: Buffer) => (session = ticket));
+          await new Promise<void>((resolve) => {
+            socket.once('data', () => socket.end());
+            socket.once('close', () => resolve());
+            socket.once('error', () => resolve());
+            socket.write('x');
+          });
+          done++;
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  return { connections: done, failed, resumed, seconds, cps: done / seconds };
+}
+
 /**
  * Opens connections that never read (50 at a time), lets the proxy settle, reports how many it
  * kept and how many it closed at once (an overload reject), then holds them until killed.
@@ -178,5 +219,7 @@ const result =
         ? await connrate(Number(rest[0] ?? 50))
         : mode === 'http'
           ? await httpGet(Number(rest[0] ?? 1))
-          : { error: `unknown mode ${mode}` };
+          : mode === 'handshake'
+            ? await handshakes(Number(rest[0] ?? 50), rest[1] === '1')
+            : { error: `unknown mode ${mode}` };
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,10 +1,12 @@
-// npm run profile -w @nodevoy/bench: where nodevoy's CPU goes on the seed topology, per workload
-// (bulk, 64-byte echo at c=50, new connections at c=50), from V8's CPU profiler (--cpu-prof).
+// npm run profile -w @nodevoy/bench: where nodevoy's CPU goes, per workload: on the seed topology
+// (bulk, 64-byte echo at c=50, new connections at c=50) and behind a TLS listener (bulk, full
+// handshakes), from V8's CPU profiler (--cpu-prof).
 // Writes bench/PROFILE.md; each .cpuprofile stays in bench/.work/ for a flame graph viewer.
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadgen, firstLine, here, startProcess, stop } from './processes.js';
-import { internalHopConfig } from './topologies.js';
+import { benchCertificates } from './tls-bench.js';
+import { internalHopConfig, tlsTerminateConfig } from './topologies.js';
 
 const NODEVOY = here('../../packages/cli/dist/bin.js');
 const SECONDS = 4;
@@ -43,11 +45,11 @@ function summarize(profile: CpuProfile): { kinds: [string, number][]; top: [stri
   return { kinds: share(kinds), top: share(functions).slice(0, 12) };
 }
 
-async function profileWorkload(name: string, ports: { echo: number; bulk: number }, load: (proxyPorts: Map<string, number>) => Promise<string>): Promise<string> {
+async function profileWorkload(name: string, config: string, load: (proxyPorts: Map<string, number>) => Promise<string>): Promise<string> {
   const dir = here(`../.work/profile-${name}/`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}config.yaml`, internalHopConfig(ports.echo, ports.bulk));
+  writeFileSync(`${dir}config.yaml`, config);
   const proxy = startProcess(['--cpu-prof', '--cpu-prof-dir', dir, NODEVOY, '-c', `${dir}config.yaml`, '-l', 'warning', '--concurrency', '1', '--drain-time-s', '0', '--admin-address-path', `${dir}admin.txt`]);
   let admin = '';
   while (!admin) {
@@ -73,19 +75,28 @@ async function profileWorkload(name: string, ports: { echo: number; bulk: number
 
 const upstreamProcess = startProcess([here('./upstream.js')]);
 const upstream = JSON.parse(await firstLine(upstreamProcess)) as { echo: number; sink: number };
-const ports = { echo: upstream.echo, bulk: upstream.sink };
+const seed = internalHopConfig(upstream.echo, upstream.sink);
+const tls = tlsTerminateConfig(upstream.echo, upstream.sink, (await benchCertificates()).server);
 const sections = [
-  await profileWorkload('bulk', ports, async (p) => {
+  await profileWorkload('bulk', seed, async (p) => {
     const r = await loadgen(['bulk', p.get('bulk_in') as number, SECONDS, 1]);
     return `One connection streaming 64 KiB writes for ${SECONDS} s: ${(r['gbps'] ?? NaN).toFixed(2)} Gbit/s.`;
   }),
-  await profileWorkload('echo', ports, async (p) => {
+  await profileWorkload('echo', seed, async (p) => {
     const r = await loadgen(['echo', p.get('echo_in') as number, SECONDS, 50, 64]);
     return `64-byte echo on 50 connections for ${SECONDS} s: ${(r['rps'] ?? NaN).toFixed(0)} requests/s.`;
   }),
-  await profileWorkload('connections', ports, async (p) => {
+  await profileWorkload('connections', seed, async (p) => {
     const r = await loadgen(['connrate', p.get('echo_in') as number, SECONDS, 50]);
     return `Connect, 1 byte each way, close, 50 at a time for ${SECONDS} s: ${(r['cps'] ?? NaN).toFixed(0)} connections/s.`;
+  }),
+  await profileWorkload('tls-bulk', tls, async (p) => {
+    const r = await loadgen(['tls-bulk', p.get('bulk_in') as number, SECONDS, 1]);
+    return `TLS listener, tcp_proxy to the sink: one connection streaming 64 KiB writes for ${SECONDS} s: ${(r['gbps'] ?? NaN).toFixed(2)} Gbit/s.`;
+  }),
+  await profileWorkload('tls-handshakes', tls, async (p) => {
+    const r = await loadgen(['handshake', p.get('echo_in') as number, SECONDS, 50, 0]);
+    return `TLS listener, tcp_proxy to the echo upstream: full TLS 1.3 handshakes, 1 byte each way, close, 50 at a time for ${SECONDS} s: ${(r['cps'] ?? NaN).toFixed(0)} handshakes/s.`;
   }),
 ];
 upstreamProcess.kill('SIGKILL');
@@ -94,7 +105,7 @@ writeFileSync(
   `# Where nodevoy's CPU goes
 
 \`npm run profile -w @nodevoy/bench\`, ${new Date().toISOString()}: nodevoy (one worker) on the seed topology
-(client -> listener -> internal listener -> upstream) under V8's CPU profiler, one workload at a time,
+(client -> listener -> internal listener -> upstream), and a TLS listener in front of tcp_proxy, under V8's CPU profiler, one workload at a time,
 load generator and upstreams in their own processes on the same two cores.
 
 ${sections.join('\n')}`,

@@ -12,8 +12,9 @@ import { SETTLE_SECONDS, measureSlowReaders, slowReaderTable } from './slow-read
 import { HAS_IPERF3, SECONDS, bestOf, measureTcp, startBulkUpstream, type TcpRow } from './tcp-measure.js';
 import { targetsTable, tcpTable } from './tcp-report.js';
 import { tcpSubjects } from './tcp-subjects.js';
+import { benchCertificates, hboneTable, measureHbone, measureTlsRounds, tlsTable } from './tls-bench.js';
 
-/** The README shows the TCP tables of the last run, between its bench markers. */
+/** The README shows the TCP and TLS tables of the last run, between its bench markers. */
 function showInReadme(tables: string): void {
   const path = here('../../README.md');
   const readme = readFileSync(path, 'utf8');
@@ -49,6 +50,9 @@ for (const subject of httpSubjects) {
   process.stderr.write(`measuring: ${subject.name}\n`);
   httpRows.push(await measureHttp(subject, upstream.http));
 }
+const certificates = await benchCertificates();
+const tls = tlsTable(await measureTlsRounds({ bulk: upstream.sink, echo: upstream.echo }, certificates));
+const hbone = hboneTable(await measureHbone(upstream.http, certificates));
 const idleRow = await measureIdleConnections(upstream.echo, upstream.sink);
 const slowReaderRows = await measureSlowReaders(upstream.firehose);
 upstreamProcess.kill('SIGKILL');
@@ -81,6 +85,21 @@ cases back to back in one process: every request is encapsulated in an HTTP/2 CO
 decapsulated again before it reaches the upstream. The reference is a 20-line node:http proxy with
 a keep-alive pool (bench/src/node-proxy.ts): no routing, no stats, no header rules.
 
+## TLS
+
+${tls}
+Workloads: bulk = one (and eight) connections streaming 64 KiB writes to a discarding upstream;
+echo = 64-byte ping-pong on 50 connections; handshakes = TLS connect, 1 byte each way, close,
+50 at a time, with a fresh session (full) or offering the previous one's ticket (resumed; the
+share the server resumed is shown). TLS 1.3, ECDSA P-256 certificate; the better of two rounds, as for TCP; the load generator's own
+TLS work shares the two cores. The reference is bench/src/tls-proxy.ts: \`tls.createServer\` and
+\`pipe()\`.
+
+${hbone}
+The seed's tunnel with Istio ambient's security: a keep-alive GET enters the origin, is
+tunnelled in a CONNECT over mutual-TLS HTTP/2 (SPIFFE ids checked both ways) to the waypoint,
+which terminates it into an internal listener and forwards to the upstream.
+
 ## Memory
 
 ${idleTable(idleRow)}
@@ -95,7 +114,7 @@ RSS is the proxy's, before the clients and ${SETTLE_SECONDS} s after the last on
 every stalled client pins up to its per-connection limits at each hop; with one, reads from
 kernel sockets pause at 95% of it and new connections are closed (the README's overload section).
 `;
-process.stdout.write(`\n${tcp}\n${httpTable(httpRows)}\n${idleTable(idleRow)}\n${slowReaderTable(slowReaderRows)}`);
+process.stdout.write(`\n${tcp}\n${httpTable(httpRows)}\n${tls}\n${hbone}\n${idleTable(idleRow)}\n${slowReaderTable(slowReaderRows)}`);
 writeFileSync(here('../RESULTS.md'), report);
-showInReadme(tcp);
+showInReadme(`${tcp}\n${tls}`);
 process.exit(0);

@@ -30,7 +30,7 @@ export interface TcpSubject {
   start(upstreams: TcpUpstreams): Promise<RunningSubject>;
 }
 
-const fromAdminProxy = (proxy: AdminProxy): RunningSubject => ({
+export const fromAdminProxy = (proxy: AdminProxy): RunningSubject => ({
   pid: proxy.child.pid as number,
   bulk: proxy.ports.get('bulk_in') as number,
   echo: proxy.ports.get('echo_in') as number,

@@ -1,6 +1,6 @@
 // The chains the benchmark drives. Each config has two entry listeners: `bulk_in` (to the
 // discarding upstream) and `echo_in` (to the echo upstream).
-import { bufferBudget } from '@nodevoy/test-kit';
+import { DOWNSTREAM_TLS_CONTEXT, bufferBudget, tlsCertificate, tlsTransportSocket } from '@nodevoy/test-kit';
 
 const tcpProxy = (prefix: string, cluster: string) => `    filter_chains:
     - filters:
@@ -142,4 +142,26 @@ ${tcpProxy('hop_a', 'hop_b')}  - name: hop_b
 ${tcpProxy('hop_b', 'firehose')}  clusters:
 ${internalCluster('hop_a', 'hop_a')}${internalCluster('hop_b', 'hop_b')}${socketCluster('firehose', firehosePort)}    circuit_breakers: { thresholds: [{ max_connections: 100000 }] }
 ${BOOTSTRAP_INTERNAL}${budgetBytes ? bufferBudget(budgetBytes) : ''}`;
+}
+
+/**
+ * TLS terminated at the entry listeners (`bulk_in`, `echo_in`: the certificate in `cert`/`key`),
+ * then tcp_proxy in plaintext to the discarding and echo upstreams. Envoy's defaults otherwise:
+ * stateless session resumption with keys made at start.
+ */
+export function tlsTerminateConfig(echoPort: number, sinkPort: number, certificate: { cert: string; key: string }): string {
+  const tls = tlsTransportSocket(DOWNSTREAM_TLS_CONTEXT, { common_tls_context: { tls_certificates: [tlsCertificate(certificate)] } });
+  const chain = (prefix: string, cluster: string) => `    filter_chains:
+    - transport_socket: ${tls}
+      filters:
+      - name: envoy.filters.network.tcp_proxy
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+          stat_prefix: ${prefix}
+          cluster: ${cluster}
+`;
+  return `${ADMIN}static_resources:
+  listeners:
+${entry('bulk_in', 0, chain('bulk_in', 'sink'))}${entry('echo_in', 0, chain('echo_in', 'echo'))}  clusters:
+${socketCluster('sink', sinkPort)}${socketCluster('echo', echoPort)}`;
 }

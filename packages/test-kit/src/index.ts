@@ -26,6 +26,7 @@ export {
   tlsCertificate,
   tlsTransportSocket,
 } from './tls/configs.js';
+export { HBONE_CLIENT_ID, HBONE_WAYPOINT_ID, hboneIdentities, hboneOriginConfig, hboneWaypointConfig, type HboneFiles } from './tls/hbone.js';
 export { createCertificateAuthority, type CertificateAuthority, type IssuedCertificate, type IssueOptions } from './tls/certificates.js';
 export type { BadConfig, ComplianceOptions, FilterUnderTest, SuiteLike } from './compliance/filter-under-test.js';
 export { networkFilterCompliance } from './compliance/network-filter.js';

@@ -2,6 +2,7 @@
 // made by the test (never committed keys). Bytes both ways and half-close through TLS, ALPN
 // choosing the connection manager's codec, SNI choosing the certificate, Envoy's ssl.* stats.
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import t from 'tap';
 import {
@@ -12,12 +13,14 @@ import {
   createCertificateAuthority,
   curl,
   directResponseChain,
+  fileAccessLog,
   startEchoServer,
   startInProcess,
   tcpProxyChain,
   type TestLike,
   tlsCertificate,
   tlsTransportSocket,
+  waitForLines,
 } from '@nodevoy/test-kit';
 
 async function tlsClient(port: number, options: { ca: string; servername?: string; alpn?: string[]; cert?: string; key?: string; anyName?: boolean }): Promise<TLSSocket> {
@@ -91,22 +94,31 @@ t.test('curl over TLS: ALPN picks HTTP/2 or HTTP/1.1 for the connection manager,
   t.equal(proxy.stat('http.ingress.downstream_cx_ssl_total'), 2, 'both connections counted as TLS by the connection manager');
 });
 
-t.test('several certificates: SNI chooses the one that names the server, the first is the default', async (t) => {
+t.test('several certificates: SNI chooses the one that names the server, the first is the default; logs name the one served', async (t) => {
   const ca = await createCertificateAuthority();
   const files = certificateFiles(t, { a: await ca.issue({ dns: ['a.test'] }), b: await ca.issue({ dns: ['*.b.test'] }) });
   const upstream = await startEchoServer(t);
   const tls = tlsTransportSocket(DOWNSTREAM_TLS_CONTEXT, { common_tls_context: { tls_certificates: [tlsCertificate(files.a!), tlsCertificate(files.b!)] } });
-  const proxy = await startInProcess(t, chainsBootstrap([tcpProxyChain('upstream', { tls })], { clusters: [cluster('upstream', [{ port: upstream.port }])] }));
+  const log = join(files.dir, 'access.log');
+  const proxy = await startInProcess(
+    t,
+    chainsBootstrap([tcpProxyChain('upstream', { tls })], {
+      clusters: [cluster('upstream', [{ port: upstream.port }])],
+      listenerExtra: fileAccessLog(log, '%DOWNSTREAM_LOCAL_SUBJECT%\n', 4),
+    }),
+  );
   const port = proxy.port('tls');
   const served = async (servername: string) => {
     const socket = await tlsClient(port, { ca: ca.cert, servername, anyName: true });
     const subject = socket.getPeerX509Certificate()?.subject;
-    socket.destroy();
+    socket.end('ping');
+    t.equal(await readAll(socket), 'ping', `bytes echoed for ${servername}`);
     return subject;
   };
   t.equal(await served('a.test'), 'CN=a.test');
   t.equal(await served('api.b.test'), 'CN=*.b.test', 'a wildcard certificate serves its subdomains');
   t.equal(await served('other.test'), 'CN=a.test', 'no match: the first certificate');
+  t.same((await waitForLines(log, 3)).sort(), ['CN=*.b.test', 'CN=a.test', 'CN=a.test'], 'each connection logs the certificate it was served');
 });
 
 t.test('a client that is not speaking TLS is counted and closed; the listener carries on', async (t) => {

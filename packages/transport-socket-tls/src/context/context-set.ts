@@ -19,6 +19,8 @@ export interface ContextSet {
   readonly default: SecureContext;
   /** The context whose certificate serves `serverName` (SNI), else the first: Envoy's selection. */
   forServerName(serverName: string | undefined): SecureContext;
+  /** More than one certificate: the server name chooses (else a handshake needs no SNI callback). */
+  readonly choosesByName: boolean;
   readonly validation: ValidationMaterial | undefined;
 }
 
@@ -45,6 +47,7 @@ export function buildContextSet(
   return {
     default: first,
     validation,
+    choosesByName: entries.length > 1,
     forServerName(serverName) {
       if (!serverName || entries.length === 1) return first;
       const name = serverName.toLowerCase();

@@ -1,13 +1,35 @@
 import { createHash, type X509Certificate } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import type { SslConnectionInfo } from '@nodevoy/core';
 import { subjectAltNames } from '../material/certificate.js';
 import type { VerifyOutcome } from '../verify/peer-verifier.js';
 
-/** What a finished handshake established, as Envoy's `Ssl::ConnectionInfo` tells it. */
-export function sslConnectionInfo(socket: TLSSocket, outcome: VerifyOutcome, sni: string): SslConnectionInfo {
-  const peer = socket.getPeerX509Certificate();
+/** What the local certificate tells of itself; the same for every connection of one secure context. */
+interface LocalCertificateInfo {
+  readonly uriSans: readonly string[];
+  readonly subject: string;
+}
+const NO_LOCAL_CERTIFICATE: LocalCertificateInfo = { uriSans: [], subject: '' };
+
+/** Parsing the local certificate per handshake cost a seventh of a full handshake's CPU: once per context. */
+const localCertificates = new WeakMap<SecureContext, LocalCertificateInfo>();
+
+function localCertificateInfo(socket: TLSSocket, context: SecureContext | undefined): LocalCertificateInfo {
+  const known = context && localCertificates.get(context);
+  if (known) return known;
   const local = socket.getX509Certificate();
+  const info = local ? { uriSans: subjectAltNames(local).filter((san) => san.type === 'URI').map((san) => san.value), subject: rfc2253(local.subject) } : NO_LOCAL_CERTIFICATE;
+  if (context) localCertificates.set(context, info);
+  return info;
+}
+
+/**
+ * What a finished handshake established, as Envoy's `Ssl::ConnectionInfo` tells it. `context` is
+ * the secure context the handshake used (its certificate is the local one).
+ */
+export function sslConnectionInfo(socket: TLSSocket, outcome: VerifyOutcome, sni: string, context: SecureContext | undefined): SslConnectionInfo {
+  const peer = outcome.peer;
+  const local = localCertificateInfo(socket, context);
   const peerSans = peer ? subjectAltNames(peer) : [];
   return {
     tlsVersion: socket.getProtocol() ?? '',
@@ -25,8 +47,8 @@ export function sslConnectionInfo(socket: TLSSocket, outcome: VerifyOutcome, sni
     sha256PeerCertificateDigest: peer ? createHash('sha256').update(peer.raw).digest('hex') : '',
     pemPeerCertificate: peer ? peer.toString() : '',
     pemPeerCertificateChain: peer ? peerChainPem(socket) : '',
-    uriSanLocalCertificate: local ? subjectAltNames(local).filter((san) => san.type === 'URI').map((san) => san.value) : [],
-    subjectLocalCertificate: local ? rfc2253(local.subject) : '',
+    uriSanLocalCertificate: local.uriSans,
+    subjectLocalCertificate: local.subject,
   };
 }
 

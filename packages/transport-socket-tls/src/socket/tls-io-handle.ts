@@ -53,6 +53,8 @@ export class TlsIoHandle extends DelegatingIoHandle {
   private plain: SocketIoHandle | undefined;
   private tls: TLSSocket | undefined;
   private established: SslConnectionInfo | undefined;
+  /** The secure context the handshake uses: the default, or the one the server name chose. */
+  private context: SecureContext | undefined;
   private handshakeDone = false;
   private failure: string | undefined;
   /** A verification failure was counted under its own ssl.* name (not as a connection error). */
@@ -148,6 +150,7 @@ export class TlsIoHandle extends DelegatingIoHandle {
       if (setup.side === 'client') duplex.connect();
     }
     const secureContext: SecureContext | undefined = contexts?.default;
+    this.context = secureContext;
     const tls =
       setup.side === 'server'
         ? new TLSSocket(transport, {
@@ -158,7 +161,7 @@ export class TlsIoHandle extends DelegatingIoHandle {
             // as Envoy); the chain and everything else are checked once it is done.
             rejectUnauthorized: setup.requireCertificate,
             ALPNProtocols: [...setup.alpn],
-            ...(contexts ? { SNICallback: (name: string, done: (err: Error | null, ctx?: SecureContext) => void) => done(null, contexts.forServerName(name)) } : {}),
+            ...(contexts?.choosesByName ? { SNICallback: (name: string, done: (err: Error | null, ctx?: SecureContext) => void) => done(null, (this.context = contexts.forServerName(name))) } : {}),
           })
         : tlsConnect({
             socket: transport,
@@ -203,7 +206,8 @@ export class TlsIoHandle extends DelegatingIoHandle {
     if (setup.side === 'server' && !outcome.presented) setup.stats.no_certificate.inc();
     setup.stats.handshake.inc();
     if (tls.isSessionReused()) setup.stats.session_reused.inc();
-    const info = sslConnectionInfo(tls, outcome, setup.side === 'server' ? (typeof tls.servername === 'string' ? tls.servername : '') : (setup.serverName ?? ''));
+    const sni = setup.side === 'server' ? (typeof tls.servername === 'string' ? tls.servername : '') : (setup.serverName ?? '');
+    const info = sslConnectionInfo(tls, outcome, sni, this.context);
     setup.stats.negotiated(info.ciphersuite, info.tlsVersion);
     this.established = info;
     for (const waiter of this.establishedWaiters.splice(0)) waiter();

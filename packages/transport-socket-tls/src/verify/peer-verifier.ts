@@ -15,6 +15,8 @@ export interface VerifyOutcome {
   /** The certificate passed every configured check (Envoy's `peerCertificateValidated`). */
   readonly validated: boolean;
   readonly presented: boolean;
+  /** The certificate the peer presented, parsed once for everything after the check. */
+  readonly peer?: X509Certificate;
 }
 
 /**
@@ -28,10 +30,10 @@ export function verifyPeer(socket: TLSSocket, validation: ValidationMaterial | u
     if (requireCertificate) return { accepted: false, failure: 'fail_verify_no_cert', reason: 'peer did not return a certificate', validated: false, presented: false };
     return { accepted: true, validated: false, presented: false };
   }
-  if (!validation) return { accepted: true, validated: false, presented: true };
+  if (!validation) return { accepted: true, validated: false, presented: true, peer };
   const failed = firstFailure(socket, peer, validation);
-  if (!failed) return { accepted: true, validated: true, presented: true };
-  return { accepted: validation.acceptUntrusted, ...failed, validated: false, presented: true };
+  if (!failed) return { accepted: true, validated: true, presented: true, peer };
+  return { accepted: validation.acceptUntrusted, ...failed, validated: false, presented: true, peer };
 }
 
 function firstFailure(socket: TLSSocket, peer: X509Certificate, validation: ValidationMaterial): { failure: VerifyFailure; reason: string } | undefined {
