@@ -16,6 +16,8 @@ export type UpstreamBehaviour =
   | 'flood' // sends 8 MiB and a FIN on accept, reading whatever comes
   | 'http-mirror' // HTTP/1.1: answers 200 with a JSON of the request it saw (method, url, headers, body)
   | 'tls-echo' // TLS (certificate `backend`, ALPN h2 or http/1.1): echoes every byte
+  | 'tls-http' // HTTPS (certificate `backend`), HTTP/2 by ALPN or HTTP/1.1: answers 200 `HTTP/<version it spoke>`
+  | 'tls-http1' // HTTPS (certificate `backend`), ALPN http/1.1 only: answers the same
   | 'refuse' // nothing listens on the port
   | 'hang'; // a hung server: the TCP handshake never completes
 

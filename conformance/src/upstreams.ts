@@ -1,5 +1,7 @@
 import { once } from 'node:events';
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createSecureServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -32,7 +34,7 @@ const mirror = createHttpServer((request, response) => {
   });
 });
 
-const behaviours: Record<Exclude<UpstreamBehaviour, 'refuse' | 'hang' | 'tls-echo'>, (socket: Socket, record: StreamRecord) => void> = {
+const behaviours: Record<Exclude<UpstreamBehaviour, 'refuse' | 'hang' | 'tls-echo' | 'tls-http' | 'tls-http1'>, (socket: Socket, record: StreamRecord) => void> = {
   'http-mirror': (socket) => mirror.emit('connection', socket),
   echo: (socket) => socket.pipe(socket),
   'refuse-connect-403': (socket) =>
@@ -60,9 +62,45 @@ const behaviours: Record<Exclude<UpstreamBehaviour, 'refuse' | 'hang' | 'tls-ech
   },
 };
 
+/** `tls-http` and `tls-http1`: the HTTP version each request arrived in, as the body. */
+function answerWithVersion(request: IncomingMessage | Http2ServerRequest, response: ServerResponse | Http2ServerResponse): void {
+  request.resume();
+  request.on('end', () => {
+    const body = `HTTP/${request.httpVersion}\n`;
+    response.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(body)) });
+    response.end(body);
+  });
+}
+
+/** An HTTPS upstream with the run's `backend` certificate: HTTP/2 by ALPN (else HTTP/1.1), or HTTP/1.1 only. */
+async function startHttpsUpstream(behaviour: 'tls-http' | 'tls-http1', pki: string): Promise<Upstream> {
+  const credentials = { cert: readFileSync(join(pki, 'backend.crt')), key: readFileSync(join(pki, 'backend.key')) };
+  const server =
+    behaviour === 'tls-http'
+      ? createHttp2Server({ ...credentials, allowHTTP1: true }, answerWithVersion)
+      : createHttpsServer({ ...credentials, ALPNProtocols: ['http/1.1'] }, answerWithVersion);
+  const sockets = new Set<Socket>();
+  server.on('secureConnection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.on('tlsClientError', () => {});
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    connections: [],
+    close() {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
 /** `pki`: the run's certificates, for a TLS upstream. */
 export async function startUpstream(behaviour: UpstreamBehaviour, pki: string): Promise<Upstream> {
   if (behaviour === 'hang') return { ...(await startHungServer()), connections: [] };
+  if (behaviour === 'tls-http' || behaviour === 'tls-http1') return startHttpsUpstream(behaviour, pki);
   const connections: StreamRecord[] = [];
   const sockets = new Set<Socket>();
   const track = (socket: Socket) => {

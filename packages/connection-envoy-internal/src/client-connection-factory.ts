@@ -2,6 +2,7 @@ import {
   Connection,
   ConnectionInfo,
   INTERNAL_LISTENER_REGISTRY,
+  upstreamSocketContext,
   type Address,
   type ClientConnectionFactory,
   type ClientConnectionOptions,
@@ -37,13 +38,7 @@ export class EnvoyInternalClientConnectionFactory implements ClientConnectionFac
     const { client, server } = createSocketPair(address, bufferSize);
     const connection = new Connection({
       id: this.server.nextConnectionId(),
-      io: options.transportSocket
-        ? options.transportSocket.wrap(client, {
-            host: options.host,
-            sharedFilterState: options.sharedFilterState,
-            ...(options.downstreamAddresses ? { downstreamAddresses: options.downstreamAddresses } : {}),
-          })
-        : client,
+      io: options.transportSocket ? options.transportSocket.wrap(client, upstreamSocketContext(options)) : client,
       info: new ConnectionInfo(),
       bufferLimit: options.bufferLimit,
       log,

@@ -59,6 +59,7 @@ export type {
   ClusterFactoryContext,
   ClusterTypeFactory,
   ConfigOnlyFactory,
+  ProtocolOptionsCluster,
   DiscoveredHost,
   DownstreamTransportSocket,
   ExtensionFactory,
@@ -140,6 +141,7 @@ export type {
   UpstreamSocketContext,
   UpstreamTransportSocket,
 } from './network/client-connection-factory.js';
+export { upstreamSocketContext } from './network/client-connection-factory.js';
 export type { ClientConnectionFactories } from './network/client-connection-factories.js';
 
 // Listeners

@@ -1,5 +1,5 @@
 import type { Connection, Host, UpstreamCluster } from '@nodevoy/core';
-import type { HttpPools, RequestHead, ResponseHead, UpstreamRequest } from '@nodevoy/http';
+import type { HttpPools, RequestHead, ResponseHead, UpstreamCodec, UpstreamRequest } from '@nodevoy/http';
 import type { UpstreamLink, UpstreamLinkEvents } from './upstream-link.js';
 
 /** How a tunnel attempt ended before it carried bytes. */
@@ -48,14 +48,16 @@ export class TunnelUpstream implements UpstreamLink {
   private flushedCallbacks: (() => void)[] = [];
   private refusal: Refusal | undefined;
 
-  constructor(
-    private readonly codec: 'http1' | 'http2',
-    private readonly callbacks: TunnelCallbacks,
-  ) {}
+  /** What the tunnel speaks; with ALPN choosing (`auto_config`), known once a connection is assigned. */
+  private codec: UpstreamCodec | 'alpn';
+
+  constructor(codec: UpstreamCodec | 'alpn', private readonly callbacks: TunnelCallbacks) {
+    this.codec = codec;
+  }
 
   start(pools: HttpPools, cluster: UpstreamCluster, host: Host, downstream: Connection, head: RequestHead): void {
     this.request = pools.request(cluster, host, downstream.worker, head, false, downstream.info, {
-      onAssigned: () => {},
+      onAssigned: (codec) => (this.codec = codec),
       onResponseHeaders: (response, endStream) => this.onResponse(response, endStream),
       onResponseData: (data, endStream) => {
         if (this.ended) return;

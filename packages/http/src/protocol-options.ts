@@ -87,14 +87,28 @@ const explicitHttpConfigSchema = message(
   },
 );
 
+/** `auto_config`: ALPN chooses HTTP/2 or HTTP/1.1 per connection, each with its options. */
+const autoHttpConfigSchema = message(
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions.AutoHttpConfig',
+  { http_protocol_options: http1ProtocolOptionsSchema, http2_protocol_options: http2ProtocolOptionsSchema },
+  {
+    unsupported: {
+      http3_protocol_options: 'HTTP/3 is not supported by nodevoy',
+      alternate_protocols_cache_options: 'HTTP/3 is not supported by nodevoy',
+    },
+  },
+);
+
 export const httpProtocolOptionsSchema = message(
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
   {
     common_http_protocol_options: commonHttpProtocolOptionsSchema,
     upstream_http_protocol_options: struct(),
     explicit_http_config: explicitHttpConfigSchema,
+    auto_config: autoHttpConfigSchema,
   },
   {
+    oneofs: [{ fields: ['explicit_http_config', 'auto_config'] }],
     check(value, report) {
       // Downstream, the connection manager counts request headers; upstream responses are not counted yet.
       if (value.common_http_protocol_options?.max_headers_count !== undefined) {
@@ -103,7 +117,6 @@ export const httpProtocolOptionsSchema = message(
     },
     unsupported: {
       use_downstream_protocol_config: 'use explicit_http_config',
-      auto_config: 'ALPN needs TLS, which nodevoy does not implement yet: use explicit_http_config',
       http_filters: 'upstream HTTP filters are not implemented by nodevoy yet',
       header_validation_config: 'not implemented by nodevoy yet',
     },
@@ -121,17 +134,23 @@ export const httpProtocolOptions: ConfigOnlyFactory<HttpProtocolOptions> = {
   category: Category.upstreamProtocolOptions,
   typeUrls: [TYPE_URL],
   configSchema: httpProtocolOptionsSchema,
+  checkCluster(config, cluster, issue) {
+    // Envoy's check, and its words: only a transport socket that negotiates ALPN can choose.
+    if (config.auto_config && !cluster.transportSocket?.supportsAlpn) issue(`ALPN configured for cluster ${cluster.name} which has a non-ALPN transport socket`);
+  },
 };
 
 export type UpstreamCodec = 'http1' | 'http2';
 
 /**
  * The codec for HTTP to a cluster, as Envoy decides it: HTTP/2 when the cluster's protocol
- * options (or the legacy `http2_protocol_options` field) ask for it, else HTTP/1.1.
+ * options (or the legacy `http2_protocol_options` field) ask for it; `alpn` with `auto_config`
+ * (each connection's ALPN chooses, HTTP/1.1 when it chose nothing); else HTTP/1.1.
  */
-export function upstreamCodec(cluster: ClusterInfo): UpstreamCodec {
+export function upstreamCodec(cluster: ClusterInfo): UpstreamCodec | 'alpn' {
   const typed = cluster.protocolOptions(HTTP_PROTOCOL_OPTIONS_NAME) ?? cluster.protocolOptions(TYPE_URL);
   const options = typed?.config as HttpProtocolOptions | undefined;
+  if (options?.auto_config) return 'alpn';
   if (options?.explicit_http_config?.http2_protocol_options) return 'http2';
   if (options?.explicit_http_config?.http_protocol_options) return 'http1';
   return cluster.config.http2_protocol_options ? 'http2' : 'http1';

@@ -22,6 +22,10 @@ export class InternalUpstreamSocket implements UpstreamTransportSocket {
     this.requestSources = sources.filter((s) => s.kind === 'request' || s.kind === 'route');
   }
 
+  get supportsAlpn(): boolean {
+    return this.inner.supportsAlpn ?? false;
+  }
+
   wrap(io: IoHandle, context: UpstreamSocketContext): IoHandle {
     const wrapped = this.inner.wrap(io, context);
     // A kernel socket has no passthrough state: nothing to pass, as in Envoy.

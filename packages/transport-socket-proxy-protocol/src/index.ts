@@ -55,6 +55,7 @@ export const upstreamProxyProtocolTransportSocket: TransportSocketFactory<Upstre
       wrap: (io: IoHandle, socketContext: UpstreamSocketContext) =>
         inner.wrap(new ProxyProtocolIoHandle(io, (connection) => header(version, socketContext, connection)), socketContext),
       ...(inner.requestPassthrough ? { requestPassthrough: inner.requestPassthrough.bind(inner) } : {}),
+      ...(inner.supportsAlpn ? { supportsAlpn: true } : {}),
     };
   },
 };

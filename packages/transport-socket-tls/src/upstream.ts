@@ -16,6 +16,7 @@ import { createSslStats, type SslStats } from './stats.js';
  * nothing by default), one session kept per host for resumption (`max_session_keys`, default 1).
  */
 export class UpstreamTls implements UpstreamTransportSocket {
+  readonly supportsAlpn = true;
   private readonly contexts: Live<ContextSet>;
   private readonly stats: SslStats;
   private readonly alpn: readonly string[];
@@ -56,7 +57,8 @@ export class UpstreamTls implements UpstreamTransportSocket {
     return new TlsIoHandle(io, {
       side: 'client',
       contexts: this.sanValidatedBySni(this.contexts.current(), serverName),
-      alpn: this.alpn,
+      // The configured protocols win; else what the pool asks for (Envoy's ALPN fallback).
+      alpn: this.alpn.length > 0 ? this.alpn : (context.alpnFallback ?? []),
       stats: this.stats,
       requestCertificate: false,
       requireCertificate: false,

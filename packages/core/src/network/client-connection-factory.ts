@@ -14,11 +14,18 @@ export interface UpstreamSocketContext {
   readonly downstreamAddresses?: DownstreamAddresses;
   /** The downstream's filter state objects shared with upstream, when the connection opened. */
   readonly sharedFilterState?: readonly SharedFilterStateObject[];
+  /**
+   * ALPN protocols to offer when the transport socket configures none (Envoy's ALPN fallback):
+   * an HTTP pool that lets ALPN choose the codec offers `h2` and `http/1.1`.
+   */
+  readonly alpnFallback?: readonly string[];
 }
 
 /** Wraps a new upstream transport (raw_buffer returns it as is; TLS would encrypt). */
 export interface UpstreamTransportSocket {
   wrap(io: IoHandle, context: UpstreamSocketContext): IoHandle;
+  /** It negotiates ALPN (TLS does), so a pool may let ALPN choose the protocol (Envoy's `supportsAlpn()`). */
+  readonly supportsAlpn?: boolean;
   /**
    * What of one HTTP request travels with it to an internal listener, whichever pooled
    * connection carries it (nodevoy's per-request passthrough). Undefined: nothing.
@@ -44,6 +51,17 @@ export interface ClientConnectionOptions {
   /** Internal hops the requesting downstream is already behind (0: it came from a kernel socket). */
   readonly internalHops?: number;
   readonly downstreamAddresses?: DownstreamAddresses;
+  readonly alpnFallback?: readonly string[];
+}
+
+/** What a client connection factory tells the transport socket it wraps a new connection in. */
+export function upstreamSocketContext(options: ClientConnectionOptions): UpstreamSocketContext {
+  return {
+    ...(options.host ? { host: options.host } : {}),
+    ...(options.sharedFilterState ? { sharedFilterState: options.sharedFilterState } : {}),
+    ...(options.downstreamAddresses ? { downstreamAddresses: options.downstreamAddresses } : {}),
+    ...(options.alpnFallback ? { alpnFallback: options.alpnFallback } : {}),
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Socket } from 'node:net';
 import { socketAddress, type Address } from './address.js';
-import type { ClientConnectionContext, ClientConnectionFactory, ClientConnectionOptions } from './client-connection-factory.js';
+import { upstreamSocketContext, type ClientConnectionContext, type ClientConnectionFactory, type ClientConnectionOptions } from './client-connection-factory.js';
 import { Connection } from './connection.js';
 import { ConnectionInfo } from './connection-info.js';
 import { SocketIoHandle } from './socket-io-handle.js';
@@ -19,9 +19,7 @@ export class TcpClientConnectionFactory implements ClientConnectionFactory {
       host: address.ip,
       port: address.port,
     });
-    const io = options.transportSocket
-      ? options.transportSocket.wrap(raw, { host: options.host, ...(options.downstreamAddresses ? { downstreamAddresses: options.downstreamAddresses } : {}) })
-      : raw;
+    const io = options.transportSocket ? options.transportSocket.wrap(raw, upstreamSocketContext(options)) : raw;
     return new Connection({
       id: this.context.nextConnectionId(),
       io,

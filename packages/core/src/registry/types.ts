@@ -194,4 +194,15 @@ export interface ClientConnectionFactoryDefinition extends ExtensionFactory {
  */
 export interface ConfigOnlyFactory<C = unknown> extends ExtensionFactory<C> {
   readonly category: typeof Category.upstreamProtocolOptions | typeof Category.configResource;
+  /**
+   * Protocol options: what they require of the cluster that carries them (HTTP's `auto_config`
+   * needs a transport socket that negotiates ALPN). Reports a config error through `issue`.
+   */
+  checkCluster?(config: C, cluster: ProtocolOptionsCluster, issue: (message: string) => void): void;
+}
+
+/** What protocol options may check of their cluster. */
+export interface ProtocolOptionsCluster {
+  readonly name: string;
+  readonly transportSocket: UpstreamTransportSocket | undefined;
 }

@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js';
 import type { UpstreamTransportSocket } from '../network/client-connection-factory.js';
 import { Category } from '../registry/categories.js';
 import type { ExtensionRegistry } from '../registry/registry.js';
-import type { ClusterTypeFactory, TransportSocketFactory } from '../registry/types.js';
+import type { ClusterTypeFactory, ConfigOnlyFactory, TransportSocketFactory } from '../registry/types.js';
 import type { ServerContext } from '../server/context.js';
 import { createStatsSet, type StatsScope } from '../stats/store.js';
 import { Cluster } from './cluster.js';
@@ -100,6 +100,9 @@ export class ClusterManager implements ClusterManagerApi {
     factory.validate(config, this.context);
     const statsScope = this.context.stats.scope(`cluster.${config.alt_stat_name || config.name}`);
     const transportSocket = this.createTransportSocket(config, statsScope);
+    for (const typed of Object.values(config.typed_extension_protocol_options ?? {})) {
+      (typed.target as ConfigOnlyFactory).checkCluster?.(typed.config, { name: config.name, transportSocket }, (message) => issue('typed_extension_protocol_options', message));
+    }
     if (this.issues.count !== before) return;
 
     const cluster = new Cluster({

@@ -64,6 +64,8 @@ export interface UpstreamConnectionOptions {
   readonly countsAsRequest?: boolean;
   /** Who opens the connection: a downstream connection or request (see `UpstreamRequester`). */
   readonly requester?: UpstreamRequester;
+  /** ALPN protocols to offer where the transport socket configures none (see UpstreamSocketContext). */
+  readonly alpnFallback?: readonly string[];
 }
 
 /**

@@ -15,9 +15,9 @@ export function countedRequest(
   const stats = new PoolRequestStats(cluster.info, host);
   stats.pending();
   const request = start({
-    onAssigned() {
+    onAssigned(codec) {
       stats.assigned();
-      callbacks.onAssigned();
+      callbacks.onAssigned(codec);
     },
     onContinue: () => callbacks.onContinue?.(),
     onResponseHeaders(head, endStream) {

@@ -7,12 +7,20 @@ import { countedRequest } from './counted-request.js';
 import { Http1UpstreamRequest } from './http1-request.js';
 import { Http2UpstreamRequest } from './http2-request.js';
 import type { RequestHead, UpstreamRequest, UpstreamRequestCallbacks } from './types.js';
-import { UpstreamConnectError, connectUpstream, requesterOf } from './upstream-connector.js';
+import { AwaitingCodecRequest } from './awaiting-codec-request.js';
+import { UpstreamConnectError, connectUpstream, countCodec, requesterOf } from './upstream-connector.js';
+
+/** What an `auto_config` cluster offers ALPN, in Envoy's order of preference. */
+const ALPN_CHOICES = ['h2', 'http/1.1'] as const;
+const ALPN_HTTP1 = ['http/1.1'] as const;
 
 /**
  * The upstream HTTP connection pools of one server, per cluster, host and worker: HTTP/1.1
  * keep-alive (a node:http Agent on nodevoy connections) or one multiplexed HTTP/2 session.
- * The codec follows the cluster's protocol options, as in Envoy.
+ * The codec follows the cluster's protocol options, as in Envoy; with `auto_config` the first
+ * connection's ALPN chooses it (HTTP/1.1 when ALPN chose nothing), and requests wait for that
+ * handshake. HTTP/2 so chosen lasts as long as its session, then ALPN is asked again; HTTP/1.1
+ * stays, and later connections offer only `http/1.1`.
  */
 export class HttpPools {
   private readonly agents = new Map<string, Agent>();
@@ -23,10 +31,12 @@ export class HttpPools {
   private readonly openStreams = new WeakMap<ClientHttp2Session, number>();
   /** Requests each pooled HTTP/1.1 connection has carried. */
   private readonly requestsServed = new WeakMap<object, number>();
-
-  codecFor(cluster: UpstreamCluster): UpstreamCodec {
-    return upstreamCodec(cluster.info);
-  }
+  /** Per pool key of an `auto_config` cluster: the codec ALPN chose (HTTP/2: for the session it runs). */
+  private readonly negotiated = new Map<string, UpstreamCodec>();
+  /** Per pool key: the requests waiting for the handshake that will choose. */
+  private readonly negotiating = new Map<string, AwaitingCodecRequest[]>();
+  /** Per pool key: the connection whose handshake chose HTTP/1.1, until the Agent takes it. */
+  private readonly spareConnections = new Map<string, ConnectionDuplex>();
 
   /**
    * Starts a request on a pooled connection to `host`; everything else arrives via callbacks.
@@ -46,25 +56,74 @@ export class HttpPools {
     // Requests at different depths of an internal chain never share a connection, so a loop
     // of internal hops (even one multiplexed on HTTP/2) goes one hop deeper each time.
     const depth = host.address.kind === 'envoy_internal' ? `|${requester?.internalHops ?? 0}` : '';
-    const key = `${cluster.info.name}|${host.address.asString}|${worker.index}${depth}`;
+    const target: PoolTarget = { key: `${cluster.info.name}|${host.address.asString}|${worker.index}${depth}`, cluster, host, worker, requester };
     return countedRequest(cluster, host, callbacks, (counted) => {
-      if (this.codecFor(cluster) === 'http2') {
-        const session = this.session(key, cluster, host, worker, requester);
-        const hopFailure = this.hopFailures.get(session) ?? (() => undefined);
-        const stream = new Http2UpstreamRequest(session, head, endStream, counted, () => this.streamClosed(session), hopFailure);
-        this.streamOpened(key, session, cluster);
-        return stream;
-      }
-      const { maxRequestsPerConnection } = upstreamLimits(cluster);
-      const upstream = new Http1UpstreamRequest(this.agent(key, cluster, host, worker), head, requester, counted, (socket) => {
-        const served = (this.requestsServed.get(socket) ?? 0) + 1;
-        this.requestsServed.set(socket, served);
-        // The last request the connection may carry: it closes after the response.
-        return served !== maxRequestsPerConnection;
-      });
-      if (endStream) upstream.sendData(Buffer.alloc(0), true);
-      return upstream;
+      const start = (codec: UpstreamCodec) => this.start(codec, target, head, endStream, counted);
+      const codec = upstreamCodec(cluster.info);
+      if (codec !== 'alpn') return start(codec);
+      const chosen = this.negotiated.get(target.key);
+      // HTTP/2 runs on the session whose handshake chose it; once that is gone, ALPN is asked again.
+      if (chosen === 'http1' || (chosen === 'http2' && this.liveSession(target.key))) return start(chosen);
+      const waiting = new AwaitingCodecRequest(counted, start);
+      this.negotiate(target).push(waiting);
+      return waiting;
     });
+  }
+
+  private start(codec: UpstreamCodec, target: PoolTarget, head: RequestHead, endStream: boolean, callbacks: UpstreamRequestCallbacks): UpstreamRequest {
+    if (codec === 'http2') {
+      const session = this.session(target);
+      const hopFailure = this.hopFailures.get(session) ?? (() => undefined);
+      const stream = new Http2UpstreamRequest(session, head, endStream, callbacks, () => this.streamClosed(session), hopFailure);
+      this.streamOpened(target.key, session, target.cluster);
+      return stream;
+    }
+    const { maxRequestsPerConnection } = upstreamLimits(target.cluster);
+    const upstream = new Http1UpstreamRequest(this.agent(target), head, target.requester, callbacks, (socket) => {
+      const served = (this.requestsServed.get(socket) ?? 0) + 1;
+      this.requestsServed.set(socket, served);
+      // The last request the connection may carry: it closes after the response.
+      return served !== maxRequestsPerConnection;
+    });
+    if (endStream) upstream.sendData(Buffer.alloc(0), true);
+    return upstream;
+  }
+
+  /**
+   * The requests waiting for `key`'s codec, opening the connection whose ALPN chooses it if none
+   * is under way. That connection then serves: as the HTTP/2 session, or the Agent's first socket.
+   */
+  private negotiate(target: PoolTarget): AwaitingCodecRequest[] {
+    const { key, cluster, host, worker, requester } = target;
+    const existing = this.negotiating.get(key);
+    if (existing) return existing;
+    const waiting: AwaitingCodecRequest[] = [];
+    this.negotiating.set(key, waiting);
+    const duplex = connectUpstream(cluster, host, worker, { requester, alpnFallback: ALPN_CHOICES });
+    let failure: UpstreamConnectError | undefined;
+    duplex.on('error', (error: Error) => {
+      if (error instanceof UpstreamConnectError) failure = error;
+    });
+    duplex.once('connect', () => {
+      this.negotiating.delete(key);
+      const codec: UpstreamCodec = duplex.connection?.ssl?.alpn === 'h2' ? 'http2' : 'http1';
+      this.negotiated.set(key, codec);
+      countCodec(cluster, codec);
+      // Envoy's mixed pool counts the connection again as the codec's client adopts it.
+      cluster.info.stats.upstream_cx_total.inc();
+      host.stats.cx_total++;
+      if (codec === 'http2') this.session(target, duplex);
+      else if (waiting.some((request) => request.waiting)) this.spareConnections.set(key, duplex);
+      else duplex.destroy();
+      for (const request of waiting) request.proceed(codec);
+    });
+    duplex.once('close', () => {
+      if (this.negotiating.get(key) !== waiting) return;
+      this.negotiating.delete(key);
+      const error = failure ?? new UpstreamConnectError('RemoteConnectionFailure', 'upstream connection closed before the handshake chose a protocol');
+      for (const request of waiting) request.fail(error.failure);
+    });
+    return waiting;
   }
 
   /**
@@ -81,29 +140,38 @@ export class HttpPools {
   }
 
   close(): void {
+    for (const spare of this.spareConnections.values()) spare.destroy();
+    this.spareConnections.clear();
     for (const agent of this.agents.values()) agent.destroy();
     for (const session of this.sessions.values()) session.destroy();
     this.agents.clear();
     this.sessions.clear();
   }
 
-  private agent(key: string, cluster: UpstreamCluster, host: Host, worker: WorkerContext): Agent {
+  private agent({ key, cluster, host, worker }: PoolTarget): Agent {
     let agent = this.agents.get(key);
     if (!agent) {
       // The Agent closes a pooled connection idle for `timeout`; a busy one is the route timeout's.
       agent = new Agent({ keepAlive: true, maxSockets: cluster.info.maxConnections, scheduling: 'lifo', timeout: upstreamLimits(cluster).idleTimeoutMs });
-      agent.createConnection = (options) => connectUpstream(cluster, host, worker, 'http1', requesterOf(options)) as never;
+      const alpn = upstreamCodec(cluster.info) === 'alpn';
+      agent.createConnection = (options) => {
+        const spare = this.spareConnections.get(key);
+        this.spareConnections.delete(key);
+        if (spare && !spare.destroyed) return spare as never;
+        return connectUpstream(cluster, host, worker, { codec: 'http1', requester: requesterOf(options), ...(alpn ? { alpnFallback: ALPN_HTTP1 } : {}) }) as never;
+      };
       this.agents.set(key, agent);
     }
     return agent;
   }
 
-  private session(key: string, cluster: UpstreamCluster, host: Host, worker: WorkerContext, requester: UpstreamRequester | undefined): ClientHttp2Session {
-    const existing = this.sessions.get(key);
-    if (existing && !existing.closed && !existing.destroyed) return existing;
-    let duplex: ConnectionDuplex | undefined;
+  /** `key`'s HTTP/2 session; a new one opens a connection, or runs on `connected` (whose ALPN chose HTTP/2). */
+  private session({ key, cluster, host, worker, requester }: PoolTarget, connected?: ConnectionDuplex): ClientHttp2Session {
+    const existing = this.liveSession(key);
+    if (existing) return existing;
+    let duplex = connected;
     const session = connectHttp2(`http://${host.address.kind === 'socket' ? host.address.asString : 'internal'}`, {
-      createConnection: () => (duplex = connectUpstream(cluster, host, worker, 'http2', requester)) as never,
+      createConnection: () => (duplex ??= connectUpstream(cluster, host, worker, { codec: 'http2', requester })) as never,
     });
     this.hopFailures.set(session, () => duplex?.connection?.hopFailure);
     const forget = () => {
@@ -123,6 +191,11 @@ export class HttpPools {
     return session;
   }
 
+  private liveSession(key: string): ClientHttp2Session | undefined {
+    const session = this.sessions.get(key);
+    return session && !session.closed && !session.destroyed ? session : undefined;
+  }
+
   /** One more stream on `session`; at `max_requests_per_connection` it takes no more and drains. */
   private streamOpened(key: string, session: ClientHttp2Session, cluster: UpstreamCluster): void {
     const served = (this.streamsServed.get(session) ?? 0) + 1;
@@ -137,6 +210,16 @@ export class HttpPools {
   private streamClosed(session: ClientHttp2Session): void {
     this.openStreams.set(session, (this.openStreams.get(session) ?? 1) - 1);
   }
+}
+
+/** One pool: a cluster's host, from one worker (and one depth of an internal chain), keyed. */
+interface PoolTarget {
+  readonly key: string;
+  readonly cluster: UpstreamCluster;
+  readonly host: Host;
+  readonly worker: WorkerContext;
+  /** Who the request that opens a connection is for (its filter state and hop count travel with it). */
+  readonly requester: UpstreamRequester | undefined;
 }
 
 /** Envoy's upstream defaults: a 1 h idle timeout, unlimited requests per connection (0). */

@@ -52,7 +52,7 @@ export class Http1UpstreamRequest implements UpstreamRequest {
     this.request.on('socket', (socket) => {
       this.socket = socket;
       if (!mayReuse(socket)) this.request.shouldKeepAlive = false;
-      const assigned = () => this.callbacks.onAssigned();
+      const assigned = () => this.callbacks.onAssigned('http1');
       if ((socket as Duplex & { connecting?: boolean }).connecting) socket.once('connect', assigned);
       else assigned();
     });
@@ -133,7 +133,7 @@ export class Http1UpstreamRequest implements UpstreamRequest {
     if (this.done) return;
     this.done = true;
     if (error instanceof UpstreamConnectError) {
-      this.callbacks.onFailure({ kind: error.reason === 'Overflow' ? 'overflow' : 'connect', resetReason: error.resetReason, detail: error.message });
+      this.callbacks.onFailure(error.failure);
       return;
     }
     const protocol = typeof error.code === 'string' && error.code.startsWith('HPE_');

@@ -40,8 +40,8 @@ export class Http2UpstreamRequest implements UpstreamRequest {
     const regular = head.headers.clone();
     stripHopByHop(regular);
     this.stream = session.request({ ...regular.toHttp2(), ...pseudo }, { endStream });
-    if (session.connecting) session.once('connect', () => this.callbacks.onAssigned());
-    else queueMicrotask(() => this.callbacks.onAssigned());
+    if (session.connecting) session.once('connect', () => this.callbacks.onAssigned('http2'));
+    else queueMicrotask(() => this.callbacks.onAssigned('http2'));
     this.stream.on('continue', () => this.callbacks.onContinue?.());
     this.stream.on('response', (headers, flags) => {
       this.responded = true;
@@ -97,7 +97,7 @@ export class Http2UpstreamRequest implements UpstreamRequest {
     if (this.done) return;
     this.done = true;
     if (error instanceof UpstreamConnectError) {
-      this.callbacks.onFailure({ kind: error.reason === 'Overflow' ? 'overflow' : 'connect', resetReason: error.resetReason, detail: error.message });
+      this.callbacks.onFailure(error.failure);
       return;
     }
     const hopFailure = this.hopFailure();

@@ -1,5 +1,6 @@
 import type { HopFailure } from '@nodevoy/core';
 import type { HeaderMap } from '../headers.js';
+import type { UpstreamCodec } from '../protocol-options.js';
 
 /** An HTTP request as the router (or a tunnel) sends it upstream. */
 export interface RequestHead {
@@ -30,8 +31,8 @@ export interface UpstreamFailure {
 
 /** What an upstream request reports. After a 2xx to CONNECT, data is the raw tunnel. */
 export interface UpstreamRequestCallbacks {
-  /** A connection now serves the request (it counts in `upstream_rq_total`). */
-  onAssigned(): void;
+  /** A connection speaking `codec` now serves the request (it counts in `upstream_rq_total`). */
+  onAssigned(codec: UpstreamCodec): void;
   /** The upstream answered an `Expect: 100-continue` with `100 Continue`. */
   onContinue?(): void;
   onResponseHeaders(head: ResponseHead, endStream: boolean): void;

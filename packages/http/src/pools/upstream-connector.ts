@@ -1,5 +1,20 @@
 import type { Host, PoolFailureReason, UpstreamCluster, UpstreamRequester, WorkerContext } from '@nodevoy/core';
 import { ConnectionDuplex } from '../connection-duplex.js';
+import type { UpstreamCodec } from '../protocol-options.js';
+import type { UpstreamFailure } from './types.js';
+
+/** How a pool opens a connection: the codec it will speak (undefined: ALPN will say), and what to offer ALPN. */
+export interface UpstreamConnectOptions {
+  readonly codec?: UpstreamCodec;
+  readonly requester?: UpstreamRequester | undefined;
+  readonly alpnFallback?: readonly string[];
+}
+
+/** Counts a new connection under its codec (`upstream_cx_http1_total`, `upstream_cx_http2_total`). */
+export function countCodec(cluster: UpstreamCluster, codec: UpstreamCodec): void {
+  if (codec === 'http1') cluster.info.stats.upstream_cx_http1_total.inc();
+  else cluster.info.stats.upstream_cx_http2_total.inc();
+}
 
 /** Why an upstream connection for HTTP could not be opened, in Envoy's reset-reason words. */
 export class UpstreamConnectError extends Error {
@@ -9,6 +24,11 @@ export class UpstreamConnectError extends Error {
     detail: string,
   ) {
     super(detail);
+  }
+
+  /** What a request that waited for this connection reports. */
+  get failure(): UpstreamFailure {
+    return { kind: this.reason === 'Overflow' ? 'overflow' : 'connect', resetReason: this.resetReason, detail: this.message };
   }
 
   /** Envoy's `reset reason:` text for a local reply. */
@@ -38,17 +58,9 @@ export function requesterOf(options: object): UpstreamRequester | undefined {
  * Opens a nodevoy upstream connection to a host and returns it at once as a Duplex that
  * connects later: what node:http's Agent and node:http2's `createConnection` need.
  */
-export function connectUpstream(
-  cluster: UpstreamCluster,
-  host: Host,
-  worker: WorkerContext,
-  codec: 'http1' | 'http2',
-  requester: UpstreamRequester | undefined,
-): ConnectionDuplex {
+export function connectUpstream(cluster: UpstreamCluster, host: Host, worker: WorkerContext, options: UpstreamConnectOptions): ConnectionDuplex {
   const duplex = new ConnectionDuplex();
-  const stats = cluster.info.stats;
-  if (codec === 'http1') stats.upstream_cx_http1_total.inc();
-  else stats.upstream_cx_http2_total.inc();
+  if (options.codec) countCodec(cluster, options.codec);
   const handle = cluster.newTcpConnection(
     host,
     worker,
@@ -59,7 +71,7 @@ export function connectUpstream(
       },
       onPoolFailure: (reason, detail) => duplex.destroy(new UpstreamConnectError(reason, detail)),
     },
-    { countsAsRequest: false, requester },
+    { countsAsRequest: false, requester: options.requester, ...(options.alpnFallback ? { alpnFallback: options.alpnFallback } : {}) },
   );
   duplex.once('close', () => {
     if (duplex.connecting) handle.cancel();
