@@ -23,6 +23,12 @@ export class SocketIoHandle implements IoHandle {
   private remote: Address;
   // Bound once so a write callback costs no closure per write.
   private readonly afterWrite = (): void => this.checkDrained();
+  /** This loop turn's writes are held to go out together (one writev) after its I/O phase. */
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   constructor(
     protected readonly socket: Socket,
@@ -121,6 +127,14 @@ export class SocketIoHandle implements IoHandle {
 
   write(chunk: Buffer): void {
     if (this.locallyClosed || this.ended) return;
+    // What one loop turn produces for this socket (the TLS records of one read, a response's head
+    // and body) goes out in one writev once the turn's I/O is handled. Not on the next tick:
+    // node runs ticks after each native callback, between the records of one TLS read.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(this.uncork);
+    }
     // Only congested writes carry a callback: the drain check is needed only then.
     if (this.socket.writableLength + chunk.length > this.drainThreshold) {
       this.watchingDrain = true;
