@@ -6,6 +6,7 @@ import { extension as clusterStatic } from '@nodevoy/cluster-static';
 import { extension as envoyInternalConnection } from '@nodevoy/connection-envoy-internal';
 import { ExtensionRegistry, type NodevoyExtension } from '@nodevoy/core';
 import { extension as echo } from '@nodevoy/filter-echo';
+import { extension as cors } from '@nodevoy/filter-http-cors';
 import { extension as httpConnectionManager } from '@nodevoy/filter-http-connection-manager';
 import { extension as originalDstListener } from '@nodevoy/filter-listener-original-dst';
 import { extension as proxyProtocolListener } from '@nodevoy/filter-listener-proxy-protocol';
@@ -33,6 +34,7 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   echo,
   httpConnectionManager,
   setFilterState,
+  cors,
   tlsInspector,
   proxyProtocolListener,
   originalDstListener,

@@ -42,6 +42,13 @@ export { metadataSchema, type AddressConfig, type EnvoyInternalAddressConfig, ty
 export { dataSourceSchema, describeDataSource, readDataSource, type DataSourceConfig } from './config/envoy/data-source.js';
 export { configSourceFile, configSourceSchema, type ConfigSourceConfig } from './config/envoy/config-source.js';
 export { watchFile } from './config/file-watch.js';
+export {
+  fractionalPercentSchema,
+  runtimeFractionalPercentSchema,
+  sampled,
+  type FractionalPercentConfig,
+  type RuntimeFractionalPercentConfig,
+} from './config/envoy/fractional-percent.js';
 export { regexMatcherSchema, stringMatcher, stringMatcherSchema, type StringMatcherConfig } from './config/envoy/string-matcher.js';
 export { SECRET_TYPE_URL, SecretManager, type Secret, type SecretSubscription } from './secrets/secret-manager.js';
 

@@ -168,7 +168,11 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   private createFilterChain(): boolean {
     let step = 'filter factory';
     try {
-      for (const factory of this.runtime.filterFactories) factory((filter) => this.filters.push(filter));
+      const route = this.resolvedRoute;
+      for (const entry of this.runtime.filterFactories) {
+        // A route may turn a filter off, or on one that http_filters lists as disabled.
+        if (!(route?.filterDisabled(entry.name) ?? entry.disabled)) entry.create((filter) => this.filters.push(filter));
+      }
       step = 'setDecoderFilterCallbacks';
       for (const filter of this.filters) filter.setDecoderFilterCallbacks?.(this);
       step = 'setEncoderFilterCallbacks';

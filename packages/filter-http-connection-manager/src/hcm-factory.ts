@@ -4,12 +4,12 @@ import { createHttp1Codec, type CodecOptions } from './codec/codecs.js';
 import { HCM_DEFAULTS, httpConnectionManagerSchema, type HttpConnectionManagerConfig } from './config/hcm-config.js';
 import { codecHandlers, HttpConnectionManagerFilter, type HcmShared } from './hcm-filter.js';
 import type { HcmRuntime } from './hcm-runtime.js';
-import type { HttpFilterFactory, HttpFilterFactoryCb } from './http-filter.js';
+import type { HttpFilterChainEntry, HttpFilterFactory } from './http-filter.js';
 import { RouteTable } from './routing/route-table.js';
 import { createHcmStats } from './stats.js';
 
 /** Builds the HTTP filter chain with Envoy's rule: the terminal filter (router) comes last. */
-function httpFilterFactories(entries: readonly ExtensionEntry[], context: FilterFactoryContext, statsPrefix: string): HttpFilterFactoryCb[] {
+function httpFilterFactories(entries: readonly ExtensionEntry[], context: FilterFactoryContext, statsPrefix: string): HttpFilterChainEntry[] {
   const issues = context.server;
   if (entries.length === 0) {
     issues.configIssue(entries, undefined, 'http_filters must end with a terminal filter (envoy.filters.http.router)');
@@ -22,7 +22,8 @@ function httpFilterFactories(entries: readonly ExtensionEntry[], context: Filter
     } else if (!factory.isTerminalFilter && last) {
       issues.configIssue(entry, undefined, `Error: non-terminal filter named ${entry.name} of type ${factory.name} is the last filter in a http filter chain.`);
     }
-    return factory.createFilterFactory(entry.typed.config, context, context.server.stats.scope(statsPrefix));
+    const create = factory.createFilterFactory(entry.typed.config, context, context.server.stats.scope(statsPrefix), entry.name);
+    return { name: entry.name, disabled: entry.extra?.['disabled'] === true, create };
   });
 }
 
@@ -41,7 +42,7 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
     const runtime: HcmRuntime = {
       config,
       stats: createHcmStats(server.stats.scope(statsPrefix)),
-      routes: new RouteTable(config.route_config ?? {}, config.upgrade_configs ?? [], server.clusterManager, server),
+      routes: new RouteTable(config.route_config ?? {}, config.upgrade_configs ?? [], context),
       filterFactories: httpFilterFactories(config.http_filters ?? [], context, statsPrefix),
       log: server.log.child('http'),
       serverName: config.server_name ?? HCM_DEFAULTS.serverName,

@@ -1,7 +1,7 @@
 import type { AccessLogger, Logger, RequestPassthroughRegistry } from '@nodevoy/core';
 import type { ClientCertDetails, ForwardClientCert } from './client-cert-header.js';
 import type { HttpConnectionManagerConfig } from './config/hcm-config.js';
-import type { HttpFilterFactoryCb } from './http-filter.js';
+import type { HttpFilterChainEntry } from './http-filter.js';
 import type { RouteTable } from './routing/route-table.js';
 import type { PathNormalization, UnderscoresAction } from './request-normalization.js';
 import type { HcmStats } from './stats.js';
@@ -11,7 +11,7 @@ export interface HcmRuntime {
   readonly config: HttpConnectionManagerConfig;
   readonly stats: HcmStats;
   readonly routes: RouteTable;
-  readonly filterFactories: readonly HttpFilterFactoryCb[];
+  readonly filterFactories: readonly HttpFilterChainEntry[];
   readonly log: Logger;
   readonly serverName: string;
   readonly serverHeader: 'OVERWRITE' | 'APPEND_IF_ABSENT' | 'PASS_THROUGH';

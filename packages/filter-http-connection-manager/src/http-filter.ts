@@ -84,11 +84,31 @@ export interface HttpFilter {
 /** Called once per request to add the chain's filters. */
 export type HttpFilterFactoryCb = (addFilter: (filter: HttpFilter) => void) => void;
 
+/** One entry of `http_filters`, ready to make its filters for each request. */
+export interface HttpFilterChainEntry {
+  readonly name: string;
+  /** `disabled`: made only where a route turns it on. */
+  readonly disabled: boolean;
+  readonly create: HttpFilterFactoryCb;
+}
+
+/**
+ * The most specific `typed_per_filter_config` of the route for the filter named
+ * `filterConfigName` (route, else virtual host, else route configuration), as its route config
+ * factory compiled it.
+ */
+export function perFilterConfig<T>(callbacks: DecoderFilterCallbacks, filterConfigName: string): T | undefined {
+  return callbacks.route()?.perFilterConfigs(filterConfigName).at(-1) as T | undefined;
+}
+
 /** An HTTP filter extension, keyed by the `@type` of its typed config. */
 export interface HttpFilterFactory<C = unknown> extends ExtensionFactory<C> {
   readonly category: typeof HTTP_FILTER_CATEGORY;
   /** The router is terminal: it must be the last HTTP filter. */
   readonly isTerminalFilter: boolean;
-  /** `statsScope` is the connection manager's, `http.<stat_prefix>.`. */
-  createFilterFactory(config: C, context: FilterFactoryContext, statsScope: StatsScope): HttpFilterFactoryCb;
+  /**
+   * `statsScope` is the connection manager's, `http.<stat_prefix>.`; `filterConfigName` is the
+   * filter's name in `http_filters`, under which routes hold its `typed_per_filter_config`.
+   */
+  createFilterFactory(config: C, context: FilterFactoryContext, statsScope: StatsScope, filterConfigName: string): HttpFilterFactoryCb;
 }

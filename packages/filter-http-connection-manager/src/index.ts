@@ -3,12 +3,13 @@ import type { NodevoyExtension } from '@nodevoy/core';
 import { extension as http } from '@nodevoy/http';
 import { httpConnectionManagerFilter } from './hcm-factory.js';
 import { routerFilter } from './router/router-factory.js';
+import { filterConfigWrapper } from './routing/per-filter-configs.js';
 
 export const extension: NodevoyExtension = {
   ...extensionPackage(import.meta.url),
   register(registry) {
     registry.use(http);
-    registry.add(httpConnectionManagerFilter).add(routerFilter);
+    registry.add(httpConnectionManagerFilter).add(routerFilter).add(filterConfigWrapper);
   },
 };
 
@@ -24,6 +25,9 @@ export {
   type HttpFilterResult,
   type HttpFilterStatus,
   type LocalReply,
+  perFilterConfig,
 } from './http-filter.js';
+export { HTTP_FILTER_ROUTE_CONFIG_CATEGORY, type HttpFilterRouteConfigFactory } from './routing/per-filter-configs.js';
+export { corsPolicySchema, type CorsPolicyConfig } from './config/cors-policy.js';
 export type { ResolvedRoute } from './routing/route-table.js';
 export type { HttpConnectionManagerConfig } from './config/hcm-config.js';

@@ -11,6 +11,7 @@ export { AdminClient } from './admin-client.js';
 export { NODEVOY_BIN } from './cli-bin.js';
 export { startNodevoy, runNodevoy, writeConfig, type RunningNodevoy, type StartOptions, type CliResult } from './cli-process.js';
 export { startInProcess, type InProcessNodevoy } from './in-process.js';
+export { configProblems } from './config-problems.js';
 export * from './configs.js';
 export * from './http.js';
 export * from './tcp.js';

@@ -1,11 +1,10 @@
 import type { AccessLogFilterConfig, ComparisonConfig } from '../config/envoy/access-log-filter.js';
+import { sampled } from '../config/envoy/fractional-percent.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { FormatContext } from './substitution-format.js';
 
 /** Whether an access log entry is written. */
 export type AccessLogPredicate = (context: FormatContext) => boolean;
-
-const DENOMINATORS = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 } as const;
 
 /** Envoy's `AccessLogFilter`, compiled once per logger. Runtime keys are read as each entry is judged. */
 export function compileAccessLogFilter(config: AccessLogFilterConfig, runtime: Runtime): AccessLogPredicate {
@@ -16,8 +15,7 @@ export function compileAccessLogFilter(config: AccessLogFilterConfig, runtime: R
   if (config.traceable_filter) return () => false;
   if (config.runtime_filter) {
     const { runtime_key, percent_sampled } = config.runtime_filter;
-    const denominator = DENOMINATORS[percent_sampled?.denominator ?? 'HUNDRED'];
-    return () => Math.random() * denominator < runtime.getInteger(runtime_key, percent_sampled?.numerator ?? 0);
+    return () => sampled(runtime, runtime_key, percent_sampled);
   }
   if (config.and_filter) {
     const all = config.and_filter.filters.map((f) => compileAccessLogFilter(f, runtime));

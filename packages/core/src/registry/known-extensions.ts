@@ -58,7 +58,7 @@ const KNOWN: readonly KnownExtension[] = [
   known('envoy.filters.network.zookeeper_proxy', 'envoy.extensions.filters.network.zookeeper_proxy.v3.ZooKeeperProxy'),
   known('envoy.filters.network.wasm', 'envoy.extensions.filters.network.wasm.v3.Wasm'),
   known('envoy.bootstrap.wasm', 'envoy.extensions.wasm.v3.WasmService'),
-  known('envoy.filters.http.cors', 'envoy.extensions.filters.http.cors.v3.Cors'),
+  known('envoy.filters.http.cors', 'envoy.extensions.filters.http.cors.v3.Cors', '@nodevoy/filter-http-cors'),
   known('envoy.filters.http.fault', 'envoy.extensions.filters.http.fault.v3.HTTPFault'),
   known('envoy.filters.http.lua', 'envoy.extensions.filters.http.lua.v3.Lua'),
   known('envoy.filters.http.ext_authz', 'envoy.extensions.filters.http.ext_authz.v3.ExtAuthz'),

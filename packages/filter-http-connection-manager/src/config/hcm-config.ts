@@ -7,11 +7,16 @@ const { message, string, bool, repeated, required, uint32, enumOf, duration } = 
 
 const NOT_YET = 'not implemented by nodevoy yet';
 
-export const httpFilterEntrySchema = schema.extensionEntry('envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter', HTTP_FILTER_CATEGORY, {
-  config_discovery: 'extension config discovery (ECDS) is not supported by nodevoy',
-  is_optional: NOT_YET,
-  disabled: NOT_YET,
-});
+export const httpFilterEntrySchema = schema.extensionEntry(
+  'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter',
+  HTTP_FILTER_CATEGORY,
+  {
+    config_discovery: 'extension config discovery (ECDS) is not supported by nodevoy',
+    is_optional: NOT_YET,
+  },
+  // Off unless a route's typed_per_filter_config turns it on.
+  { disabled: bool() },
+);
 
 export const hcmUpgradeConfigSchema = message(
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.UpgradeConfig',

@@ -1,10 +1,15 @@
 import { metadataSchema, regexMatcherSchema, schema, type MessageValue } from '@nodevoy/core';
 import { headersToAdd, headersToRemove } from '@nodevoy/http';
+import { HTTP_FILTER_ROUTE_CONFIG_CATEGORY } from '../routing/per-filter-configs.js';
+import { routeCorsPolicySchema } from './cors-policy.js';
 import { headerMatcherSchema } from './matchers.js';
 
 const { message, string, bool, repeated, required, uint32, enumOf, duration, struct } = schema;
 
 const NOT_YET = 'not implemented by nodevoy yet';
+
+/** `typed_per_filter_config`: per HTTP filter name, its config here (see PerFilterConfigs). */
+const typedPerFilterConfig = () => schema.mapOf(schema.typedConfig(HTTP_FILTER_ROUTE_CONFIG_CATEGORY));
 
 export const connectConfigSchema = message(
   'envoy.config.route.v3.RouteAction.UpgradeConfig.ConnectConfig',
@@ -93,6 +98,7 @@ export const routeActionSchema = message(
     idle_timeout: duration(),
     upgrade_configs: repeated(upgradeConfigSchema),
     priority: enumOf('envoy.config.core.v3.RoutingPriority', ['DEFAULT', 'HIGH'] as const),
+    cors: routeCorsPolicySchema,
   },
   {
     oneofs: [{ fields: ['cluster', 'cluster_header', 'weighted_clusters'], required: true }],
@@ -101,7 +107,6 @@ export const routeActionSchema = message(
       retry_policy: NOT_YET,
       request_mirror_policies: NOT_YET,
       hash_policy: NOT_YET,
-      cors: NOT_YET,
       max_stream_duration: NOT_YET,
       metadata_match: NOT_YET,
       host_rewrite_header: NOT_YET,
@@ -157,11 +162,11 @@ export const routeSchema = message(
     request_headers_to_remove: headersToRemove(),
     response_headers_to_add: headersToAdd(),
     response_headers_to_remove: headersToRemove(),
+    typed_per_filter_config: typedPerFilterConfig(),
   },
   {
     oneofs: [{ fields: ['route', 'redirect', 'direct_response'], required: true }],
     unsupported: {
-      typed_per_filter_config: NOT_YET,
       tracing: NOT_YET,
       per_request_buffer_limit_bytes: NOT_YET,
       filter_action: NOT_YET,
@@ -182,17 +187,17 @@ export const virtualHostSchema = message(
     response_headers_to_add: headersToAdd(),
     response_headers_to_remove: headersToRemove(),
     require_tls: enumOf('envoy.config.route.v3.VirtualHost.TlsRequirementType', ['NONE', 'EXTERNAL_ONLY', 'ALL'] as const, {
-      EXTERNAL_ONLY: 'TLS is not implemented by nodevoy yet',
-      ALL: 'TLS is not implemented by nodevoy yet',
+      EXTERNAL_ONLY: NOT_YET,
+      ALL: NOT_YET,
     }),
+    cors: routeCorsPolicySchema,
+    typed_per_filter_config: typedPerFilterConfig(),
   },
   {
     unsupported: {
       matcher: 'use routes',
       virtual_clusters: NOT_YET,
       rate_limits: NOT_YET,
-      cors: NOT_YET,
-      typed_per_filter_config: NOT_YET,
       retry_policy: NOT_YET,
       hedge_policy: NOT_YET,
     },
@@ -214,7 +219,8 @@ export const routeConfigurationSchema = message(
     validate_clusters: bool(),
     max_direct_response_body_size_bytes: uint32(),
     ignore_port_in_host_matching: bool(),
+    typed_per_filter_config: typedPerFilterConfig(),
   },
-  { unsupported: { vhds: 'VHDS needs xDS, which nodevoy does not implement', cluster_specifier_plugins: NOT_YET, typed_per_filter_config: NOT_YET } },
+  { unsupported: { vhds: 'VHDS needs xDS, which nodevoy does not implement', cluster_specifier_plugins: NOT_YET } },
 );
 export type RouteConfigurationConfig = MessageValue<typeof routeConfigurationSchema.fields>;

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import type { ConfigIssueReporter, ClusterManagerApi } from '@nodevoy/core';
+import type { ConfigIssueReporter, FilterFactoryContext } from '@nodevoy/core';
 import type { HeaderMap } from '@nodevoy/http';
 import type { HcmUpgradeConfig } from '../config/hcm-config.js';
 import type { RouteActionConfig, RouteConfig, RouteConfigurationConfig, VirtualHostConfig } from '../config/route-config.js';
 import { HeaderMutation } from '@nodevoy/http';
+import { PerFilterConfigs } from './per-filter-configs.js';
 import { routeMatcher } from './route-matcher.js';
 import { VirtualHostSelector } from './virtual-hosts.js';
 
@@ -11,6 +12,7 @@ import { VirtualHostSelector } from './virtual-hosts.js';
 export interface ResolvedRoute {
   readonly name: string;
   readonly virtualHost: string;
+  readonly virtualHostConfig: VirtualHostConfig;
   readonly config: RouteConfig;
   /** `route.route`, when the route forwards to a cluster. */
   readonly action: RouteActionConfig | undefined;
@@ -23,6 +25,13 @@ export interface ResolvedRoute {
   upgrade(type: string): { readonly allowed: boolean; readonly terminate: boolean; readonly allowPost: boolean };
   /** A `direct_response` body, read when the config loaded (a `filename` included). */
   readonly directResponseBody: string | undefined;
+  /**
+   * `typed_per_filter_config` for the HTTP filter named `filterName` (its name in `http_filters`),
+   * compiled: the route configuration's, the virtual host's and the route's, least specific first.
+   */
+  perFilterConfigs(filterName: string): readonly unknown[];
+  /** Whether the route (else its virtual host, else the route configuration) turns the filter off or on. */
+  filterDisabled(filterName: string): boolean | undefined;
 }
 
 interface CompiledRoute {
@@ -34,17 +43,18 @@ interface CompiledRoute {
 export class RouteTable {
   private readonly hosts: VirtualHostSelector<CompiledRoute[]>;
 
-  constructor(
-    config: RouteConfigurationConfig,
-    hcmUpgrades: readonly HcmUpgradeConfig[],
-    clusterManager: ClusterManagerApi,
-    issues: ConfigIssueReporter,
-  ) {
+  constructor(config: RouteConfigurationConfig, hcmUpgrades: readonly HcmUpgradeConfig[], context: FilterFactoryContext) {
+    const issues: ConfigIssueReporter = context.server;
+    const clusterManager = context.server.clusterManager;
     const virtualHosts = config.virtual_hosts ?? [];
     for (const duplicate of VirtualHostSelector.duplicates(virtualHosts)) {
       issues.configIssue(config, 'virtual_hosts', `Only unique values for domains are permitted. Duplicate entry of domain ${duplicate} in route ${config.name ?? ''}`);
     }
-    const global = { request: new HeaderMutation(config.request_headers_to_add, config.request_headers_to_remove), response: new HeaderMutation(config.response_headers_to_add, config.response_headers_to_remove) };
+    const global: Level = {
+      request: new HeaderMutation(config.request_headers_to_add, config.request_headers_to_remove),
+      response: new HeaderMutation(config.response_headers_to_add, config.response_headers_to_remove),
+      filters: PerFilterConfigs.compile(config.typed_per_filter_config, context, issues),
+    };
     const validate = config.validate_clusters ?? true;
     this.hosts = new VirtualHostSelector(
       virtualHosts.map((vh) => ({
@@ -56,7 +66,7 @@ export class RouteTable {
           (route, name, field) => {
             if (validate && !clusterManager.getCluster(name)) issues.configIssue(route, field, `route: unknown${field === 'name' ? ' weighted' : ''} cluster '${name}'`, 'define it in static_resources.clusters');
           },
-          issues,
+          context,
         ),
       })),
       config.ignore_port_in_host_matching ?? false,
@@ -70,31 +80,53 @@ export class RouteTable {
   }
 }
 
+/** What a route configuration or a virtual host gives each of its routes. */
+interface Level {
+  readonly request: HeaderMutation;
+  readonly response: HeaderMutation;
+  readonly filters: PerFilterConfigs;
+}
+
 function compileVirtualHost(
   vh: VirtualHostConfig,
-  global: { request: HeaderMutation; response: HeaderMutation },
+  global: Level,
   hcmUpgrades: readonly HcmUpgradeConfig[],
   checkCluster: (target: object, name: string, field: string) => void,
-  issues: ConfigIssueReporter,
+  context: FilterFactoryContext,
 ): CompiledRoute[] {
-  const vhostRequest = new HeaderMutation(vh.request_headers_to_add, vh.request_headers_to_remove);
-  const vhostResponse = new HeaderMutation(vh.response_headers_to_add, vh.response_headers_to_remove);
+  const issues = context.server;
+  const vhost: Level = {
+    request: new HeaderMutation(vh.request_headers_to_add, vh.request_headers_to_remove),
+    response: new HeaderMutation(vh.response_headers_to_add, vh.response_headers_to_remove),
+    filters: PerFilterConfigs.compile(vh.typed_per_filter_config, context, issues),
+  };
   return (vh.routes ?? []).map((route) => {
     const action = route.route;
     if (action?.cluster) checkCluster(action, action.cluster, 'cluster');
     for (const weighted of action?.weighted_clusters?.clusters ?? []) checkCluster(weighted, weighted.name, 'name');
+    // Least specific first: the route configuration, the virtual host, the route.
+    const filterLevels = [global.filters, vhost.filters, PerFilterConfigs.compile(route.typed_per_filter_config, context, issues)];
     return {
       matches: routeMatcher(route.match),
       resolved: {
         name: route.name ?? '',
         virtualHost: vh.name,
+        virtualHostConfig: vh,
         config: route,
         action,
-        requestMutations: [new HeaderMutation(route.request_headers_to_add, route.request_headers_to_remove), vhostRequest, global.request].filter((m) => !m.isEmpty),
-        responseMutations: [new HeaderMutation(route.response_headers_to_add, route.response_headers_to_remove), vhostResponse, global.response].filter((m) => !m.isEmpty),
+        requestMutations: [new HeaderMutation(route.request_headers_to_add, route.request_headers_to_remove), vhost.request, global.request].filter((m) => !m.isEmpty),
+        responseMutations: [new HeaderMutation(route.response_headers_to_add, route.response_headers_to_remove), vhost.response, global.response].filter((m) => !m.isEmpty),
         pickCluster: clusterPicker(action),
         upgrade: upgradeRule(action, hcmUpgrades),
         directResponseBody: directResponseBody(route, issues),
+        perFilterConfigs: (name) => filterLevels.flatMap((level) => (level.config(name) === undefined ? [] : [level.config(name)])),
+        filterDisabled(name) {
+          for (let i = filterLevels.length - 1; i >= 0; i--) {
+            const disabled = filterLevels[i]?.disabled(name);
+            if (disabled !== undefined) return disabled;
+          }
+          return undefined;
+        },
       },
     };
   });

@@ -79,7 +79,7 @@ export class HttpPools {
       return stream;
     }
     const { maxRequestsPerConnection } = upstreamLimits(target.cluster);
-    const upstream = new Http1UpstreamRequest(this.agent(target), head, target.requester, callbacks, (socket) => {
+    const upstream = new Http1UpstreamRequest(this.agent(target), head, endStream, target.requester, callbacks, (socket) => {
       const served = (this.requestsServed.get(socket) ?? 0) + 1;
       this.requestsServed.set(socket, served);
       // The last request the connection may carry: it closes after the response.

@@ -8,6 +8,9 @@ import type { RequestHead, UpstreamRequest, UpstreamRequestCallbacks } from './t
 
 const EMPTY = Buffer.alloc(0);
 
+/** Methods whose requests have no body: a headers-only one is sent without framing, as Envoy's codec does. */
+const BODILESS_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'TRACE', 'CONNECT']);
+
 /**
  * One request over an HTTP/1.1 keep-alive pool (a node:http Agent on nodevoy connections).
  * A CONNECT turns into a raw tunnel on the connection once the response arrives, and so does
@@ -24,6 +27,8 @@ export class Http1UpstreamRequest implements UpstreamRequest {
   constructor(
     agent: Agent,
     head: RequestHead,
+    /** The request has no body: it ends with its headers. */
+    headersOnly: boolean,
     requester: UpstreamRequester | undefined,
     private readonly callbacks: UpstreamRequestCallbacks,
     /** Called when a pooled connection takes the request; false: close it after this one. */
@@ -36,6 +41,11 @@ export class Http1UpstreamRequest implements UpstreamRequest {
     // `Connection: keep-alive` included; set after the keep-alive rule below, it is a plain header.
     const expect = headers.get('expect');
     headers.remove('expect');
+    // Envoy's codec frames a headers-only request of a method that may carry a body with
+    // `content-length: 0` (node:http would send an empty chunked body, or for OPTIONS nothing).
+    if (headersOnly && !BODILESS_METHODS.has(head.method) && !headers.has('content-length') && !headers.has('transfer-encoding')) {
+      headers.set('content-length', '0');
+    }
     this.request = request({
       agent,
       host: 'upstream',

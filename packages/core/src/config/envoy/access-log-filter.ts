@@ -1,6 +1,7 @@
 import { RESPONSE_FLAG_CODES } from '../../network/response-flags.js';
 import { schema } from '../schema/index.js';
 import type { FieldType } from '../schema/types.js';
+import { fractionalPercentSchema } from './fractional-percent.js';
 
 const { message, string, uint32, enumOf, bool, repeated, required } = schema;
 
@@ -17,10 +18,6 @@ const comparisonSchema = message('envoy.config.accesslog.v3.ComparisonFilter', {
   value: required(message('envoy.config.core.v3.RuntimeUInt32', { default_value: uint32(), runtime_key: required(string({ minLen: 1 })) })),
 });
 
-const percentSchema = message('envoy.type.v3.FractionalPercent', {
-  numerator: uint32(),
-  denominator: enumOf('envoy.type.v3.FractionalPercent.DenominatorType', ['HUNDRED', 'TEN_THOUSAND', 'MILLION'] as const),
-});
 
 export interface ComparisonConfig {
   readonly op?: 'EQ' | 'GE' | 'LE' | 'NE';
@@ -60,7 +57,7 @@ export const accessLogFilterSchema: FieldType<AccessLogFilterConfig> = message(
     traceable_filter: schema.empty('envoy.config.accesslog.v3.TraceableFilter'),
     runtime_filter: message('envoy.config.accesslog.v3.RuntimeFilter', {
       runtime_key: required(string({ minLen: 1 })),
-      percent_sampled: percentSchema,
+      percent_sampled: fractionalPercentSchema,
       use_independent_randomness: bool(),
     }),
     and_filter: message('envoy.config.accesslog.v3.AndFilter', { filters: required(repeated(nested, { minItems: 2 })) }),
