@@ -1,3 +1,5 @@
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+
 /**
  * HTTP/1.1 responses read off a client connection, in a form two proxies' answers can be
  * compared by value: the status line, the headers as `name: value` (names lower-cased, sorted;
@@ -89,8 +91,22 @@ export function parseHttpResponses(data: Buffer): HttpResponseObservation[] {
       .filter(([name]) => name !== 'transfer-encoding' && name !== 'content-length')
       .map(([name, value]) => `${name}: ${VOLATILE.has(name) ? '<varies>' : value}`)
       .sort(),
-    body: r.body,
+    body: decodedBody(r.headers.find(([name]) => name === 'content-encoding')?.[1], r.body),
   }));
+}
+
+/**
+ * A compressed body is compared by what it decodes to: its bytes are the compression library's
+ * (Envoy's zlib-ng and node's zlib differ, as do the chunk flushes), not the proxy's.
+ */
+export function decodedBody(contentEncoding: string | undefined, body: string): string {
+  const decode = contentEncoding === 'gzip' ? gunzipSync : contentEncoding === 'br' ? brotliDecompressSync : undefined;
+  if (!decode || body === '') return body;
+  try {
+    return `(${contentEncoding}-decoded) ${decode(Buffer.from(body, 'latin1')).toString('latin1')}`;
+  } catch {
+    return `(${contentEncoding} that does not decode, ${body.length} bytes)`;
+  }
 }
 
 /** How many whole, framed responses the bytes hold. */

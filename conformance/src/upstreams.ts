@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { maskedHeaders } from './http-responses.js';
+import { decodedBody, maskedHeaders } from './http-responses.js';
 import type { UpstreamBehaviour } from './scenario.js';
 import { startHungServer } from '@nodevoy/test-kit';
 import { StreamRecord } from './stream-record.js';
@@ -22,14 +22,24 @@ export interface Upstream {
   close(): void;
 }
 
-/** `http-mirror`: answers every request with what it saw, so the client's answer shows it. */
+/**
+ * `http-mirror`: answers every request with what it saw, so the client's answer shows it (a
+ * compressed body decoded). A request may shape the answer: `x-reply-status`, `x-reply-body`
+ * instead of the mirror, and any other `x-reply-<name>` as the response header `<name>`.
+ */
 const mirror = createHttpServer((request, response) => {
   const chunks: Buffer[] = [];
   request.on('data', (chunk: Buffer) => chunks.push(chunk));
   request.on('end', () => {
-    const seen = { method: request.method, url: request.url, headers: maskedHeaders(request.headers), body: Buffer.concat(chunks).toString() };
-    const body = `${JSON.stringify(seen, null, 1)}\n`;
-    response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-mirror': 'yes' });
+    const received = Buffer.concat(chunks).toString('latin1');
+    const seen = { method: request.method, url: request.url, headers: maskedHeaders(request.headers), body: decodedBody(request.headers['content-encoding'], received) };
+    const shaped = Object.entries(request.headers).flatMap(([name, value]) => (name.startsWith('x-reply-') && typeof value === 'string' ? [[name.slice('x-reply-'.length), value] as const] : []));
+    const reply = new Map<string, string>([['content-type', 'application/json'], ['x-mirror', 'yes'], ...shaped]);
+    const body = reply.get('body') ?? `${JSON.stringify(seen, null, 1)}\n`;
+    const status = Number(reply.get('status') ?? 200);
+    reply.delete('body');
+    reply.delete('status');
+    response.writeHead(status, { ...Object.fromEntries(reply), 'content-length': Buffer.byteLength(body) });
     response.end(body);
   });
 });

@@ -3,9 +3,12 @@ import { extension as internalListener } from '@nodevoy/bootstrap-internal-liste
 import { extension as clusterDns } from '@nodevoy/cluster-dns';
 import { extension as clusterOriginalDst } from '@nodevoy/cluster-original-dst';
 import { extension as clusterStatic } from '@nodevoy/cluster-static';
+import { extension as brotli } from '@nodevoy/compression-brotli';
+import { extension as gzip } from '@nodevoy/compression-gzip';
 import { extension as envoyInternalConnection } from '@nodevoy/connection-envoy-internal';
 import { ExtensionRegistry, type NodevoyExtension } from '@nodevoy/core';
 import { extension as echo } from '@nodevoy/filter-echo';
+import { extension as compressor } from '@nodevoy/filter-http-compressor';
 import { extension as cors } from '@nodevoy/filter-http-cors';
 import { extension as httpConnectionManager } from '@nodevoy/filter-http-connection-manager';
 import { extension as originalDstListener } from '@nodevoy/filter-listener-original-dst';
@@ -35,6 +38,9 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   httpConnectionManager,
   setFilterState,
   cors,
+  compressor,
+  gzip,
+  brotli,
   tlsInspector,
   proxyProtocolListener,
   originalDstListener,

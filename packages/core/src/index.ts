@@ -49,6 +49,18 @@ export {
   type FractionalPercentConfig,
   type RuntimeFractionalPercentConfig,
 } from './config/envoy/fractional-percent.js';
+export { featureEnabled, runtimeFeatureFlagSchema, type RuntimeFeatureFlagConfig } from './config/envoy/runtime-feature-flag.js';
+export {
+  COMPRESSOR_CATEGORY,
+  DECOMPRESSOR_CATEGORY,
+  type ChunkCodec,
+  type CompressionLibrary,
+  type CompressorLibrary,
+  type CompressorLibraryFactory,
+  type DecompressorLibrary,
+  type DecompressorLibraryFactory,
+} from './compression/compression-library.js';
+export { ZlibChunkCodec } from './compression/zlib-chunk-codec.js';
 export { regexMatcherSchema, stringMatcher, stringMatcherSchema, type StringMatcherConfig } from './config/envoy/string-matcher.js';
 export { SECRET_TYPE_URL, SecretManager, type Secret, type SecretSubscription } from './secrets/secret-manager.js';
 

@@ -3,7 +3,8 @@ import { REQUEST_PASSTHROUGH_HEADER, RequestInfo, emitAccessLogs, mergePassthrou
 import { upgradeRequested, type HeaderMap } from '@nodevoy/http';
 import type { CodecIssue, DownstreamStream } from './codec/downstream-stream.js';
 import type { DownstreamConnection } from './downstream-connection.js';
-import type { DecoderFilterCallbacks, EncoderFilterCallbacks, HttpFilter, LocalReply } from './http-filter.js';
+import { FilterCallbacks, type FilterCallbackStream } from './filter-callbacks.js';
+import type { HttpFilter, LocalReply } from './http-filter.js';
 import { FilterIteration, type StreamItem } from './filter-iteration.js';
 import type { HcmRuntime } from './hcm-runtime.js';
 import { LocalReplies, localReplyHeaders, responseFlagsFor } from './local-reply.js';
@@ -18,7 +19,7 @@ import { applyUnderscoresAction, normalizePath, stripHostPort } from './request-
  * rules, the route, the HTTP filter chain (decoder filters in order, encoder filters in
  * reverse), the response-header rules, and the stats of it all.
  */
-export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallbacks {
+export class ActiveStream implements FilterCallbackStream {
   readonly streamId: number;
   readonly requestInfo: RequestInfo;
   private readonly filters: HttpFilter[] = [];
@@ -173,10 +174,14 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
         // A route may turn a filter off, or on one that http_filters lists as disabled.
         if (!(route?.filterDisabled(entry.name) ?? entry.disabled)) entry.create((filter) => this.filters.push(filter));
       }
-      step = 'setDecoderFilterCallbacks';
-      for (const filter of this.filters) filter.setDecoderFilterCallbacks?.(this);
-      step = 'setEncoderFilterCallbacks';
-      for (const filter of this.filters) filter.setEncoderFilterCallbacks?.(this);
+      for (const filter of this.filters) {
+        if (!filter.setDecoderFilterCallbacks && !filter.setEncoderFilterCallbacks) continue;
+        const callbacks = new FilterCallbacks(this, filter);
+        step = 'setDecoderFilterCallbacks';
+        filter.setDecoderFilterCallbacks?.(callbacks);
+        step = 'setEncoderFilterCallbacks';
+        filter.setEncoderFilterCallbacks?.(callbacks);
+      }
       return true;
     } catch (err) {
       this.onFilterError(step, err);
@@ -251,6 +256,11 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   encodeTrailers(trailers: HeaderMap): void {
     if (this.complete || this.responseEnded) return;
     this.encoder.push({ kind: 'trailers', trailers });
+  }
+
+  injectData(direction: 'decode' | 'encode', from: HttpFilter, data: Buffer, endStream: boolean): void {
+    if (this.complete) return;
+    (direction === 'decode' ? this.decoder : this.encoder).inject(from, { kind: 'data', data, endStream });
   }
 
   onDownstreamWritable(callback: () => void): void {

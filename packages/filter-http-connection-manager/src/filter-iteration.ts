@@ -63,6 +63,13 @@ export class FilterIteration {
     if (position >= 0) this.unblock(position);
   }
 
+  /** Data `from` made goes on to the filters after it (behind what already waits there). */
+  inject(from: HttpFilter, item: StreamItem): void {
+    const index = this.filters.indexOf(from);
+    if (index < 0) return;
+    this.offer((this.direction === 'decode' ? index : this.filters.length - 1 - index) + 1, item);
+  }
+
   /** Drops whatever is held (the stream ended another way). */
   abandon(): void {
     this.inboxes.length = 0;

@@ -51,6 +51,11 @@ export interface DecoderFilterCallbacks {
    * goes on sending, so an upstream half-close is passed on rather than turned into a reset.
    */
   readonly tunnelHalfCloses: boolean;
+  /**
+   * Envoy's `injectDecodedDataToFilterChain`: request body this filter made (a transformed copy
+   * of what it took with `stop`) goes on to the filters after it, in order.
+   */
+  injectDecodedDataToFilterChain(data: Buffer, endStream: boolean): void;
 }
 
 /** What the encoding (response) side of a filter can do. */
@@ -58,6 +63,8 @@ export interface EncoderFilterCallbacks {
   readonly streamId: number;
   /** Resumes the response after this filter returned `stop` from `encodeHeaders`. */
   continueEncoding(): void;
+  /** Envoy's `injectEncodedDataToFilterChain`: response body this filter made goes on toward the client. */
+  injectEncodedDataToFilterChain(data: Buffer, endStream: boolean): void;
 }
 
 /**
@@ -65,7 +72,8 @@ export interface EncoderFilterCallbacks {
  * order, the response through encoder filters in reverse. `stop` from a headers callback holds
  * the stream (for the filters after this one) until the filter calls continue; `stop` from a
  * data or trailers callback means the filter took that item. A promise makes the chain wait at
- * the filter until it settles. A filter that throws (or whose promise rejects) ends its stream:
+ * the filter until it settles. A filter that changes the body takes each chunk with `stop` and
+ * injects what it made in its place. A filter that throws (or whose promise rejects) ends its stream:
  * a 500 if nothing was answered yet, else a reset; every other stream carries on.
  */
 export interface HttpFilter {

@@ -10,6 +10,9 @@ export interface HttpResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
+  /** The body as it came, for bodies that are not text (compressed, binary). */
+  readonly bodyBytes: Buffer;
+  readonly trailers: NodeJS.Dict<string>;
 }
 
 export interface HttpRequestOptions {
@@ -35,7 +38,8 @@ export async function httpRequest(port: number, options: HttpRequestOptions = {}
   const [response] = (await once(req, 'response')) as [IncomingMessage];
   const chunks: Buffer[] = [];
   for await (const chunk of response) chunks.push(chunk as Buffer);
-  return { status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString() };
+  const bodyBytes = Buffer.concat(chunks);
+  return { status: response.statusCode ?? 0, headers: response.headers, body: bodyBytes.toString(), bodyBytes, trailers: response.trailers };
 }
 
 export interface SeenRequest {

@@ -23,6 +23,7 @@ export class Http1UpstreamRequest implements UpstreamRequest {
   /** The pooled connection serving the request (a ConnectionDuplex over a nodevoy connection). */
   private socket: Duplex | undefined;
   private done = false;
+  private readonly isHead: boolean;
 
   constructor(
     agent: Agent,
@@ -35,6 +36,7 @@ export class Http1UpstreamRequest implements UpstreamRequest {
     mayReuse: (socket: Duplex) => boolean,
   ) {
     const isConnect = head.method === 'CONNECT';
+    this.isHead = head.method === 'HEAD';
     // Host first, where Envoy's HTTP/1.1 codec writes it.
     const headers = HeaderMap.from([['host', head.authority], ...head.headers]);
     // node:http sends the head at once when `Expect` is among the options, its own
@@ -110,12 +112,15 @@ export class Http1UpstreamRequest implements UpstreamRequest {
 
   private onResponse(response: IncomingMessage): void {
     this.response = response;
-    this.callbacks.onResponseHeaders({ status: response.statusCode ?? 502, headers: HeaderMap.fromRaw(response.rawHeaders) }, false);
+    const status = response.statusCode ?? 502;
+    // As Envoy's codec: a response that can have no body ends with its headers.
+    const bodiless = this.isHead || status === 204 || status === 304 || (response.headers['content-length'] === '0' && response.headers['transfer-encoding'] === undefined);
+    this.callbacks.onResponseHeaders({ status, headers: HeaderMap.fromRaw(response.rawHeaders) }, bodiless);
     response.on('data', (chunk: Buffer) => this.callbacks.onResponseData(chunk, false));
     response.on('end', () => {
       if (response.rawTrailers.length > 0) this.callbacks.onResponseTrailers(HeaderMap.fromRaw(response.rawTrailers));
       this.done = true;
-      this.callbacks.onResponseData(EMPTY, true);
+      if (!bodiless) this.callbacks.onResponseData(EMPTY, true);
     });
     response.on('aborted', () => this.fail(new Error('upstream reset')));
   }
