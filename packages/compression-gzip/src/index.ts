@@ -1,5 +1,6 @@
 import { constants, createGzip } from 'node:zlib';
 import { COMPRESSOR_CATEGORY, ZlibChunkCodec, extensionPackage, schema, type CompressorLibraryFactory, type MessageValue, type NodevoyExtension } from '@nodevoy/core';
+import { gzipDecompressor } from './gzip-decompressor.js';
 
 const { message, uint32, enumOf } = schema;
 
@@ -45,9 +46,11 @@ export const gzipCompressor: CompressorLibraryFactory<GzipConfig> = {
   },
 };
 
+export { gzipDecompressor };
+
 export const extension: NodevoyExtension = {
   ...extensionPackage(import.meta.url),
   register(registry) {
-    registry.add(gzipCompressor);
+    registry.add(gzipCompressor).add(gzipDecompressor);
   },
 };

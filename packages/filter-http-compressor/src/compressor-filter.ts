@@ -1,6 +1,6 @@
 import type { ChunkCodec } from '@nodevoy/core';
 import { perFilterConfig, type DecoderFilterCallbacks, type EncoderFilterCallbacks, type HttpFilter, type HttpFilterResult } from '@nodevoy/filter-http-connection-manager';
-import { upgradeRequested, type HeaderMap } from '@nodevoy/http';
+import { hasNoTransform, upgradeRequested, type HeaderMap } from '@nodevoy/http';
 import { mediaType, type CompressorFilterConfig, type CompressorPerRoute, type DirectionConfig } from './compressor-config.js';
 import { encodingDecision, registerCompressor, type EncodingDecision } from './encoding-decision.js';
 import { CompressionStatus, type SkipReason } from './compression-status.js';
@@ -218,10 +218,6 @@ export class CompressorFilter implements HttpFilter {
     if (this.config.weakenEtagOnCompress) headers.set('etag', `W/${etag}`);
     else headers.remove('etag');
   }
-}
-
-function hasNoTransform(headers: HeaderMap): boolean {
-  return headers.get('cache-control')?.split(',').some((token) => token.trim().toLowerCase() === 'no-transform') ?? false;
 }
 
 /** `vary: Accept-Encoding`, appended unless listed already (compared exactly, as Envoy does). */

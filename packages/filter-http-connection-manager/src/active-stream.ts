@@ -258,9 +258,9 @@ export class ActiveStream implements FilterCallbackStream {
     this.encoder.push({ kind: 'trailers', trailers });
   }
 
-  injectData(direction: 'decode' | 'encode', from: HttpFilter, data: Buffer, endStream: boolean): void {
+  inject(direction: 'decode' | 'encode', from: HttpFilter, item: StreamItem): void {
     if (this.complete) return;
-    (direction === 'decode' ? this.decoder : this.encoder).inject(from, { kind: 'data', data, endStream });
+    (direction === 'decode' ? this.decoder : this.encoder).inject(from, item);
   }
 
   onDownstreamWritable(callback: () => void): void {

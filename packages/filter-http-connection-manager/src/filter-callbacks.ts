@@ -1,11 +1,15 @@
 import type { Connection, ConnectionInfo, RequestInfo } from '@nodevoy/core';
 import type { HeaderMap } from '@nodevoy/http';
+import type { StreamItem } from './filter-iteration.js';
 import type { DecoderFilterCallbacks, EncoderFilterCallbacks, HttpFilter, LocalReply } from './http-filter.js';
 import type { ResolvedRoute } from './routing/route-table.js';
 
 /** What a filter's callbacks need of its stream, besides the interfaces' own members. */
-export interface FilterCallbackStream extends Omit<DecoderFilterCallbacks, 'injectDecodedDataToFilterChain'>, Omit<EncoderFilterCallbacks, 'injectEncodedDataToFilterChain'> {
-  injectData(direction: 'decode' | 'encode', from: HttpFilter, data: Buffer, endStream: boolean): void;
+type Injections = 'injectDecodedDataToFilterChain' | 'addDecodedTrailers' | 'injectEncodedDataToFilterChain' | 'addEncodedTrailers';
+
+export interface FilterCallbackStream extends Omit<DecoderFilterCallbacks & EncoderFilterCallbacks, Injections> {
+  /** `item` goes on to the filters after `from`, in that direction. */
+  inject(direction: 'decode' | 'encode', from: HttpFilter, item: StreamItem): void;
 }
 
 /**
@@ -83,10 +87,18 @@ export class FilterCallbacks implements DecoderFilterCallbacks, EncoderFilterCal
   }
 
   injectDecodedDataToFilterChain(data: Buffer, endStream: boolean): void {
-    this.stream.injectData('decode', this.filter, data, endStream);
+    this.stream.inject('decode', this.filter, { kind: 'data', data, endStream });
+  }
+
+  addDecodedTrailers(trailers: HeaderMap): void {
+    this.stream.inject('decode', this.filter, { kind: 'trailers', trailers });
   }
 
   injectEncodedDataToFilterChain(data: Buffer, endStream: boolean): void {
-    this.stream.injectData('encode', this.filter, data, endStream);
+    this.stream.inject('encode', this.filter, { kind: 'data', data, endStream });
+  }
+
+  addEncodedTrailers(trailers: HeaderMap): void {
+    this.stream.inject('encode', this.filter, { kind: 'trailers', trailers });
   }
 }

@@ -1,4 +1,4 @@
-import type { Connection, ConnectionInfo, ExtensionFactory, RequestInfo, FilterFactoryContext, StatsScope } from '@nodevoy/core';
+import type { Connection, ConnectionInfo, ExtensionFactory, FilterFactoryContext, FormatContext, RequestInfo, StatsScope } from '@nodevoy/core';
 import type { HeaderMap } from '@nodevoy/http';
 import type { ResolvedRoute } from './routing/route-table.js';
 
@@ -56,6 +56,11 @@ export interface DecoderFilterCallbacks {
    * of what it took with `stop`) goes on to the filters after it, in order.
    */
   injectDecodedDataToFilterChain(data: Buffer, endStream: boolean): void;
+  /**
+   * Envoy's `addDecodedTrailers`, for a filter that took the last data chunk: the request ends
+   * with these trailers, after what the filter injected.
+   */
+  addDecodedTrailers(trailers: HeaderMap): void;
 }
 
 /** What the encoding (response) side of a filter can do. */
@@ -65,6 +70,8 @@ export interface EncoderFilterCallbacks {
   continueEncoding(): void;
   /** Envoy's `injectEncodedDataToFilterChain`: response body this filter made goes on toward the client. */
   injectEncodedDataToFilterChain(data: Buffer, endStream: boolean): void;
+  /** Envoy's `addEncodedTrailers`: the response ends with these trailers, after what the filter injected. */
+  addEncodedTrailers(trailers: HeaderMap): void;
 }
 
 /**
@@ -107,6 +114,18 @@ export interface HttpFilterChainEntry {
  */
 export function perFilterConfig<T>(callbacks: DecoderFilterCallbacks, filterConfigName: string): T | undefined {
   return callbacks.route()?.perFilterConfigs(filterConfigName).at(-1) as T | undefined;
+}
+
+/** What format strings (`%REQ(...)%`, `%DOWNSTREAM_REMOTE_ADDRESS%`...) see of a request, for header values a filter adds. */
+export function requestFormatContext(callbacks: DecoderFilterCallbacks, requestHeaders: HeaderMap): FormatContext {
+  const connection = callbacks.connection;
+  return {
+    localAddress: connection.localAddress,
+    remoteAddress: connection.remoteAddress,
+    ...(connection.ssl ? { ssl: connection.ssl } : {}),
+    info: callbacks.requestInfo,
+    requestHeaders,
+  };
 }
 
 /** An HTTP filter extension, keyed by the `@type` of its typed config. */

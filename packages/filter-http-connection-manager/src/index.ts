@@ -26,6 +26,7 @@ export {
   type HttpFilterStatus,
   type LocalReply,
   perFilterConfig,
+  requestFormatContext,
 } from './http-filter.js';
 export { HTTP_FILTER_ROUTE_CONFIG_CATEGORY, type HttpFilterRouteConfigFactory } from './routing/per-filter-configs.js';
 export { corsPolicySchema, type CorsPolicyConfig } from './config/cors-policy.js';

@@ -49,6 +49,7 @@ const RESPONSE_FLAGS: readonly (readonly [prefix: string, flag: string])[] = [
   ['upstream_response_timeout', 'UT'],
   ['stream_idle_timeout', 'SI'],
   ['downstream_remote_disconnect', 'DC'],
+  ['local_rate_limited', 'RL'],
 ];
 
 export function responseFlagsFor(details: string): string {

@@ -120,3 +120,8 @@ export function stripHopByHop(headers: HeaderMap, keep: ReadonlySet<string> = NO
     headers.remove(name);
   }
 }
+
+/** `Cache-Control: no-transform`: a proxy must not change the body's encoding (compressor filters honour it). */
+export function hasNoTransform(headers: HeaderMap): boolean {
+  return headers.get('cache-control')?.split(',').some((token) => token.trim().toLowerCase() === 'no-transform') ?? false;
+}

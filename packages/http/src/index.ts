@@ -11,7 +11,7 @@ export const extension: NodevoyExtension = {
 };
 
 export { ConnectionDuplex, ConnectionResetError } from './connection-duplex.js';
-export { HeaderMap, HOP_BY_HOP, stripHopByHop, stripHopByHopKeepingUpgrade, upgradeRequested } from './headers.js';
+export { HeaderMap, HOP_BY_HOP, hasNoTransform, stripHopByHop, stripHopByHopKeepingUpgrade, upgradeRequested } from './headers.js';
 export { HeaderMutation } from './header-mutation.js';
 export { headerValueOptionSchema, headersToAdd, headersToRemove, type HeaderValueOptionConfig } from './header-options.js';
 export {
@@ -29,3 +29,4 @@ export { HTTP_POOLS, HttpPools, httpPools } from './pools/http-pools.js';
 export { UpstreamConnectError } from './pools/upstream-connector.js';
 export type { RequestHead, ResponseHead, UpstreamFailure, UpstreamRequest, UpstreamRequestCallbacks } from './pools/types.js';
 export { reasonPhrase } from './status-text.js';
+export { httpStatusSchema } from './http-status-schema.js';

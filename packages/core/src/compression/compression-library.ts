@@ -1,4 +1,5 @@
 import type { ExtensionFactory } from '../registry/types.js';
+import type { StatsScope } from '../stats/store.js';
 
 /**
  * One stream's compressor or decompressor (Envoy's `Compression::Compressor` / `Decompressor`):
@@ -24,7 +25,11 @@ export interface CompressorLibrary extends CompressionLibrary {
 }
 
 export interface DecompressorLibrary extends CompressionLibrary {
-  createDecompressor(): ChunkCodec;
+  /**
+   * A decompressor that never fails its stream, as Envoy's: bad input or too much output (a
+   * compression bomb) ends its output, counted in the library's stats under `statsPrefix`.
+   */
+  createDecompressor(scope: StatsScope, statsPrefix: string): ChunkCodec;
 }
 
 /** Envoy's compression extension categories: `compressor_library` / `decompressor_library` entries. */

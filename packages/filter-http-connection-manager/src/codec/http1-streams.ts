@@ -117,8 +117,9 @@ export class Http1RequestStream implements DownstreamStream {
     } else {
       this.req.on('data', (chunk: Buffer) => callbacks.onData(chunk, false));
       this.req.on('end', () => {
-        if (this.req.rawTrailers.length > 0) callbacks.onTrailers(HeaderMap.fromRaw(this.req.rawTrailers));
-        callbacks.onData(EMPTY, true);
+        // As Envoy's codec: with `enable_trailers` trailers end the request, else the body's end does.
+        if (this.options.enableTrailers && this.req.rawTrailers.length > 0) callbacks.onTrailers(HeaderMap.fromRaw(this.req.rawTrailers));
+        else callbacks.onData(EMPTY, true);
       });
     }
     this.res.on('close', () => {

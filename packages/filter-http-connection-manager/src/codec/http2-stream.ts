@@ -33,9 +33,9 @@ export class Http2DownstreamStream implements DownstreamStream {
     let trailers: HeaderMap | undefined;
     stream.on('trailers', (received) => (trailers = HeaderMap.fromHttp2(received)));
     stream.on('end', () => {
-      // As the HTTP/1.1 codec: the trailers, then the end of the body.
+      // Trailers end the request, as Envoy's codecs deliver them; else the body's end does.
       if (trailers) callbacks.onTrailers(trailers);
-      if (!this.headersEndStream) callbacks.onData(EMPTY, true);
+      else if (!this.headersEndStream) callbacks.onData(EMPTY, true);
     });
     stream.on('error', () => {});
     stream.on('close', () => {

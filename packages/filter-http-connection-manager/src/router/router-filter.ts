@@ -1,13 +1,15 @@
-import { REQUEST_PASSTHROUGH_HEADER, type FilterFactoryContext, type FormatContext, type Host, type RequestPassthroughRegistry, type UpstreamCluster } from '@nodevoy/core';
+import { REQUEST_PASSTHROUGH_HEADER, type FilterFactoryContext, type Host, type RequestPassthroughRegistry, type UpstreamCluster } from '@nodevoy/core';
 import { httpPools, type HeaderMap } from '@nodevoy/http';
 import { HCM_DEFAULTS } from '../config/hcm-config.js';
-import type { DecoderFilterCallbacks, HttpFilter, HttpFilterStatus } from '../http-filter.js';
+import { requestFormatContext, type DecoderFilterCallbacks, type HttpFilter, type HttpFilterStatus } from '../http-filter.js';
 import { LocalReplies } from '../local-reply.js';
 import type { HcmStats } from '../stats.js';
 import { ConnectTerminator } from './connect-terminator.js';
 import { HttpForwarder } from './http-forwarder.js';
 import { redirectFor } from './redirect.js';
 import { upstreamRequestHead } from './request-rewrite.js';
+
+const EMPTY = Buffer.alloc(0);
 
 /** What the router filter needs from its connection manager (its stats live under `http.<prefix>.`). */
 export interface RouterContext {
@@ -47,7 +49,7 @@ export class RouterFilter implements HttpFilter {
     const config = route.config;
     // The route's response header rules apply to the answers the router makes up, too.
     const mutateHeaders = (responseHeaders: HeaderMap) => {
-      const context = { ...this.formatContext(headers), responseHeaders };
+      const context = { ...requestFormatContext(this.callbacks, headers), responseHeaders };
       for (const mutation of route.responseMutations) mutation.apply(responseHeaders, context);
     };
     // Envoy counts redirects as direct responses (rq_redirect is for internal redirects).
@@ -83,11 +85,11 @@ export class RouterFilter implements HttpFilter {
       const terminator = new ConnectTerminator(this.callbacks, cluster, host);
       this.target = terminator;
       terminator.start();
-      if (endStream) terminator.sendData(Buffer.alloc(0), true);
+      if (endStream) terminator.sendData(EMPTY, true);
       return 'stop';
     }
     const timeoutMs = route.action?.timeout ?? HCM_DEFAULTS.routeTimeoutMs;
-    const formatContext = this.formatContext(headers);
+    const formatContext = requestFormatContext(this.callbacks, headers);
     const envoyHeaders = !this.context.suppressEnvoyHeaders;
     const forwarder = new HttpForwarder(this.callbacks, cluster, host, route, picked.response, { timeoutMs, envoyHeaders, formatContext });
     this.target = forwarder;
@@ -95,17 +97,6 @@ export class RouterFilter implements HttpFilter {
     this.offerPassthrough(cluster, host, route.config.metadata?.filter_metadata ?? {}, head.headers);
     forwarder.start(httpPools(this.context.factory.server), head, endStream, this.callbacks.requestInfo);
     return 'stop';
-  }
-
-  private formatContext(requestHeaders: HeaderMap): FormatContext {
-    const connection = this.callbacks.connection;
-    return {
-      localAddress: connection.localAddress,
-      remoteAddress: connection.remoteAddress,
-      ...(connection.ssl ? { ssl: connection.ssl } : {}),
-      info: this.callbacks.requestInfo,
-      requestHeaders,
-    };
   }
 
   /**
@@ -123,6 +114,12 @@ export class RouterFilter implements HttpFilter {
 
   decodeData(data: Buffer, endStream: boolean): HttpFilterStatus {
     this.target?.sendData(data, endStream);
+    return 'stop';
+  }
+
+  /** Request trailers end the body upstream; they are not sent on (a documented difference). */
+  decodeTrailers(): HttpFilterStatus {
+    this.target?.sendData(EMPTY, true);
     return 'stop';
   }
 

@@ -173,7 +173,8 @@ const SCENARIOS: ReadonlyArray<readonly [string, Scenario]> = [
       const req = harness.request('POST', '/echo');
       req.setHeader('content-length', MiB);
       req.write(patternBytes(256 * 1024));
-      await harness.proxy.waitForStat('cluster.upstream.upstream_rq_total', (n) => n === 1);
+      // The proxy has the request (a filter that buffers bodies has not sent it upstream yet).
+      await harness.proxy.waitForStat('http.under_test.downstream_rq_active', (n) => n === 1);
       req.destroy();
       await stillServes(harness);
     },
