@@ -30,3 +30,4 @@ export { UpstreamConnectError } from './pools/upstream-connector.js';
 export type { RequestHead, ResponseHead, UpstreamFailure, UpstreamRequest, UpstreamRequestCallbacks } from './pools/types.js';
 export { reasonPhrase } from './status-text.js';
 export { httpStatusSchema } from './http-status-schema.js';
+export { HTTP2_SESSION_MEMORY_MB } from './http2-session-memory.js';

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { performServerHandshake, type ServerHttp2Session, type Settings } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import type { ConnectionDuplex } from '@nodevoy/http';
+import { HTTP2_SESSION_MEMORY_MB, type ConnectionDuplex } from '@nodevoy/http';
 import type { CodecIssue, DownstreamStream } from './downstream-stream.js';
 import { Http1RequestStream, Http1TakeoverStream, type Http1Options } from './http1-streams.js';
 import { Http2DownstreamStream } from './http2-stream.js';
@@ -99,6 +99,7 @@ export function serveHttp2(duplex: ConnectionDuplex, options: CodecOptions, hand
   const session = performServerHandshake(duplex, {
     settings: options.http2Settings,
     maxSendHeaderBlockLength: options.maxRequestHeadersBytes,
+    maxSessionMemory: HTTP2_SESSION_MEMORY_MB,
   });
   session.on('error', () => {});
   session.on('stream', (stream, headers, flags) => {

@@ -99,9 +99,15 @@ export class ConnectTerminator {
     } else if (this.callbacks.tunnelHalfCloses) {
       this.callbacks.encodeData(EMPTY, true);
     } else {
-      this.done = true;
-      this.callbacks.resetStream();
+      this.resetTunnel();
     }
+  }
+
+  /** The stream is reset, and the upstream connection goes with it, as Envoy's TCP upstream closes. */
+  private resetTunnel(): void {
+    this.done = true;
+    this.upstream?.close('NoFlush', 'tunnel reset');
+    this.callbacks.resetStream();
   }
 
   /** The upstream connection is gone: after a half-close, bytes the client still sends have nowhere to go. */
@@ -109,7 +115,6 @@ export class ConnectTerminator {
     if (this.done) return;
     if (!this.upstreamEnded) this.onUpstreamFin();
     if (this.done) return;
-    this.done = true;
-    this.callbacks.resetStream();
+    this.resetTunnel();
   }
 }

@@ -2,6 +2,7 @@ import { Agent } from 'node:http';
 import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
 import { ServiceKey, type HopFailure, type Host, type ServerContext, type UpstreamCluster, type UpstreamRequester, type WorkerContext } from '@nodevoy/core';
 import type { ConnectionDuplex } from '../connection-duplex.js';
+import { HTTP2_SESSION_MEMORY_MB } from '../http2-session-memory.js';
 import { commonHttpOptions, upstreamCodec, type UpstreamCodec } from '../protocol-options.js';
 import { countedRequest } from './counted-request.js';
 import { Http1UpstreamRequest } from './http1-request.js';
@@ -172,6 +173,7 @@ export class HttpPools {
     let duplex = connected;
     const session = connectHttp2(`http://${host.address.kind === 'socket' ? host.address.asString : 'internal'}`, {
       createConnection: () => (duplex ??= connectUpstream(cluster, host, worker, { codec: 'http2', requester })) as never,
+      maxSessionMemory: HTTP2_SESSION_MEMORY_MB,
     });
     this.hopFailures.set(session, () => duplex?.connection?.hopFailure);
     const forget = () => {

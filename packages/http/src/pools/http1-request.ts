@@ -48,6 +48,11 @@ export class Http1UpstreamRequest implements UpstreamRequest {
     if (headersOnly && !BODILESS_METHODS.has(head.method) && !headers.has('content-length') && !headers.has('transfer-encoding')) {
       headers.set('content-length', '0');
     }
+    // A body without a length goes chunked whatever the method, as Envoy's codec frames it:
+    // node:http writes a GET's or DELETE's body unframed, and the upstream would read it as the
+    // start of the next request on the connection. A tunnel (CONNECT, an upgrade) has no framing.
+    const upgrade = upgradeRequested(head.headers);
+    if (!headersOnly && !isConnect && upgrade === undefined && !headers.has('content-length')) headers.set('transfer-encoding', 'chunked');
     this.request = request({
       agent,
       host: 'upstream',
@@ -74,7 +79,7 @@ export class Http1UpstreamRequest implements UpstreamRequest {
     this.request.on('upgrade', (response: IncomingMessage, socket: Duplex, leftover: Buffer) => this.onTunnel(response, socket, leftover));
     this.request.on('drain', () => this.callbacks.onWritable());
     // Keep-alive is the pool's business: no `Connection: keep-alive` on the wire, as Envoy.
-    if (upgradeRequested(head.headers) === undefined) this.request.removeHeader('connection');
+    if (upgrade === undefined) this.request.removeHeader('connection');
     if (expect !== undefined) this.request.setHeader('expect', expect);
     // Headers leave now, as Envoy's: a CONNECT peer answers before any payload is sent. Not
     // flushHeaders(): it writes the head as UTF-8, and header bytes above 0x7f are latin1.
