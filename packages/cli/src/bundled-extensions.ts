@@ -14,6 +14,7 @@ import { extension as cors } from '@nodevoy/filter-http-cors';
 import { extension as decompressor } from '@nodevoy/filter-http-decompressor';
 import { extension as httpConnectionManager } from '@nodevoy/filter-http-connection-manager';
 import { extension as localRateLimit } from '@nodevoy/filter-local-ratelimit';
+import { extension as rbac } from '@nodevoy/filter-rbac';
 import { extension as originalDstListener } from '@nodevoy/filter-listener-original-dst';
 import { extension as proxyProtocolListener } from '@nodevoy/filter-listener-proxy-protocol';
 import { extension as tlsInspector } from '@nodevoy/filter-listener-tls-inspector';
@@ -44,6 +45,7 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   compressor,
   decompressor,
   localRateLimit,
+  rbac,
   buffer,
   gzip,
   brotli,

@@ -38,7 +38,7 @@ export {
 export type { BootstrapConfig, LayeredRuntimeConfig, NodeConfig } from './config/envoy/bootstrap.js';
 export type { ClusterConfig, DiscoveryType, DnsLookupFamily, LbEndpointConfig } from './config/envoy/cluster.js';
 export type { FilterChainConfig, FilterChainMatchConfig, ListenerConfig } from './config/envoy/listener.js';
-export { metadataSchema, type AddressConfig, type EnvoyInternalAddressConfig, type MetadataConfig, type SocketAddressConfig } from './config/envoy/address.js';
+export { cidrRangeSchema, metadataSchema, type AddressConfig, type CidrRangeConfig, type EnvoyInternalAddressConfig, type MetadataConfig, type SocketAddressConfig } from './config/envoy/address.js';
 export { dataSourceSchema, describeDataSource, readDataSource, type DataSourceConfig } from './config/envoy/data-source.js';
 export { configSourceFile, configSourceSchema, type ConfigSourceConfig } from './config/envoy/config-source.js';
 export { watchFile } from './config/file-watch.js';
@@ -109,6 +109,7 @@ export {
   type InternalAddress,
   type SocketAddress,
 } from './network/address.js';
+export { cidrContains, parseCidr, type Cidr } from './listener/cidr.js';
 export {
   Connection,
   type ConnectionCallbacks,

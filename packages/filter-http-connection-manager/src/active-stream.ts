@@ -4,12 +4,13 @@ import { upgradeRequested, type HeaderMap } from '@nodevoy/http';
 import type { CodecIssue, DownstreamStream } from './codec/downstream-stream.js';
 import type { DownstreamConnection } from './downstream-connection.js';
 import { FilterCallbacks, type FilterCallbackStream } from './filter-callbacks.js';
-import type { HttpFilter, LocalReply } from './http-filter.js';
+import { requestFormatContext, type HttpFilter, type LocalReply } from './http-filter.js';
 import { FilterIteration, type StreamItem } from './filter-iteration.js';
 import type { HcmRuntime } from './hcm-runtime.js';
 import { LocalReplies, localReplyHeaders, responseFlagsFor } from './local-reply.js';
 import { mutateClientCertHeader } from './client-cert-header.js';
 import type { ResolvedRoute } from './routing/route-table.js';
+import { applyForwardedFor } from './forwarded-for.js';
 import { statusClass } from './stats.js';
 import { StreamTimeouts } from './stream-timeouts.js';
 import { applyUnderscoresAction, normalizePath, stripHostPort } from './request-normalization.js';
@@ -222,6 +223,13 @@ export class ActiveStream implements FilterCallbackStream {
     this.responseDetails = reply.details;
     const body = Buffer.from(reply.body ?? '');
     const headers = localReplyHeaders(reply);
+    // As Envoy's: a reply made here for a request routed to a cluster gets the route's response
+    // header rules (a direct response or redirect applies them itself).
+    const route = this.resolvedRoute;
+    if (route?.action && reply.details !== 'direct_response') {
+      const context = { ...requestFormatContext(this, this.downstream.headers), responseHeaders: headers };
+      for (const mutation of route.responseMutations) mutation.apply(headers, context);
+    }
     reply.mutateHeaders?.(headers);
     this.encodeHeaders(headers, body.length === 0);
     if (body.length > 0) this.encodeData(body, true);
@@ -357,23 +365,15 @@ export class ActiveStream implements FilterCallbackStream {
     return true;
   }
 
-  /** Envoy's `mutateRequestHeaders`: request id, x-forwarded-proto, x-forwarded-for, x-forwarded-client-cert. */
+  /** Envoy's `mutateRequestHeaders`: who sent it (x-forwarded-*), via, x-forwarded-client-cert, request id. */
   private mutateRequestHeaders(headers: HeaderMap): void {
     const { runtime } = this;
-    if (runtime.useRemoteAddress) {
-      const remote = this.connection.remoteAddress;
-      if (remote.kind === 'socket' && !runtime.skipXffAppend) {
-        const existing = headers.get('x-forwarded-for');
-        headers.set('x-forwarded-for', existing ? `${existing}, ${remote.ip}` : remote.ip);
-      }
-      headers.set('x-forwarded-proto', this.connection.ssl ? 'https' : 'http');
-    } else if (!headers.has('x-forwarded-proto')) {
-      headers.set('x-forwarded-proto', this.connection.ssl ? 'https' : 'http');
-    }
+    const { clientAddress, edge } = applyForwardedFor(headers, this.connection.remoteAddress, this.connection.ssl !== undefined, runtime.forwardedFor);
+    if (clientAddress !== this.connection.remoteAddress) this.requestInfo.downstreamRemoteAddress = clientAddress;
     if (runtime.via) appendVia(headers, runtime.via);
     mutateClientCertHeader(headers, runtime.forwardClientCert, runtime.clientCertDetails, this.connection.ssl);
-    const externalId = runtime.useRemoteAddress && !runtime.preserveExternalRequestId;
-    if (runtime.generateRequestId && (!headers.has('x-request-id') || externalId)) headers.set('x-request-id', randomUUID());
+    const replaceId = edge && !runtime.preserveExternalRequestId;
+    if (runtime.generateRequestId && (!headers.has('x-request-id') || replaceId)) headers.set('x-request-id', randomUUID());
   }
 
   /** Envoy's `mutateResponseHeaders`: server, date, request id. */
@@ -467,7 +467,9 @@ export class ActiveStream implements FilterCallbackStream {
         this.runtime.log.warn(`[C${this.connection.id}][S${this.streamId}] HTTP filter threw in onDestroy: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    if (this.runtime.accessLoggers.length > 0) this.writeAccessLogs();
+    // Once the caller that ended the stream has returned, as Envoy logs on its deferred deletion:
+    // what a filter records after its local reply (RBAC's verdict) is in the log.
+    if (this.runtime.accessLoggers.length > 0) queueMicrotask(() => this.writeAccessLogs());
   }
 
   private writeAccessLogs(): void {
@@ -475,7 +477,8 @@ export class ActiveStream implements FilterCallbackStream {
     const context: FormatContext = {
       connectionId: this.connection.id,
       localAddress: this.connection.localAddress,
-      remoteAddress: this.connection.remoteAddress,
+      remoteAddress: this.requestInfo.downstreamRemoteAddress ?? this.connection.remoteAddress,
+      directRemoteAddress: this.connection.remoteAddress,
       ...(this.connection.ssl ? { ssl: this.connection.ssl } : {}),
       info: this.requestInfo,
       requestHeaders: this.downstream.headers,

@@ -1,5 +1,5 @@
 import { clusterReferences } from './routing/cluster-references.js';
-import { Category, createAccessLoggers, requestPassthrough, type ExtensionEntry, type FilterFactoryContext, type NetworkFilterFactory } from '@nodevoy/core';
+import { Category, createAccessLoggers, parseCidr, requestPassthrough, type ExtensionEntry, type FilterFactoryContext, type NetworkFilterFactory } from '@nodevoy/core';
 import { createHttp1Codec, type CodecOptions } from './codec/codecs.js';
 import { HCM_DEFAULTS, httpConnectionManagerSchema, type HttpConnectionManagerConfig } from './config/hcm-config.js';
 import { codecHandlers, HttpConnectionManagerFilter, type HcmShared } from './hcm-filter.js';
@@ -57,8 +57,12 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
       via: config.via || undefined,
       maxRequestsPerConnection: config.common_http_protocol_options?.max_requests_per_connection ?? 0,
       connectionIdleTimeoutMs: config.common_http_protocol_options?.idle_timeout ?? HCM_DEFAULTS.connectionIdleTimeoutMs,
-      useRemoteAddress: config.use_remote_address ?? false,
-      skipXffAppend: config.skip_xff_append ?? false,
+      forwardedFor: {
+        useRemoteAddress: config.use_remote_address ?? false,
+        xffNumTrustedHops: config.xff_num_trusted_hops ?? 0,
+        skipXffAppend: config.skip_xff_append ?? false,
+        internalRanges: (config.internal_address_config?.cidr_ranges ?? []).flatMap((range) => parseCidr(range.address_prefix, range.prefix_len ?? 0) ?? []),
+      },
       generateRequestId: config.generate_request_id ?? true,
       preserveExternalRequestId: config.preserve_external_request_id ?? false,
       alwaysSetRequestIdInResponse: config.always_set_request_id_in_response ?? false,

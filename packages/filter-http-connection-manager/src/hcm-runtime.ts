@@ -5,6 +5,7 @@ import type { HttpFilterChainEntry } from './http-filter.js';
 import type { RouteTable } from './routing/route-table.js';
 import type { PathNormalization, UnderscoresAction } from './request-normalization.js';
 import type { HcmStats } from './stats.js';
+import type { ForwardedForPolicy } from './forwarded-for.js';
 
 /** What every stream of one connection manager config shares. */
 export interface HcmRuntime {
@@ -29,8 +30,8 @@ export interface HcmRuntime {
   readonly maxRequestsPerConnection: number;
   /** `common_http_protocol_options.idle_timeout` (default 1 h): a connection with no request. */
   readonly connectionIdleTimeoutMs: number;
-  readonly useRemoteAddress: boolean;
-  readonly skipXffAppend: boolean;
+  /** `use_remote_address`, `xff_num_trusted_hops`, `skip_xff_append`, `internal_address_config`. */
+  readonly forwardedFor: ForwardedForPolicy;
   readonly generateRequestId: boolean;
   readonly preserveExternalRequestId: boolean;
   readonly alwaysSetRequestIdInResponse: boolean;

@@ -117,11 +117,12 @@ export function perFilterConfig<T>(callbacks: DecoderFilterCallbacks, filterConf
 }
 
 /** What format strings (`%REQ(...)%`, `%DOWNSTREAM_REMOTE_ADDRESS%`...) see of a request, for header values a filter adds. */
-export function requestFormatContext(callbacks: DecoderFilterCallbacks, requestHeaders: HeaderMap): FormatContext {
+export function requestFormatContext(callbacks: Pick<DecoderFilterCallbacks, 'connection' | 'requestInfo'>, requestHeaders: HeaderMap): FormatContext {
   const connection = callbacks.connection;
   return {
     localAddress: connection.localAddress,
-    remoteAddress: connection.remoteAddress,
+    remoteAddress: callbacks.requestInfo.downstreamRemoteAddress ?? connection.remoteAddress,
+    directRemoteAddress: connection.remoteAddress,
     ...(connection.ssl ? { ssl: connection.ssl } : {}),
     info: callbacks.requestInfo,
     requestHeaders,

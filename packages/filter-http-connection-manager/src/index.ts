@@ -30,5 +30,8 @@ export {
 } from './http-filter.js';
 export { HTTP_FILTER_ROUTE_CONFIG_CATEGORY, type HttpFilterRouteConfigFactory } from './routing/per-filter-configs.js';
 export { corsPolicySchema, type CorsPolicyConfig } from './config/cors-policy.js';
+export { headerMatcherSchema, type HeaderMatcherConfig } from './config/matchers.js';
+export { headerMatcher } from './routing/route-matcher.js';
+export { NODE_ADDRESS } from './forwarded-for.js';
 export type { ResolvedRoute } from './routing/route-table.js';
 export type { HttpConnectionManagerConfig } from './config/hcm-config.js';

@@ -4,6 +4,7 @@ import { createServer as createHttp2Server, type ServerHttp2Session } from 'node
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { ADMIN, anyHostRoutes, collect, connectTo, curl, http2Request, http2Session, httpConnectionManager, httpRequest, namedReply, readHttp1Responses, startHttpUpstream, startNodevoy, tcpListener } from '@nodevoy/test-kit';
+import { NODE_ADDRESS } from '../src/forwarded-for.js';
 
 /** HTTP/1.1 and HTTP/2 on both sides of the connection manager, and its per-connection options. */
 
@@ -241,7 +242,7 @@ t.test('via, normalize_path, merge_slashes, strip_any_host_port, use_remote_addr
   t.equal(seen?.url, '/a/b/~user?x=//y', 'dot segments resolved, slashes merged, %7E decoded; the query untouched');
   t.equal(seen?.headers.host, 'example.com', 'the port is stripped');
   t.equal(seen?.headers.via, 'nodevoy-test');
-  t.equal(seen?.headers['x-forwarded-for'], '10.0.0.1, 127.0.0.1', 'the remote address is appended');
+  t.equal(seen?.headers['x-forwarded-for'], `10.0.0.1,${NODE_ADDRESS}`, 'the peer is appended; a loopback peer as the node’s address, as Envoy');
   t.equal((await httpRequest(port, { path: '/bad%zzescape' })).status, 400, 'a path that cannot be normalized is refused');
 });
 

@@ -24,6 +24,8 @@ export interface FormatContext {
   readonly connectionId?: number;
   readonly localAddress?: Address;
   readonly remoteAddress?: Address;
+  /** The socket's own peer, when `remoteAddress` is another (PROXY protocol, x-forwarded-for). */
+  readonly directRemoteAddress?: Address;
   /** What TLS established on the downstream connection, if it is TLS. */
   readonly ssl?: SslConnectionInfo;
   readonly info?: FormatInfo;
@@ -56,6 +58,8 @@ export type Formatter = (context: FormatContext) => string;
 type Operator = (context: FormatContext, argument: string | undefined) => string | undefined;
 
 const withoutPort = (a: Address | undefined) => (a === undefined ? undefined : a.kind === 'socket' ? a.ip : a.asString);
+/** The socket's own peer: before PROXY protocol restored another, and whatever x-forwarded-for says. */
+const directRemote = (c: FormatContext) => c.info?.directRemoteAddress ?? c.directRemoteAddress ?? c.remoteAddress;
 const portOf = (a: Address | undefined) => (a?.kind === 'socket' ? String(a.port) : undefined);
 
 /** The command operators nodevoy implements, with Envoy's names and meanings. */
@@ -63,8 +67,8 @@ const OPERATORS: Readonly<Record<string, Operator>> = {
   DOWNSTREAM_REMOTE_ADDRESS: (c) => c.remoteAddress?.asString,
   DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT: (c) => withoutPort(c.remoteAddress),
   DOWNSTREAM_REMOTE_PORT: (c) => portOf(c.remoteAddress),
-  DOWNSTREAM_DIRECT_REMOTE_ADDRESS: (c) => (c.info?.directRemoteAddress ?? c.remoteAddress)?.asString,
-  DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT: (c) => withoutPort(c.info?.directRemoteAddress ?? c.remoteAddress),
+  DOWNSTREAM_DIRECT_REMOTE_ADDRESS: (c) => directRemote(c)?.asString,
+  DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT: (c) => withoutPort(directRemote(c)),
   DOWNSTREAM_LOCAL_ADDRESS: (c) => c.localAddress?.asString,
   DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT: (c) => withoutPort(c.localAddress),
   DOWNSTREAM_LOCAL_PORT: (c) => portOf(c.localAddress),

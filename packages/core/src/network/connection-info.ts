@@ -52,6 +52,11 @@ export class RequestInfo {
   readonly startTimeMs = Date.now();
   readonly filterState: FilterState;
   readonly dynamicMetadata: DynamicMetadata = new Map();
+  /**
+   * The client as the connection manager decided it (x-forwarded-for and trusted hops, Envoy's
+   * downstream remote address), when that is not the connection's peer.
+   */
+  downstreamRemoteAddress: Address | undefined;
   /** The upstream host the request was sent to, once the router chose it. */
   upstreamHost: Address | undefined;
   upstreamCluster: string | undefined;

@@ -1,4 +1,4 @@
-import { accessLogSchema, schema, type MessageValue } from '@nodevoy/core';
+import { accessLogSchema, cidrRangeSchema, schema, type MessageValue } from '@nodevoy/core';
 import { commonHttpProtocolOptionsSchema, http1ProtocolOptionsSchema, http2ProtocolOptionsSchema } from '@nodevoy/http';
 import { HTTP_FILTER_CATEGORY } from '../http-filter.js';
 import { routeConfigurationSchema } from './route-config.js';
@@ -49,6 +49,11 @@ export const httpConnectionManagerSchema = message(
     request_timeout: duration(),
     use_remote_address: bool(),
     skip_xff_append: bool(),
+    xff_num_trusted_hops: uint32(),
+    internal_address_config: message(
+      'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.InternalAddressConfig',
+      { unix_sockets: bool(), cidr_ranges: repeated(cidrRangeSchema) },
+    ),
     via: string(),
     generate_request_id: bool(),
     preserve_external_request_id: bool(),
@@ -76,16 +81,14 @@ export const httpConnectionManagerSchema = message(
   },
   {
     oneofs: [{ fields: ['strip_any_host_port', 'strip_matching_host_port'] }],
-    // Accepted and without effect in nodevoy, as the README lists: no tracer, no service
-    // cluster, no x-envoy-external-address; drains and closes are immediate.
+    // Accepted and without effect in nodevoy, as the README lists: no tracer, no user agent
+    // cluster; drains and closes are immediate.
     ignored: [
       'path_with_escaped_slashes_action',
       'stream_error_on_invalid_http_message',
       'proxy_status_config',
       'add_user_agent',
       'tracing',
-      'internal_address_config',
-      'xff_num_trusted_hops',
       'drain_timeout',
       'delayed_close_timeout',
     ],

@@ -121,7 +121,7 @@ export class HttpForwarder {
     }
     const reply = failure.hopFailure ? LocalReplies.innerHopFailure(failure.hopFailure) : LocalReplies.upstreamFailure(failure.resetReason, upstreamFailureDetails(failure));
     this.countResponse(reply.status);
-    this.callbacks.sendLocalReply({ ...reply, mutateHeaders: (h) => this.mutateResponse(h) });
+    this.callbacks.sendLocalReply({ ...reply, mutateHeaders: (h) => this.mutateLocalReply(h) });
   }
 
   private complete(): void {
@@ -146,15 +146,20 @@ export class HttpForwarder {
     if (responseStarted) this.callbacks.resetStream();
     else {
       this.countResponse(504);
-      this.callbacks.sendLocalReply({ ...LocalReplies.upstreamTimeout(), mutateHeaders: (h) => this.mutateResponse(h) });
+      this.callbacks.sendLocalReply({ ...LocalReplies.upstreamTimeout(), mutateHeaders: (h) => this.mutateLocalReply(h) });
     }
   }
 
-  /** The cluster's and the route's response header rules, on upstream answers and local ones alike. */
+  /** The cluster's and the route's response header rules on an upstream answer. */
   private mutateResponse(headers: HeaderMap): void {
+    this.mutateLocalReply(headers);
     const context = { ...this.options.formatContext, responseHeaders: headers };
-    this.clusterResponseMutation?.apply(headers, context);
     for (const mutation of this.route.responseMutations) mutation.apply(headers, context);
+  }
+
+  /** On a reply made here, the cluster's rules: the connection manager applies the route's to every local reply. */
+  private mutateLocalReply(headers: HeaderMap): void {
+    this.clusterResponseMutation?.apply(headers, { ...this.options.formatContext, responseHeaders: headers });
   }
 
   /** Envoy's router charges every upstream response code, local 503/504 included. */

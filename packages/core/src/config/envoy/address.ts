@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Category } from '../../registry/categories.js';
 import { schema } from '../schema/index.js';
 import type { MessageValue } from '../schema/types.js';
@@ -46,10 +47,15 @@ export type SocketAddressConfig = MessageValue<typeof socketAddressSchema.fields
 export type EnvoyInternalAddressConfig = MessageValue<typeof envoyInternalAddressSchema.fields>;
 export type AddressConfig = MessageValue<typeof addressSchema.fields>;
 
-export const cidrRangeSchema = message('envoy.config.core.v3.CidrRange', {
-  address_prefix: required(string({ minLen: 1 })),
-  prefix_len: uint32({ lte: 128 }),
-});
+export const cidrRangeSchema = message(
+  'envoy.config.core.v3.CidrRange',
+  { address_prefix: required(string({ minLen: 1 })), prefix_len: uint32({ lte: 128 }) },
+  {
+    check(value, report) {
+      if (isIP(value.address_prefix) === 0) report('address_prefix', `malformed IP address: ${value.address_prefix}`);
+    },
+  },
+);
 export type CidrRangeConfig = MessageValue<typeof cidrRangeSchema.fields>;
 
 export const metadataSchema = message(
