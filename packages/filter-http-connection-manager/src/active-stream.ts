@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { REQUEST_PASSTHROUGH_HEADER, RequestInfo, emitAccessLogs, mergePassthrough, type Connection, type ConnectionInfo, type FormatContext } from '@nodevoy/core';
+import { REQUEST_PASSTHROUGH_HEADER, RequestInfo, emitAccessLogs, mergePassthrough, type Connection, type ConnectionInfo, type FormatContext, type ResponseFlag } from '@nodevoy/core';
 import { upgradeRequested, type HeaderMap } from '@nodevoy/http';
 import type { CodecIssue, DownstreamStream } from './codec/downstream-stream.js';
 import type { DownstreamConnection } from './downstream-connection.js';
@@ -472,6 +472,14 @@ export class ActiveStream implements FilterCallbackStream {
     if (this.runtime.accessLoggers.length > 0) queueMicrotask(() => this.writeAccessLogs());
   }
 
+  /** The flags the response's details imply, with those filters set (in Envoy's order). */
+  private responseFlags(details: string | undefined): string {
+    const flags = this.requestInfo.responseFlags;
+    const implied = details === undefined ? '' : responseFlagsFor(details);
+    if (implied) flags.set(implied as ResponseFlag);
+    return flags.toString();
+  }
+
   private writeAccessLogs(): void {
     const details = this.responseDetails;
     const context: FormatContext = {
@@ -489,7 +497,7 @@ export class ActiveStream implements FilterCallbackStream {
       accessLogType: 'DownstreamEnd',
       outcome: {
         responseCode: Number(this.responseHeaders?.get(':status') ?? 0),
-        responseFlags: details === undefined ? '' : responseFlagsFor(details),
+        responseFlags: this.responseFlags(details),
         responseCodeDetails: details,
         bytesReceived: this.bytesReceived,
         bytesSent: this.bytesSent,

@@ -12,9 +12,10 @@ export const LocalReplies = {
   missingHost: (): LocalReply => ({ status: 400, details: 'missing_host_header' }),
   clusterNotFound: (status: number): LocalReply => ({ status, details: 'cluster_not_found' }),
   noHealthyUpstream: (): LocalReply => ({ status: 503, body: 'no healthy upstream', details: 'no_healthy_upstream' }),
-  upstreamFailure: (resetReason: string, details: string): LocalReply => ({
+  /** `retried`: the request had attempts before this one (Envoy then says "the latest"). */
+  upstreamFailure: (resetReason: string, details: string, retried = false): LocalReply => ({
     status: 503,
-    body: `upstream connect error or disconnect/reset before headers. reset reason: ${resetReason}`,
+    body: `upstream connect error or disconnect/reset before headers. ${retried ? 'retried and the latest ' : ''}reset reason: ${resetReason}`,
     details,
   }),
   /**
@@ -32,6 +33,8 @@ export const LocalReplies = {
   streamIdleTimeout: (): LocalReply => ({ status: 408, body: 'stream timeout', details: 'stream_idle_timeout' }),
   requestTimeout: (): LocalReply => ({ status: 408, body: 'request timeout', details: 'request_overall_timeout' }),
   upstreamTimeout: (): LocalReply => ({ status: 504, body: 'upstream request timeout', details: 'upstream_response_timeout' }),
+  perTryTimeout: (): LocalReply => ({ status: 504, body: 'upstream request timeout', details: 'upstream_per_try_timeout' }),
+  retryBufferExceeded: (): LocalReply => ({ status: 507, body: 'exceeded request buffer limit while retrying upstream', details: 'request_payload_exceeded_retry_buffer_limit' }),
   /** nodevoy's own: an HTTP filter threw (Envoy's C++ filters cannot). */
   filterError: (): LocalReply => ({ status: 500, body: 'filter error', details: 'filter_error' }),
   codecError: (status: 400 | 426 | 431 | 501, details: string): LocalReply => ({ status, body: STATUS_TEXT[status], details }),
@@ -44,9 +47,15 @@ const RESPONSE_FLAGS: readonly (readonly [prefix: string, flag: string])[] = [
   ['no_healthy_upstream', 'UH'],
   ['upstream_reset_before_response_started{overflow', 'UO'],
   ['upstream_reset_before_response_started{connection_failure', 'UF'],
+  ['upstream_reset_before_response_started{remote_connection_failure', 'UF'],
+  ['upstream_reset_before_response_started{local_connection_failure', 'UF'],
+  ['upstream_reset_before_response_started{connection_timeout', 'UF'],
+  ['upstream_reset_before_response_started{connection_termination', 'UC'],
+  ['upstream_reset_before_response_started{protocol_error', 'UPE'],
   ['upstream_reset', 'UR'],
   ['inner_hop_failure', 'UF'],
   ['upstream_response_timeout', 'UT'],
+  ['upstream_per_try_timeout', 'UT'],
   ['stream_idle_timeout', 'SI'],
   ['downstream_remote_disconnect', 'DC'],
   ['local_rate_limited', 'RL'],

@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import fc from 'fast-check';
 import t from 'tap';
-import { ADMIN, anyHostRoutes, cluster, collect, connectTo, httpConnectionManager, startHttpUpstream, startInProcess, tcpListener, type HttpUpstream, type TestLike } from '@nodevoy/test-kit';
+import { collect, connectTo, httpProxyBootstrap, startHttpUpstream, startInProcess, type HttpUpstream, type TestLike } from '@nodevoy/test-kit';
 import { checkProperty } from '../../../test-support/fuzz.js';
 
 const token = fc.stringMatching(/^[a-z][a-z0-9-]{0,11}$/);
@@ -67,13 +67,7 @@ async function observe(t: TestLike, port: number, upstream: HttpUpstream, bytes:
 
 t.test('a request stream split at any points parses as in one piece', async (t) => {
   const upstream = await startHttpUpstream(t);
-  const proxy = await startInProcess(
-    t,
-    `${ADMIN}static_resources:
-  listeners:
-${tcpListener('http', httpConnectionManager({ routeConfig: anyHostRoutes('              - { match: { prefix: / }, route: { cluster: backend } }\n') }))}  clusters:
-${cluster('backend', [{ port: upstream.port }])}`,
-  );
+  const proxy = await startInProcess(t, httpProxyBootstrap([{ port: upstream.port }]));
   const port = proxy.port('http');
   await checkProperty(
     'http1 split',

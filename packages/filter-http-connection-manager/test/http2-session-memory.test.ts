@@ -5,7 +5,7 @@
 // Envoy has no such limit: flow control and the buffer limits bound a connection, as in nodevoy.
 import { once } from 'node:events';
 import t from 'tap';
-import { ADMIN, anyHostRoutes, cluster, http2Request, http2Session, httpConnectionManager, startHttpUpstream, startInProcess, tcpListener } from '@nodevoy/test-kit';
+import { http2Request, http2Session, httpProxyBootstrap, startHttpUpstream, startInProcess } from '@nodevoy/test-kit';
 
 const CANCELLED = 200;
 const RESPONSE_BYTES = 256 * 1024;
@@ -14,13 +14,7 @@ t.test('200 responses cancelled unread on one connection: every stream is still 
   const upstream = await startHttpUpstream(t, (request, response) => {
     response.end(request.url === '/small' ? 'small' : Buffer.alloc(RESPONSE_BYTES, 'x'));
   });
-  const proxy = await startInProcess(
-    t,
-    `${ADMIN}static_resources:
-  listeners:
-${tcpListener('http', httpConnectionManager({ routeConfig: anyHostRoutes('              - { match: { prefix: / }, route: { cluster: backend } }\n') }))}  clusters:
-${cluster('backend', [{ port: upstream.port }])}`,
-  );
+  const proxy = await startInProcess(t, httpProxyBootstrap([{ port: upstream.port }]));
   const session = await http2Session(t, proxy.port('http'));
   let served = 0;
   for (let i = 0; i < CANCELLED; i++) {

@@ -2,19 +2,13 @@
 // chunked, as Envoy's codec sends it. Sent unframed, a GET's body would be read by the upstream as
 // the next request on the pooled connection (request smuggling).
 import t from 'tap';
-import { ADMIN, anyHostRoutes, cluster, connectTo, http2Request, http2Session, httpConnectionManager, readHttp1Responses, startHttpUpstream, startInProcess, tcpListener } from '@nodevoy/test-kit';
+import { connectTo, http2Request, http2Session, httpProxyBootstrap, readHttp1Responses, startHttpUpstream, startInProcess } from '@nodevoy/test-kit';
 
 const SMUGGLED = 'GET /smuggled HTTP/1.1\r\nhost: example.test\r\n\r\n';
 
 t.test('bodies of GET and DELETE go upstream chunked, never as a request of their own', async (t) => {
   const upstream = await startHttpUpstream(t);
-  const proxy = await startInProcess(
-    t,
-    `${ADMIN}static_resources:
-  listeners:
-${tcpListener('http', httpConnectionManager({ routeConfig: anyHostRoutes('              - { match: { prefix: / }, route: { cluster: backend } }\n') }))}  clusters:
-${cluster('backend', [{ port: upstream.port }])}`,
-  );
+  const proxy = await startInProcess(t, httpProxyBootstrap([{ port: upstream.port }]));
   const port = proxy.port('http');
 
   t.test('HTTP/1.1 downstream, chunked GET then a pipelined request', async (t) => {

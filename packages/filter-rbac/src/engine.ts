@@ -49,15 +49,26 @@ function portOf(address: Address): number | undefined {
 const all = (matchers: Matcher[]): Matcher => (subject) => matchers.every((m) => m(subject));
 const some = (matchers: Matcher[]): Matcher => (subject) => matchers.some((m) => m(subject));
 
-function permissionMatcher(config: PermissionConfig): Matcher {
-  if (config.and_rules) return all((config.and_rules.rules ?? []).map(permissionMatcher));
-  if (config.or_rules) return some((config.or_rules.rules ?? []).map(permissionMatcher));
-  if (config.any) return () => true;
+/** The rules permissions and principals both have: a header, the path, dynamic metadata. */
+function sharedMatcher(config: PermissionConfig | PrincipalConfig): Matcher | undefined {
   if (config.header) {
     const match = headerMatcher(config.header);
     return ({ headers }) => match(headers);
   }
   if (config.url_path) return pathMatcher(config.url_path);
+  if (config.metadata) {
+    const match = metadataMatcher(config.metadata);
+    return (s) => match(s.dynamicMetadata);
+  }
+  return undefined;
+}
+
+function permissionMatcher(config: PermissionConfig): Matcher {
+  if (config.and_rules) return all((config.and_rules.rules ?? []).map(permissionMatcher));
+  if (config.or_rules) return some((config.or_rules.rules ?? []).map(permissionMatcher));
+  if (config.any) return () => true;
+  const shared = sharedMatcher(config);
+  if (shared) return shared;
   if (config.destination_ip) return ipMatcher(config.destination_ip, (s) => s.localAddress);
   if (config.destination_port !== undefined) {
     const port = config.destination_port;
@@ -69,10 +80,6 @@ function permissionMatcher(config: PermissionConfig): Matcher {
       const port = portOf(s.localAddress);
       return port !== undefined && start <= port && port < end;
     };
-  }
-  if (config.metadata) {
-    const match = metadataMatcher(config.metadata);
-    return (s) => match(s.dynamicMetadata);
   }
   if (config.not_rule) {
     const inner = permissionMatcher(config.not_rule);
@@ -93,15 +100,8 @@ function principalMatcher(config: PrincipalConfig): Matcher {
   if (config.source_ip) return ipMatcher(config.source_ip, (s) => s.remoteAddress);
   if (config.direct_remote_ip) return ipMatcher(config.direct_remote_ip, (s) => s.directRemoteAddress);
   if (config.remote_ip) return ipMatcher(config.remote_ip, (s) => s.downstreamRemoteAddress);
-  if (config.header) {
-    const match = headerMatcher(config.header);
-    return ({ headers }) => match(headers);
-  }
-  if (config.url_path) return pathMatcher(config.url_path);
-  if (config.metadata) {
-    const match = metadataMatcher(config.metadata);
-    return (s) => match(s.dynamicMetadata);
-  }
+  const shared = sharedMatcher(config);
+  if (shared) return shared;
   if (config.not_id) {
     const inner = principalMatcher(config.not_id);
     return (s) => !inner(s);

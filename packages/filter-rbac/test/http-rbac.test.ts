@@ -2,7 +2,7 @@
 // paths and the client's address (x-forwarded-for with trusted hops decides it, as Envoy's),
 // shadow rules that only count, route-level rules, and what access logs and stats show.
 import t from 'tap';
-import { ADMIN, anyHostRoutes, cluster, fileAccessLog, httpConnectionManager, httpRequest, scratchDir, startHttpUpstream, startInProcess, tcpListener, waitForLines, type TestLike } from '@nodevoy/test-kit';
+import { fileAccessLog, httpProxyBootstrap, httpRequest, scratchDir, startHttpUpstream, startInProcess, waitForLines, type TestLike } from '@nodevoy/test-kit';
 import { NODE_ADDRESS } from '@nodevoy/filter-http-connection-manager';
 
 const RBAC = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC';
@@ -44,19 +44,13 @@ async function setup(t: TestLike, hcmExtra: string) {
 `;
   const proxy = await startInProcess(
     t,
-    `${ADMIN}static_resources:
-  listeners:
-${tcpListener(
-  'http',
-  httpConnectionManager({
-    extra: `${hcmExtra}${fileAccessLog(log, '%RESPONSE_CODE% %RESPONSE_CODE_DETAILS% %DOWNSTREAM_REMOTE_ADDRESS% %DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT% %DYNAMIC_METADATA(envoy.filters.http.rbac:enforced_engine_result)% %DYNAMIC_METADATA(envoy.filters.http.rbac:audit_shadow_engine_result)%\n')}`,
-    httpFilters: `          - name: envoy.filters.http.rbac
+    httpProxyBootstrap([{ port: upstream.port }], {
+      hcmExtra: `${hcmExtra}${fileAccessLog(log, '%RESPONSE_CODE% %RESPONSE_CODE_DETAILS% %DOWNSTREAM_REMOTE_ADDRESS% %DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT% %DYNAMIC_METADATA(envoy.filters.http.rbac:enforced_engine_result)% %DYNAMIC_METADATA(envoy.filters.http.rbac:audit_shadow_engine_result)%\n')}`,
+      httpFilters: `          - name: envoy.filters.http.rbac
             typed_config:
               "@type": ${RBAC}${RULES}`,
-    routeConfig: anyHostRoutes(routes),
-  }),
-)}  clusters:
-${cluster('backend', [{ port: upstream.port }])}`,
+      routes,
+    }),
   );
   const port = proxy.port('http');
   const get = (path: string, headers: Record<string, string> = {}) => httpRequest(port, { path, headers });

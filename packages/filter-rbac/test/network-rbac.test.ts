@@ -1,7 +1,6 @@
 // envoy.filters.network.rbac before tcp_proxy: judged on the connection's first bytes; a denied
 // connection is closed before anything reaches the upstream, an allowed one carries bytes both
 // ways; mTLS identities are principals; <stat_prefix>.rbac.* counts the outcomes.
-import { connect } from 'node:tls';
 import t from 'tap';
 import {
   DOWNSTREAM_TLS_CONTEXT,
@@ -14,6 +13,7 @@ import {
   startEchoServer,
   startInProcess,
   tlsCertificate,
+  tlsExchange,
   tlsTransportSocket,
   type IssuedCertificate,
   type TestLike,
@@ -106,15 +106,7 @@ t.test('mTLS: the peer certificate’s URI SAN is the authenticated principal', 
 `,
     tls,
   );
-  const exchange = async (certificate: IssuedCertificate) => {
-    const socket = connect({ host: '127.0.0.1', port: proxy.port('tls'), ca: ca.cert, servername: 'localhost', cert: certificate.cert, key: certificate.key });
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', () => {});
-    socket.once('secureConnect', () => socket.end('ping'));
-    await new Promise((resolve) => socket.once('close', resolve));
-    return Buffer.concat(chunks).toString();
-  };
+  const exchange = (certificate: IssuedCertificate) => tlsExchange(proxy.port('tls'), ca.cert, certificate);
   t.equal(await exchange(await ca.issue({ uris: [CLIENT_ID] })), 'ping', 'the named workload gets through');
   t.equal(await exchange(await ca.issue({ uris: ['spiffe://cluster.local/ns/apps/sa/other'] })), '', 'another identity from the same CA does not');
   t.equal(proxy.stat('guard.rbac.allowed'), 1);

@@ -110,6 +110,31 @@ ${options.httpFilters ?? ''}          - name: envoy.filters.http.router
 ${options.routeConfig}`;
 }
 
+/** Options of `httpProxyBootstrap`. */
+export interface HttpProxyOptions {
+  /** The HttpConnectionManager's other fields, YAML lines indented for typed_config. */
+  readonly hcmExtra?: string;
+  /** HTTP filters before the router, YAML list items indented for http_filters. */
+  readonly httpFilters?: string;
+  /** The routes (YAML list items); every request to cluster `backend` by default. */
+  readonly routes?: string;
+  /** Listener fields (`per_connection_buffer_limit_bytes: ...`). */
+  readonly listenerExtra?: string;
+}
+
+/**
+ * The everyday HTTP proxy of a test: admin, listener `http` on 127.0.0.1:0 with a connection
+ * manager (stat prefix `ingress`), and cluster `backend` over `endpoints`.
+ */
+export function httpProxyBootstrap(endpoints: readonly Endpoint[], options: HttpProxyOptions = {}): string {
+  const routes = options.routes ?? '              - { match: { prefix: / }, route: { cluster: backend } }\n';
+  const hcm = httpConnectionManager({ routeConfig: anyHostRoutes(routes), ...(options.hcmExtra ? { extra: options.hcmExtra } : {}), ...(options.httpFilters ? { httpFilters: options.httpFilters } : {}) });
+  return `${ADMIN}static_resources:
+  listeners:
+${tcpListener('http', hcm, options.listenerExtra)}  clusters:
+${cluster('backend', endpoints)}`;
+}
+
 /** A route_config body with one virtual host for every domain; `routes` are its YAML list items. */
 export function anyHostRoutes(routes: string): string {
   return `            virtual_hosts:

@@ -29,6 +29,7 @@ export {
 } from './tls/configs.js';
 export { HBONE_CLIENT_ID, HBONE_WAYPOINT_ID, hboneIdentities, hboneOriginConfig, hboneWaypointConfig, type HboneFiles } from './tls/hbone.js';
 export { createCertificateAuthority, type CertificateAuthority, type IssuedCertificate, type IssueOptions } from './tls/certificates.js';
+export { tlsExchange } from './tls/client.js';
 export type { BadConfig, ComplianceOptions, FilterUnderTest, SuiteLike } from './compliance/filter-under-test.js';
 export { networkFilterCompliance } from './compliance/network-filter.js';
 export { httpFilterCompliance, type HttpFilterUnderTest } from './compliance/http-filter.js';

@@ -2,7 +2,6 @@
 // SPIFFE URI SANs, expiry, CRL, pins), each refusal counted under its ssl.* name, and a
 // refused client never disturbs the next one.
 import { createHash, X509Certificate } from 'node:crypto';
-import { connect } from 'node:tls';
 import t from 'tap';
 import {
   DOWNSTREAM_TLS_CONTEXT,
@@ -14,6 +13,7 @@ import {
   startInProcess,
   tcpProxyChain,
   tlsCertificate,
+  tlsExchange,
   tlsTransportSocket,
   type InProcessNodevoy,
   type IssuedCertificate,
@@ -47,21 +47,8 @@ async function mtlsListener(t: TestLike, validation: (setup: { ca: string; crl: 
 }
 
 /** Connects with `certificate` (or none), sends a line; resolves with what came back before the connection ended. */
-async function exchange(setup: Setup, certificate: IssuedCertificate | undefined): Promise<string> {
-  const socket = connect({
-    host: '127.0.0.1',
-    port: setup.proxy.port('tls'),
-    ca: setup.ca.cert,
-    servername: 'localhost',
-    ...(certificate ? { cert: certificate.cert, key: certificate.key } : {}),
-  });
-  const chunks: Buffer[] = [];
-  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-  socket.on('error', () => {});
-  socket.once('secureConnect', () => socket.end('ping'));
-  // Not events.once: it rejects on the 'error' a refused handshake raises.
-  await new Promise((resolve) => socket.once('close', resolve));
-  return Buffer.concat(chunks).toString();
+function exchange(setup: Setup, certificate: IssuedCertificate | undefined): Promise<string> {
+  return tlsExchange(setup.proxy.port('tls'), setup.ca.cert, certificate);
 }
 
 t.test('a client certificate from the trusted CA with the right SPIFFE id is let through', async (t) => {

@@ -60,6 +60,8 @@ export class RequestInfo {
   /** The upstream host the request was sent to, once the router chose it. */
   upstreamHost: Address | undefined;
   upstreamCluster: string | undefined;
+  /** Flags a filter sets beyond what the response's details say (the router's URX). */
+  readonly responseFlags = new ResponseFlags();
 
   constructor(readonly connection: ConnectionInfo) {
     this.filterState = new FilterState(connection.filterState);

@@ -1,7 +1,4 @@
-/**
- * Envoy's response flags (StreamInfo's CoreResponseFlag), in the order Envoy prints them, so
- * `%RESPONSE_FLAGS%` reads `UF,URX` in nodevoy as it does in Envoy.
- */
+/** Envoy's response flags (StreamInfo's CoreResponseFlag). */
 export const RESPONSE_FLAG_CODES = [
   'LH', 'UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DI', 'FI', 'RL', 'UAEX', 'RLSE', 'DC', 'URX', 'SI', 'IH', 'DPE',
   'UMSDR', 'RFCF', 'NFCF', 'DT', 'UPE', 'NC', 'OM', 'DF', 'DO', 'DR',
@@ -9,17 +6,20 @@ export const RESPONSE_FLAG_CODES = [
 
 export type ResponseFlag = (typeof RESPONSE_FLAG_CODES)[number];
 
-/** The flags set on one connection or request: one bit each (every connection has one of these). */
+/**
+ * The flags set on one connection or request, printed in the order they were set, as Envoy
+ * 1.40 prints them (`URX,UF` when the retry limit is found before the connect failure is
+ * answered; `UF,URX` when tcp_proxy's attempts run out after it).
+ */
 export class ResponseFlags {
-  private bits = 0;
+  private readonly flags: ResponseFlag[] = [];
 
   set(flag: ResponseFlag): void {
-    this.bits |= 1 << RESPONSE_FLAG_CODES.indexOf(flag);
+    if (!this.flags.includes(flag)) this.flags.push(flag);
   }
 
   /** `UF,URX`; empty when none is set. */
   toString(): string {
-    if (this.bits === 0) return '';
-    return RESPONSE_FLAG_CODES.filter((_, i) => (this.bits & (1 << i)) !== 0).join(',');
+    return this.flags.join(',');
   }
 }

@@ -3,6 +3,7 @@ import { headersToAdd, headersToRemove } from '@nodevoy/http';
 import { HTTP_FILTER_ROUTE_CONFIG_CATEGORY } from '../routing/per-filter-configs.js';
 import { routeCorsPolicySchema } from './cors-policy.js';
 import { headerMatcherSchema } from './matchers.js';
+import { retryPolicySchema } from './retry-policy.js';
 
 const { message, string, bool, repeated, required, uint32, enumOf, duration, struct } = schema;
 
@@ -99,12 +100,12 @@ export const routeActionSchema = message(
     upgrade_configs: repeated(upgradeConfigSchema),
     priority: enumOf('envoy.config.core.v3.RoutingPriority', ['DEFAULT', 'HIGH'] as const),
     cors: routeCorsPolicySchema,
+    retry_policy: retryPolicySchema,
   },
   {
     oneofs: [{ fields: ['cluster', 'cluster_header', 'weighted_clusters'], required: true }],
     unsupported: {
       regex_rewrite: NOT_YET,
-      retry_policy: NOT_YET,
       request_mirror_policies: NOT_YET,
       hash_policy: NOT_YET,
       max_stream_duration: NOT_YET,
@@ -192,13 +193,13 @@ export const virtualHostSchema = message(
     }),
     cors: routeCorsPolicySchema,
     typed_per_filter_config: typedPerFilterConfig(),
+    retry_policy: retryPolicySchema,
   },
   {
     unsupported: {
       matcher: 'use routes',
       virtual_clusters: NOT_YET,
       rate_limits: NOT_YET,
-      retry_policy: NOT_YET,
       hedge_policy: NOT_YET,
     },
   },

@@ -5,7 +5,8 @@ import { requestFormatContext, type DecoderFilterCallbacks, type HttpFilter, typ
 import { LocalReplies } from '../local-reply.js';
 import type { HcmStats } from '../stats.js';
 import { ConnectTerminator } from './connect-terminator.js';
-import { HttpForwarder } from './http-forwarder.js';
+import { HttpForwarder, type AttemptTarget } from './http-forwarder.js';
+import { RetryState } from './retry-state.js';
 import { redirectFor } from './redirect.js';
 import { upstreamRequestHead } from './request-rewrite.js';
 
@@ -91,11 +92,35 @@ export class RouterFilter implements HttpFilter {
     const timeoutMs = route.action?.timeout ?? HCM_DEFAULTS.routeTimeoutMs;
     const formatContext = requestFormatContext(this.callbacks, headers);
     const envoyHeaders = !this.context.suppressEnvoyHeaders;
-    const forwarder = new HttpForwarder(this.callbacks, cluster, host, route, picked.response, { timeoutMs, envoyHeaders, formatContext });
+    const options = { timeoutMs, envoyHeaders, formatContext };
+    // Consumes the x-envoy-retry-* headers, so they are read before the request head is made.
+    const retryState = RetryState.create(route.action?.retry_policy ?? route.virtualHostConfig.retry_policy, headers, cluster, cluster.info.stats);
+    const startedAt = performance.now();
+    const targetFor = (chosen: Host): AttemptTarget => {
+      const head = upstreamRequestHead(headers, route, chosen, picked.request, { ...options, timeoutMs: expectedTimeoutMs(timeoutMs, retryState?.perTryTimeoutMs ?? 0, performance.now() - startedAt) });
+      this.offerPassthrough(cluster, chosen, route.config.metadata?.filter_metadata ?? {}, head.headers);
+      return { host: chosen, head };
+    };
+    const retarget = () => {
+      const state = retryState as RetryState;
+      let chosen: Host | undefined;
+      for (let i = 0; i < state.hostSelectionAttempts; i++) {
+        chosen = cluster.chooseHost({ requestHeaders: headers, ...(restored ? { originalDestination: restored } : {}) });
+        if (!chosen || !state.rejectsHost(chosen)) break;
+      }
+      return chosen ? targetFor(chosen) : undefined;
+    };
+    const forwarder = new HttpForwarder(this.callbacks, {
+      cluster,
+      pools: httpPools(this.context.factory.server),
+      route,
+      clusterResponseMutation: picked.response,
+      options,
+      requester: this.callbacks.requestInfo,
+      retry: retryState ? { state: retryState, retarget } : undefined,
+    });
     this.target = forwarder;
-    const head = upstreamRequestHead(headers, route, host, picked.request, { timeoutMs, envoyHeaders, formatContext });
-    this.offerPassthrough(cluster, host, route.config.metadata?.filter_metadata ?? {}, head.headers);
-    forwarder.start(httpPools(this.context.factory.server), head, endStream, this.callbacks.requestInfo);
+    forwarder.start(targetFor(host), endStream);
     return 'stop';
   }
 
@@ -105,6 +130,9 @@ export class RouterFilter implements HttpFilter {
    */
   private offerPassthrough(cluster: UpstreamCluster, host: Host, routeMetadata: Readonly<Record<string, Record<string, unknown>>>, headers: HeaderMap): void {
     if (host.address.kind !== 'envoy_internal') return;
+    // A retry's attempt offers its own; the one before is not taken any more.
+    if (this.passthroughTag !== undefined) this.context.passthrough.withdraw(this.passthroughTag);
+    this.passthroughTag = undefined;
     const info = this.callbacks.requestInfo;
     const bundle = cluster.transportSocket?.requestPassthrough?.({ dynamicMetadata: info.dynamicMetadata, routeMetadata, filterState: info.filterState });
     if (!bundle) return;
@@ -127,4 +155,14 @@ export class RouterFilter implements HttpFilter {
     if (this.passthroughTag !== undefined) this.context.passthrough.withdraw(this.passthroughTag);
     this.target?.abandon();
   }
+}
+
+/**
+ * Envoy's x-envoy-expected-rq-timeout-ms for an attempt: what is left of the route timeout
+ * (`elapsedMs` after the request began), or the per-try timeout when that is shorter.
+ */
+function expectedTimeoutMs(routeTimeoutMs: number, perTryMs: number, elapsedMs: number): number {
+  const left = routeTimeoutMs > 0 ? Math.max(1, routeTimeoutMs - Math.floor(elapsedMs)) : 0;
+  if (perTryMs > 0) return left > 0 ? Math.min(perTryMs, left) : perTryMs;
+  return left;
 }
