@@ -15,6 +15,7 @@ import { extension as decompressor } from '@nodevoy/filter-http-decompressor';
 import { extension as httpConnectionManager } from '@nodevoy/filter-http-connection-manager';
 import { extension as localRateLimit } from '@nodevoy/filter-local-ratelimit';
 import { extension as rbac } from '@nodevoy/filter-rbac';
+import { extension as fault } from '@nodevoy/filter-http-fault';
 import { extension as originalDstListener } from '@nodevoy/filter-listener-original-dst';
 import { extension as proxyProtocolListener } from '@nodevoy/filter-listener-proxy-protocol';
 import { extension as tlsInspector } from '@nodevoy/filter-listener-tls-inspector';
@@ -46,6 +47,7 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   decompressor,
   localRateLimit,
   rbac,
+  fault,
   buffer,
   gzip,
   brotli,

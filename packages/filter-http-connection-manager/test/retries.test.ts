@@ -5,7 +5,7 @@
 import t from 'tap';
 import { closedPort, httpProxyBootstrap, httpRequest, startHttpUpstream, startInProcess, type TestLike } from '@nodevoy/test-kit';
 
-function proxyTo(t: TestLike, endpoints: readonly { port: number }[], route: string, options: { hcmExtra?: string; listenerExtra?: string } = {}) {
+function proxyTo(t: TestLike, endpoints: readonly { port: number }[], route: string, options: { hcmExtra?: string; listenerExtra?: string; clusterExtra?: string } = {}) {
   return startInProcess(t, httpProxyBootstrap(endpoints, { ...options, routes: `              - match: { prefix: / }\n                route: ${route}\n` }));
 }
 
@@ -101,4 +101,15 @@ t.test('a body past the buffer limit gives retries up (retry_or_shadow_abandoned
   t.equal(response.status, 503);
   t.equal(upstream.requests.length, 1);
   t.equal(proxy.stat('cluster.backend.retry_or_shadow_abandoned'), 1);
+});
+
+t.test('the cluster’s max_retries circuit breaker: a retry past it is not made (upstream_rq_retry_overflow)', async (t) => {
+  const upstream = await scriptedUpstream(t, [503, 200]);
+  const proxy = await proxyTo(t, [{ port: upstream.port }], '{ cluster: backend, retry_policy: { retry_on: 5xx } }', {
+    clusterExtra: '    circuit_breakers: { thresholds: [{ max_retries: 0 }] }\n',
+  });
+  t.equal((await httpRequest(proxy.port('http'), { path: '/' })).status, 503, 'the first answer stands');
+  t.equal(upstream.requests.length, 1);
+  t.equal(proxy.stat('cluster.backend.upstream_rq_retry_overflow'), 1);
+  t.equal(proxy.stat('cluster.backend.upstream_rq_retry'), 0);
 });

@@ -120,6 +120,8 @@ export interface HttpProxyOptions {
   readonly routes?: string;
   /** Listener fields (`per_connection_buffer_limit_bytes: ...`). */
   readonly listenerExtra?: string;
+  /** Cluster fields (`circuit_breakers: ...`), YAML lines indented for the cluster. */
+  readonly clusterExtra?: string;
 }
 
 /**
@@ -132,7 +134,7 @@ export function httpProxyBootstrap(endpoints: readonly Endpoint[], options: Http
   return `${ADMIN}static_resources:
   listeners:
 ${tcpListener('http', hcm, options.listenerExtra)}  clusters:
-${cluster('backend', endpoints)}`;
+${cluster('backend', endpoints, options.clusterExtra)}`;
 }
 
 /** A route_config body with one virtual host for every domain; `routes` are its YAML list items. */

@@ -150,7 +150,7 @@ function clusterText(cluster: Cluster): string {
       `${name}::${priority}::max_connections::${cluster.info.maxConnections}`,
       `${name}::${priority}::max_pending_requests::1024`,
       `${name}::${priority}::max_requests::1024`,
-      `${name}::${priority}::max_retries::3`,
+      `${name}::${priority}::max_retries::${cluster.info.maxRetries}`,
     );
   }
   lines.push(`${name}::added_via_api::false`);
@@ -176,7 +176,7 @@ function clusterText(cluster: Cluster): string {
 }
 
 function clusterJson(cluster: Cluster): unknown {
-  const thresholds = { max_connections: cluster.info.maxConnections, max_pending_requests: 1024, max_requests: 1024, max_retries: 3 };
+  const thresholds = { max_connections: cluster.info.maxConnections, max_pending_requests: 1024, max_requests: 1024, max_retries: cluster.info.maxRetries };
   return {
     name: cluster.name,
     host_statuses: cluster.hosts.map((host) => ({

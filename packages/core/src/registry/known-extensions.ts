@@ -67,7 +67,7 @@ const KNOWN: readonly KnownExtension[] = [
   known('envoy.compression.gzip.decompressor', 'envoy.extensions.compression.gzip.decompressor.v3.Gzip', '@nodevoy/compression-gzip'),
   known('envoy.compression.brotli.decompressor', 'envoy.extensions.compression.brotli.decompressor.v3.Brotli'),
   known('envoy.filters.http.buffer', 'envoy.extensions.filters.http.buffer.v3.Buffer', '@nodevoy/filter-http-buffer'),
-  known('envoy.filters.http.fault', 'envoy.extensions.filters.http.fault.v3.HTTPFault'),
+  known('envoy.filters.http.fault', 'envoy.extensions.filters.http.fault.v3.HTTPFault', '@nodevoy/filter-http-fault'),
   known('envoy.filters.http.lua', 'envoy.extensions.filters.http.lua.v3.Lua'),
   known('envoy.filters.http.ext_authz', 'envoy.extensions.filters.http.ext_authz.v3.ExtAuthz'),
   known('envoy.filters.http.local_ratelimit', 'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit', '@nodevoy/filter-local-ratelimit'),

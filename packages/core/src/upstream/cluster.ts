@@ -16,6 +16,7 @@ import type { ClusterInfo, Host, LoadBalancerContext, TcpPoolCallbacks, TcpPoolH
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 export const DEFAULT_BUFFER_LIMIT_BYTES = 1024 * 1024;
 const DEFAULT_MAX_CONNECTIONS = 1024;
+const DEFAULT_MAX_RETRIES = 3;
 const DEFAULT_CLEANUP_INTERVAL_MS = 5000;
 
 export interface ClusterDeps {
@@ -51,6 +52,7 @@ export class Cluster implements UpstreamCluster {
       connectTimeoutMs: config.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
       perConnectionBufferLimitBytes: config.per_connection_buffer_limit_bytes ?? DEFAULT_BUFFER_LIMIT_BYTES,
       maxConnections: defaultThresholds?.max_connections ?? DEFAULT_MAX_CONNECTIONS,
+      maxRetries: defaultThresholds?.max_retries ?? DEFAULT_MAX_RETRIES,
       metadata: config.metadata?.filter_metadata ?? {},
       protocolOptions: (name) => protocolOptions.get(name),
     };

@@ -38,6 +38,8 @@ export interface ClusterInfo {
   readonly connectTimeoutMs: number;
   readonly perConnectionBufferLimitBytes: number;
   readonly maxConnections: number;
+  /** The default priority's `max_retries` circuit breaker: retries in flight at once (Envoy's default 3). */
+  readonly maxRetries: number;
   readonly metadata: Readonly<Record<string, Record<string, unknown>>>;
   /** `typed_extension_protocol_options` by extension name or `@type`. */
   protocolOptions(name: string): TypedConfig | undefined;

@@ -233,6 +233,8 @@ export class HttpForwarder {
   private retryIf(verdict: RetryVerdict): boolean {
     if (!verdict.retry) {
       if (verdict.reason === 'limit_exceeded') this.callbacks.requestInfo.responseFlags.set('URX');
+      // As Envoy: the retry budget's overflow is an upstream overflow.
+      if (verdict.reason === 'overflow') this.callbacks.requestInfo.responseFlags.set('UO');
       return false;
     }
     const plan = this.retry as RetryPlan;

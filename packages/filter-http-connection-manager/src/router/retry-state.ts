@@ -1,4 +1,4 @@
-import type { ClusterStats, Host } from '@nodevoy/core';
+import type { ClusterInfo, ClusterStats, Host } from '@nodevoy/core';
 import type { HeaderMap } from '@nodevoy/http';
 import type { UpstreamFailure } from '@nodevoy/http';
 import type { RetryPolicyConfig } from '../config/retry-policy.js';
@@ -6,14 +6,12 @@ import { headerMatcher } from '../routing/route-matcher.js';
 
 /** Envoy's default base interval between retries (`upstream.base_retry_backoff_ms`). */
 const BASE_INTERVAL_MS = 25;
-/** Retries one cluster may have in flight at once (Envoy's circuit breaker default, `max_retries`). */
-const MAX_ACTIVE_RETRIES = 3;
 
 /** gRPC statuses a `retry_on` names, by their code in `grpc-status`. */
 const GRPC_CONDITIONS: Readonly<Record<string, string>> = { '1': 'cancelled', '4': 'deadline-exceeded', '8': 'resource-exhausted', '13': 'internal', '14': 'unavailable' };
 
-/** Retries in flight per cluster (Envoy's resource manager `retries`), for the circuit breaker. */
-const activeRetries = new WeakMap<object, number>();
+/** Retries in flight per cluster (Envoy's resource manager `retries`), for its `max_retries` circuit breaker. */
+const activeRetries = new WeakMap<ClusterInfo, number>();
 
 export type RetryVerdict =
   /** No retry condition holds: the answer (or failure) goes to the client. */
@@ -42,20 +40,22 @@ export class RetryState {
   readonly triedHosts: Host[] = [];
 
   /** Undefined when nothing could ever be retried (no policy and no retry header). */
-  static create(policy: RetryPolicyConfig | undefined, request: HeaderMap, cluster: object, stats: ClusterStats): RetryState | undefined {
-    const state = policy?.retry_on || request.has('x-envoy-retry-on') || request.has('x-envoy-retry-grpc-on') ? new RetryState(policy ?? {}, request, cluster, stats) : undefined;
+  static create(policy: RetryPolicyConfig | undefined, request: HeaderMap, cluster: ClusterInfo): RetryState | undefined {
+    const state = policy?.retry_on || request.has('x-envoy-retry-on') || request.has('x-envoy-retry-grpc-on') ? new RetryState(policy ?? {}, request, cluster) : undefined;
     for (const name of ['x-envoy-retry-on', 'x-envoy-retry-grpc-on', 'x-envoy-max-retries', 'x-envoy-hedge-on-per-try-timeout', 'x-envoy-retriable-header-names', 'x-envoy-retriable-status-codes', 'x-envoy-upstream-rq-per-try-timeout-ms']) {
       request.remove(name);
     }
     return state;
   }
 
+  private readonly stats: ClusterStats;
+
   private constructor(
     readonly policy: RetryPolicyConfig,
     request: HeaderMap,
-    private readonly cluster: object,
-    private readonly stats: ClusterStats,
+    private readonly cluster: ClusterInfo,
   ) {
+    this.stats = cluster.stats;
     this.retryOn = conditions(policy.retry_on);
     for (const header of ['x-envoy-retry-on', 'x-envoy-retry-grpc-on']) for (const c of conditions(request.get(header))) this.retryOn.add(c);
     const requestMatchers = (policy.retriable_request_headers ?? []).map(headerMatcher);
@@ -128,7 +128,7 @@ export class RetryState {
   release(): void {
     if (!this.holdsSlot) return;
     this.holdsSlot = false;
-    activeRetries.set(this.cluster, (activeRetries.get(this.cluster) ?? 1) - 1);
+    this.setActive((activeRetries.get(this.cluster) ?? 1) - 1);
   }
 
   /** Envoy's shouldRetry: counts the outcome, takes a retry and a slot, and picks the back-off. */
@@ -142,15 +142,21 @@ export class RetryState {
     }
     this.retriesLeft--;
     const active = activeRetries.get(this.cluster) ?? 0;
-    if (active >= MAX_ACTIVE_RETRIES) {
+    if (active >= this.cluster.maxRetries) {
       this.stats.upstream_rq_retry_overflow.inc();
       return { retry: false, reason: 'overflow' };
     }
-    activeRetries.set(this.cluster, active + 1);
+    this.setActive(active + 1);
     this.holdsSlot = true;
     this.stats.upstream_rq_retry.inc();
     this.stats.upstream_rq_retry_backoff_exponential.inc();
     return { retry: true, delayMs: this.nextBackoffMs() };
+  }
+
+  /** The cluster's retries in flight, and its `circuit_breakers.default.rq_retry_open` gauge. */
+  private setActive(active: number): void {
+    activeRetries.set(this.cluster, active);
+    this.stats['circuit_breakers.default.rq_retry_open'].set(active >= this.cluster.maxRetries ? 1 : 0);
   }
 
   /** Envoy's JitteredExponentialBackOffStrategy: uniform below base x (2^n - 1), capped at max_interval. */

@@ -94,10 +94,11 @@ export class RouterFilter implements HttpFilter {
     const envoyHeaders = !this.context.suppressEnvoyHeaders;
     const options = { timeoutMs, envoyHeaders, formatContext };
     // Consumes the x-envoy-retry-* headers, so they are read before the request head is made.
-    const retryState = RetryState.create(route.action?.retry_policy ?? route.virtualHostConfig.retry_policy, headers, cluster, cluster.info.stats);
+    const retryState = RetryState.create(route.action?.retry_policy ?? route.virtualHostConfig.retry_policy, headers, cluster.info);
     const startedAt = performance.now();
-    const targetFor = (chosen: Host): AttemptTarget => {
-      const head = upstreamRequestHead(headers, route, chosen, picked.request, { ...options, timeoutMs: expectedTimeoutMs(timeoutMs, retryState?.perTryTimeoutMs ?? 0, performance.now() - startedAt) });
+    /** `elapsedMs`: 0 for the first attempt, as Envoy counts it; the time since the first for a retry. */
+    const targetFor = (chosen: Host, elapsedMs: number): AttemptTarget => {
+      const head = upstreamRequestHead(headers, route, chosen, picked.request, { ...options, timeoutMs: expectedTimeoutMs(timeoutMs, retryState?.perTryTimeoutMs ?? 0, elapsedMs) });
       this.offerPassthrough(cluster, chosen, route.config.metadata?.filter_metadata ?? {}, head.headers);
       return { host: chosen, head };
     };
@@ -108,7 +109,7 @@ export class RouterFilter implements HttpFilter {
         chosen = cluster.chooseHost({ requestHeaders: headers, ...(restored ? { originalDestination: restored } : {}) });
         if (!chosen || !state.rejectsHost(chosen)) break;
       }
-      return chosen ? targetFor(chosen) : undefined;
+      return chosen ? targetFor(chosen, performance.now() - startedAt) : undefined;
     };
     const forwarder = new HttpForwarder(this.callbacks, {
       cluster,
@@ -120,7 +121,7 @@ export class RouterFilter implements HttpFilter {
       retry: retryState ? { state: retryState, retarget } : undefined,
     });
     this.target = forwarder;
-    forwarder.start(targetFor(host), endStream);
+    forwarder.start(targetFor(host, 0), endStream);
     return 'stop';
   }
 
