@@ -16,6 +16,7 @@ import { extension as httpConnectionManager } from '@nodevoy/filter-http-connect
 import { extension as localRateLimit } from '@nodevoy/filter-local-ratelimit';
 import { extension as rbac } from '@nodevoy/filter-rbac';
 import { extension as fault } from '@nodevoy/filter-http-fault';
+import { extension as csrf } from '@nodevoy/filter-http-csrf';
 import { extension as originalDstListener } from '@nodevoy/filter-listener-original-dst';
 import { extension as proxyProtocolListener } from '@nodevoy/filter-listener-proxy-protocol';
 import { extension as tlsInspector } from '@nodevoy/filter-listener-tls-inspector';
@@ -48,6 +49,7 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   localRateLimit,
   rbac,
   fault,
+  csrf,
   buffer,
   gzip,
   brotli,

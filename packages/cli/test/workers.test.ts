@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import t from 'tap';
-import { bootstrap, cluster, collect, connectTo, internalListener, startEchoServer, startNodevoy, tcpListener, tcpProxyFilter } from '@nodevoy/test-kit';
+import { bootstrap, cluster, collect, connectTo, internalListener, startEchoServer, startNodevoy, tcpListener, tcpProxyFilter, waitFor } from '@nodevoy/test-kit';
 
 const TWO_WORKERS = ['--concurrency', '2'];
 
@@ -85,12 +85,16 @@ t.test('a worker that dies is logged, counted and replaced; the other serves mea
   t.equal(workers.length, 2);
   process.kill(workers[0] as number, 'SIGKILL');
 
-  // The admin answers throughout (503 while the replacement starts), then LIVE with a restart counted.
-  for (;;) {
-    const ready = await proxy.admin.get('/ready').catch(() => undefined);
-    if (ready?.body === 'LIVE\n' && childPids(proxy.child.pid as number).length === 2 && !childPids(proxy.child.pid as number).includes(workers[0] as number)) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  // The admin answers throughout (503 while the replacement starts), then LIVE with a restart
+  // counted. Bounded, so that a replacement that never comes fails with what the server said.
+  const replaced = async () => {
+    const ready = await proxy.admin.get('/ready', { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+    const now = childPids(proxy.child.pid as number);
+    return ready?.body === 'LIVE\n' && now.length === 2 && !now.includes(workers[0] as number) ? true : undefined;
+  };
+  await waitFor(replaced, 60_000).catch(() => {
+    throw new Error(`no replacement worker: exit code ${proxy.child.exitCode}, workers ${childPids(proxy.child.pid as number).join(' ')}; stderr:\n${proxy.stderr()}`);
+  });
   t.equal(await proxy.admin.stat('server.worker_restarts'), 1);
   t.match(proxy.stderr(), /worker \d exited unexpectedly \(SIGKILL\): starting a new worker \d; the others go on serving/);
 
