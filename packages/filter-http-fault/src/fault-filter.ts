@@ -1,9 +1,7 @@
-import type { Counter, FractionalPercentConfig, Gauge, Runtime, StatsScope } from '@nodevoy/core';
+import { sampled, type Counter, type FractionalPercentConfig, type Gauge, type Runtime, type StatsScope } from '@nodevoy/core';
 import { headerMatcher, type DecoderFilterCallbacks, type HttpFilter, type HttpFilterStatus } from '@nodevoy/filter-http-connection-manager';
 import type { HeaderMap } from '@nodevoy/http';
 import type { HttpFaultConfig } from './fault-config.js';
-
-const DENOMINATORS = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 } as const;
 
 /** The filter's `<stat_prefix>fault.*` stats (and per downstream cluster, made on first use). */
 export class FaultStats {
@@ -27,20 +25,18 @@ export class FaultStats {
 /** One HTTPFault config (the filter's or a route's), with Envoy's runtime keys. */
 export class FaultSettings {
   readonly matchesHeaders: (headers: HeaderMap) => boolean;
+  /** The runtime keys, Envoy's defaults where the config names none (worked out once, not per request). */
+  readonly keys: { readonly delayPercent: string; readonly abortPercent: string; readonly delayDuration: string; readonly abortStatus: string; readonly maxActiveFaults: string };
 
   constructor(readonly config: HttpFaultConfig) {
     const matchers = (config.headers ?? []).map(headerMatcher);
     this.matchesHeaders = (headers) => matchers.every((match) => match(headers));
-  }
-
-  get keys() {
-    const c = this.config;
-    return {
-      delayPercent: c.delay_percent_runtime ?? 'fault.http.delay.fixed_delay_percent',
-      abortPercent: c.abort_percent_runtime ?? 'fault.http.abort.abort_percent',
-      delayDuration: c.delay_duration_runtime ?? 'fault.http.delay.fixed_duration_ms',
-      abortStatus: c.abort_http_status_runtime ?? 'fault.http.abort.http_status',
-      maxActiveFaults: c.max_active_faults_runtime ?? 'fault.http.max_active_faults',
+    this.keys = {
+      delayPercent: config.delay_percent_runtime ?? 'fault.http.delay.fixed_delay_percent',
+      abortPercent: config.abort_percent_runtime ?? 'fault.http.abort.abort_percent',
+      delayDuration: config.delay_duration_runtime ?? 'fault.http.delay.fixed_duration_ms',
+      abortStatus: config.abort_http_status_runtime ?? 'fault.http.abort.http_status',
+      maxActiveFaults: config.max_active_faults_runtime ?? 'fault.http.max_active_faults',
     };
   }
 }
@@ -163,9 +159,7 @@ export class FaultFilter implements HttpFilter {
 
   /** Envoy's featureEnabled on the filter's key, or the downstream cluster's. */
   private enabled(key: string, percentage: FractionalPercentConfig | undefined, downstreamKey: string | undefined): boolean {
-    const denominator = DENOMINATORS[percentage?.denominator ?? 'HUNDRED'];
-    const draw = (k: string) => Math.random() * denominator < this.runtime.getInteger(k, percentage?.numerator ?? 0);
-    return draw(key) || (downstreamKey !== undefined && draw(downstreamKey));
+    return sampled(this.runtime, key, percentage) || (downstreamKey !== undefined && sampled(this.runtime, downstreamKey, percentage));
   }
 
   /** Counts one more fault in flight unless `max_active_faults` says no (`faults_overflow`). */
