@@ -14,6 +14,8 @@ import { extension as cors } from '@nodevoy/filter-http-cors';
 import { extension as decompressor } from '@nodevoy/filter-http-decompressor';
 import { extension as httpConnectionManager } from '@nodevoy/filter-http-connection-manager';
 import { extension as localRateLimit } from '@nodevoy/filter-local-ratelimit';
+import { extension as clusterEds } from '@nodevoy/cluster-eds';
+import { extension as sotwGrpcMux } from '@nodevoy/config-mux-grpc';
 import { extension as rbac } from '@nodevoy/filter-rbac';
 import { extension as fault } from '@nodevoy/filter-http-fault';
 import { extension as csrf } from '@nodevoy/filter-http-csrf';
@@ -33,6 +35,8 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   clusterStatic,
   clusterDns,
   clusterOriginalDst,
+  clusterEds,
+  sotwGrpcMux,
   rawBuffer,
   tls,
   upstreamProxyProtocol,

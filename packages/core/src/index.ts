@@ -36,11 +36,19 @@ export {
   type TypedConfig,
 } from './config/schema/index.js';
 export type { BootstrapConfig, LayeredRuntimeConfig, NodeConfig } from './config/envoy/bootstrap.js';
-export type { ClusterConfig, DiscoveryType, DnsLookupFamily, LbEndpointConfig } from './config/envoy/cluster.js';
+export { clusterLoadAssignmentSchema, type ClusterConfig, type ClusterLoadAssignmentConfig, type DiscoveryType, type DnsLookupFamily, type LbEndpointConfig } from './config/envoy/cluster.js';
 export type { FilterChainConfig, FilterChainMatchConfig, ListenerConfig } from './config/envoy/listener.js';
 export { cidrRangeSchema, metadataSchema, type AddressConfig, type CidrRangeConfig, type EnvoyInternalAddressConfig, type MetadataConfig, type SocketAddressConfig } from './config/envoy/address.js';
 export { dataSourceSchema, describeDataSource, readDataSource, type DataSourceConfig } from './config/envoy/data-source.js';
-export { configSourceFile, configSourceSchema, type ConfigSourceConfig } from './config/envoy/config-source.js';
+export {
+  configSourceFile,
+  configSourceSchema,
+  type ApiConfigSourceConfig,
+  type ApiType,
+  type ConfigSourceConfig,
+  type GrpcServiceConfig,
+  type XdsConfigSourceConfig,
+} from './config/envoy/config-source.js';
 export { watchFile } from './config/file-watch.js';
 export {
   fractionalPercentSchema,
@@ -173,7 +181,10 @@ export {
 } from './listener/internal-listener-registry.js';
 
 // Upstream
-export { discoveredHost, endpointEntries, internalEndpointAddress, type EndpointEntry } from './upstream/load-assignment.js';
+export { discoveredHost, endpointEntries, internalEndpointAddress, loadAssignmentEntries, type EndpointEntry } from './upstream/load-assignment.js';
+export { XdsRejection, XdsTypeUrl, type XdsMux, type XdsMuxContext, type XdsMuxFactory, type XdsResource, type XdsWatch, type XdsWatchCallbacks } from './xds/xds-types.js';
+export { XDS_SUBSCRIPTIONS, type XdsSubscriptions } from './xds/xds-subscriptions.js';
+export { decodeResource, describeIssues, type DecodedResource } from './xds/resource-decoder.js';
 export { PoolRequestStats } from './upstream/pool-request-stats.js';
 export type {
   ClusterInfo,

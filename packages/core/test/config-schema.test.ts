@@ -96,16 +96,16 @@ t.test('a typed config in the wrong category says what it is', async (t) => {
 
 t.test('unknown bootstrap fields, known-but-unsupported fields and ignored knobs', async (t) => {
   const registry = new ExtensionRegistry();
-  const tree = parseConfigText('statsFlushInterval: 5s\nwatchdogs: {}\ndynamic_resources: {}\nmystery: 1\n', 'b.yaml');
+  const tree = parseConfigText('statsFlushInterval: 5s\nwatchdogs: {}\nhds_config: {}\nmystery: 1\n', 'b.yaml');
   const error = t.throws(() => parseBootstrapTree(tree, registry)) as ConfigError;
   t.ok(error instanceof ConfigError);
   t.same(
     error.issues.map((i) => i.path),
-    ['dynamic_resources', 'mystery'],
+    ['hds_config', 'mystery'],
     'stats_flush_interval and watchdogs are accepted no-ops',
   );
-  t.match(error.issues[0]?.message, "field 'dynamic_resources' of Bootstrap is not supported by nodevoy");
-  t.match(error.issues[0]?.hint, 'static configuration only');
+  t.match(error.issues[0]?.message, "field 'hds_config' of Bootstrap is not supported by nodevoy");
+  t.match(error.issues[0]?.hint, 'not implemented by nodevoy yet');
 });
 
 t.test('--config-yaml merges like protobuf MergeFrom: maps merge, lists append, scalars replace', async (t) => {

@@ -122,3 +122,18 @@ export function toPlain(value: ConfigValue): unknown {
       return value.value;
   }
 }
+
+/**
+ * Plain JSON (an xDS resource decoded from protobuf) as a tree. It has no lines: every value
+ * carries `origin`, and issues name the field path within it.
+ */
+export function plainToConfig(value: unknown, origin: SourcePosition): ConfigValue {
+  if (Array.isArray(value)) return { kind: 'list', items: value.map((item) => plainToConfig(item, origin)), position: origin };
+  if (value !== null && typeof value === 'object') {
+    const entries = new Map<string, ConfigEntry>();
+    for (const [key, item] of Object.entries(value)) entries.set(key, { keyPosition: origin, value: plainToConfig(item, origin) });
+    return { kind: 'map', entries, position: origin };
+  }
+  const scalar = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : null;
+  return { kind: 'scalar', value: scalar, position: origin, quoted: typeof value === 'string' };
+}

@@ -28,13 +28,25 @@ export interface ActiveListenerEntry {
   readonly socket?: TcpListenerSocket;
   /** Internal listeners: the handle registered with the internal listener registry. */
   readonly internal?: InternalListenerHandle;
+  /** From LDS (not `static_resources`): the version it came with and when. */
+  readonly dynamic?: { readonly version: string; readonly lastUpdated: Date };
 }
 
-/** Builds, starts, drains and stops the listeners of one server (on its one worker). */
+/** What an LDS update did to one listener. */
+export type ListenerChange = 'added' | 'updated';
+
+/**
+ * Builds, starts, drains and stops the listeners of one server (on its one worker). Listeners
+ * from LDS are added, replaced and removed while the server runs: a replaced or removed
+ * listener stops accepting at once and drains its connections for the drain time, as Envoy's.
+ */
 export class ListenerManager {
-  private readonly entries: ActiveListenerEntry[] = [];
+  private readonly entries = new Map<string, ActiveListenerEntry>();
+  /** Replaced and removed listeners whose connections are draining. */
+  private readonly drainingEntries = new Set<ActiveListenerEntry>();
   private readonly stats;
   private readonly totalConnections: Gauge;
+  private started = false;
 
   constructor(
     private readonly context: ServerContext,
@@ -42,6 +54,8 @@ export class ListenerManager {
     private readonly log: Logger,
     /** One of several worker processes: listen sockets are shared with the others. */
     private readonly sharedSockets = false,
+    /** `--drain-time-s`: how long a replaced or removed listener's connections may finish. */
+    private readonly drainTimeMs = 600_000,
   ) {
     this.stats = createStatsSet(context.stats.scope('listener_manager'), {
       counters: [
@@ -59,55 +73,154 @@ export class ListenerManager {
   }
 
   get listeners(): readonly ActiveListenerEntry[] {
-    return this.entries;
+    return [...this.entries.values()];
   }
 
   /** Validates and builds every listener; problems go to the context's issue reporter. */
   addListeners(configs: readonly ListenerConfig[]): void {
-    for (const config of configs) this.addListener(config);
+    for (const config of configs) {
+      const entry = this.build(config, undefined);
+      if (entry) this.adopt(entry);
+    }
   }
 
   /** Binds TCP listeners and registers internal ones: from here connections are accepted. */
   async start(): Promise<void> {
-    const registry = this.context.services.get(INTERNAL_LISTENER_REGISTRY);
-    for (const entry of this.entries) {
-      if (entry.socket) await entry.socket.bind();
-      if (entry.internal) registry?.register(this.worker, entry.internal);
-      this.stats.listener_create_success.inc();
-    }
+    for (const entry of this.entries.values()) await this.open(entry);
+    this.started = true;
     this.stats.workers_started.set(1);
+  }
+
+  /**
+   * Validates and builds a listener from LDS without touching what serves: problems go to the
+   * context's issue reporter (the result is then undefined). `commitListener` puts it in service.
+   */
+  prepareListener(config: ListenerConfig, version: string): ActiveListenerEntry | undefined {
+    const name = config.name ?? '';
+    const previous = this.entries.get(name);
+    if (previous && previous.dynamic === undefined) {
+      this.context.configIssue(config, 'name', `error updating listener: '${name}' is a static listener and cannot be updated or removed`);
+      return undefined;
+    }
+    return this.build(config, { version, lastUpdated: new Date() }, previous?.socket && sameAddress(previous, config) ? previous.socket : undefined);
+  }
+
+  /**
+   * Puts a prepared listener in service, replacing the one of its name: that one stops accepting
+   * and drains. On the same address the socket is handed over, so no connection is refused in
+   * between; a socket that cannot be bound is logged and the listener dropped, as Envoy's
+   * workers do.
+   */
+  commitListener(built: ActiveListenerEntry): ListenerChange {
+    const { name } = built;
+    const previous = this.entries.get(name);
+    if (previous) {
+      if (previous.socket && previous.socket !== built.socket) previous.socket.stopAccepting();
+      this.entries.delete(name);
+      this.drainOut(previous, 'listener update');
+      this.stats.listener_modified.inc();
+      this.stats.total_listeners_active.dec();
+    }
+    this.adopt(built);
+    if (this.started) {
+      this.open(built).catch((err: unknown) => {
+        this.log.error(`listener '${name}' failed to start: ${err instanceof Error ? err.message : String(err)}`);
+        this.stats.listener_create_failure.inc();
+        if (this.entries.get(name) === built) {
+          this.entries.delete(name);
+          this.stats.total_listeners_active.dec();
+        }
+      });
+    }
+    return previous ? 'updated' : 'added';
+  }
+
+  /** Removes a listener LDS no longer has: it stops accepting and its connections drain. */
+  removeListener(name: string): boolean {
+    const entry = this.entries.get(name);
+    if (!entry || entry.dynamic === undefined) return false;
+    this.entries.delete(name);
+    entry.socket?.stopAccepting();
+    this.unregisterInternal(entry);
+    this.drainOut(entry, 'listener removed');
+    this.stats.listener_removed.inc();
+    this.stats.total_listeners_active.dec();
+    return true;
+  }
+
+  /** The names of the listeners LDS gave (the ones an update may remove). */
+  dynamicListenerNames(): string[] {
+    return [...this.entries.values()].filter((e) => e.dynamic !== undefined).map((e) => e.name);
   }
 
   /** Stops accepting on kernel sockets and starts the drain of every listener. */
   startDraining(): void {
-    for (const entry of this.entries) {
+    for (const entry of this.entries.values()) {
       entry.socket?.stopAccepting();
       entry.listener.startDraining();
     }
-    this.stats.total_listeners_draining.set(this.entries.length);
+    this.stats.total_listeners_draining.set(this.entries.size + this.drainingEntries.size);
   }
 
   activeConnections(): number {
-    return this.entries.reduce((n, e) => n + e.listener.activeConnections, 0);
+    let n = 0;
+    for (const entry of [...this.entries.values(), ...this.drainingEntries]) n += entry.listener.activeConnections;
+    return n;
   }
 
   /** Closes everything: sockets, registry entries, then every live connection. */
   stop(): void {
-    const registry = this.context.services.get(INTERNAL_LISTENER_REGISTRY);
-    for (const entry of this.entries) {
+    for (const entry of this.entries.values()) {
       entry.socket?.stopAccepting();
-      if (entry.internal) registry?.unregister(this.worker, entry.internal);
+      this.unregisterInternal(entry);
     }
-    for (const entry of [...this.entries].reverse()) entry.listener.closeAllConnections('server shutdown');
+    for (const entry of [...this.drainingEntries, ...[...this.entries.values()].reverse()]) entry.listener.closeAllConnections('server shutdown');
+    this.drainingEntries.clear();
     this.stats.total_listeners_active.set(0);
   }
 
-  private addListener(config: ListenerConfig): void {
+  private adopt(entry: ActiveListenerEntry): void {
+    entry.socket?.serve(entry.listener);
+    this.entries.set(entry.name, entry);
+    this.stats.listener_added.inc();
+    this.stats.total_listeners_active.inc();
+  }
+
+  private async open(entry: ActiveListenerEntry): Promise<void> {
+    if (entry.socket && !entry.socket.isBound) await entry.socket.bind();
+    if (entry.internal) this.context.services.get(INTERNAL_LISTENER_REGISTRY)?.register(this.worker, entry.internal);
+    this.stats.listener_create_success.inc();
+  }
+
+  private unregisterInternal(entry: ActiveListenerEntry): void {
+    if (entry.internal) this.context.services.get(INTERNAL_LISTENER_REGISTRY)?.unregister(this.worker, entry.internal);
+  }
+
+  /** A listener leaving service: its connections get the drain time to finish, then are closed. */
+  private drainOut(entry: ActiveListenerEntry, reason: string): void {
+    entry.listener.startDraining();
+    this.drainingEntries.add(entry);
+    this.stats.total_listeners_draining.inc();
+    const finish = () => {
+      if (!this.drainingEntries.delete(entry)) return;
+      entry.listener.closeAllConnections(reason);
+      this.stats.total_listeners_draining.dec();
+    };
+    const timer = setTimeout(finish, this.drainTimeMs);
+    timer.unref();
+    entry.listener.onIdle(() => {
+      clearTimeout(timer);
+      finish();
+    });
+  }
+
+  /** Validates and builds one listener (not yet accepting); undefined when it has problems. */
+  private build(config: ListenerConfig, dynamic: ActiveListenerEntry['dynamic'], inheritedSocket?: TcpListenerSocket): ActiveListenerEntry | undefined {
     const name = config.name || randomUUID();
     const issue = (field: string | undefined, message: string, hint?: string) => this.context.configIssue(config, field, message, hint);
-    if (this.entries.some((e) => e.name === name)) {
+    if (dynamic === undefined && this.entries.has(name)) {
       issue('name', `error adding listener named '${name}': duplicate listener name`, 'give each listener a unique name');
-      return;
+      return undefined;
     }
     const form = validateListener(
       config,
@@ -120,18 +233,18 @@ export class ListenerManager {
     );
     if (!form) {
       this.stats.listener_create_failure.inc();
-      return;
+      return undefined;
     }
     const address: Address = form.kind === 'tcp' ? socketAddress(form.ip, form.port) : internalAddress(form.key);
     const label = address.asString;
     if (form.kind === 'tcp' && form.port !== 0) {
-      const clash = this.entries.find((e) => e.form.kind === 'tcp' && e.form.port === form.port && e.form.ip === form.ip);
+      const clash = [...this.entries.values()].find((e) => e.name !== name && e.form.kind === 'tcp' && e.form.port === form.port && e.form.ip === form.ip);
       if (clash) {
         issue(
           'address',
           `error adding listener: '${name}' has duplicate address '${label}' as existing listener, to check if the listener has duplicated addresses with other listeners or 'enable_reuse_port' is set to 'false' for the listener`,
         );
-        return;
+        return undefined;
       }
     }
     if (form.kind === 'internal' && form.legacy) {
@@ -143,9 +256,9 @@ export class ListenerManager {
     const chains = config.filter_chains ?? [];
     if (chains.length === 0 && !config.default_filter_chain) {
       issue('filter_chains', `error adding listener '${label}': no filter chains specified`, 'add filter_chains or default_filter_chain');
-      return;
+      return undefined;
     }
-    if (!this.checkDuplicateMatchers(chains, label, issue)) return;
+    if (!this.checkDuplicateMatchers(chains, label, issue)) return undefined;
 
     const statsPrefix = `listener.${config.stat_prefix || (form.kind === 'internal' ? `envoy_internal_${form.key}` : addressStatName(address))}`;
     const drain = new ListenerDrainDecision(this.context.lifecycle);
@@ -176,13 +289,9 @@ export class ListenerManager {
       totalConnections: this.totalConnections,
       drain,
     });
-    const entry: ActiveListenerEntry =
-      form.kind === 'tcp'
-        ? { name, config, listener, form, socket: new TcpListenerSocket(listener, socketAddress(form.ip, form.port), config.tcp_backlog_size, this.sharedSockets) }
-        : { name, config, listener, form, internal: { name: form.key, acceptInternal: (io) => listener.accept(io) } };
-    this.entries.push(entry);
-    this.stats.listener_added.inc();
-    this.stats.total_listeners_active.inc();
+    const common = { name, config, listener, form, ...(dynamic ? { dynamic } : {}) };
+    if (form.kind === 'internal') return { ...common, internal: { name: form.key, acceptInternal: (io) => listener.accept(io) } };
+    return { ...common, socket: inheritedSocket ?? new TcpListenerSocket(socketAddress(form.ip, form.port), config.tcp_backlog_size, this.sharedSockets) };
   }
 
   private checkDuplicateMatchers(
@@ -205,4 +314,10 @@ export class ListenerManager {
     }
     return true;
   }
+}
+
+/** A replacement that keeps the socket: same kernel address, and a real port (port 0 binds anew). */
+function sameAddress(previous: ActiveListenerEntry, config: ListenerConfig): boolean {
+  const socket = config.address?.socket_address;
+  return previous.form.kind === 'tcp' && socket !== undefined && socket.port_value !== undefined && socket.port_value !== 0 && previous.form.port === socket.port_value && previous.form.ip === socket.address;
 }

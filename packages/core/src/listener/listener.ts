@@ -41,6 +41,7 @@ export class Listener {
   readonly stats: ListenerStats;
   private readonly workerStats: PerWorkerListenerStats;
   private readonly connections = new Set<Connection>();
+  private readonly idleWaiters: (() => void)[] = [];
 
   constructor(private readonly deps: ListenerDeps) {
     this.stats = createListenerStats(deps.statsScope);
@@ -64,6 +65,12 @@ export class Listener {
     if (!this.deps.server.overload.isActive(REJECT_INCOMING_CONNECTIONS)) return false;
     this.stats.downstream_cx_overload_reject.inc();
     return true;
+  }
+
+  /** Calls `callback` once no connection is left (at once if none is). */
+  onIdle(callback: () => void): void {
+    if (this.connections.size === 0) callback();
+    else this.idleWaiters.push(callback);
   }
 
   startDraining(): void {
@@ -158,6 +165,7 @@ export class Listener {
         workerStats.downstream_cx_active.dec();
         this.deps.totalConnections.dec();
         this.writeAccessLogs(connection);
+        if (this.connections.size === 0 && this.idleWaiters.length > 0) for (const waiter of this.idleWaiters.splice(0)) waiter();
       },
     };
     connection.addConnectionCallbacks(tracker);

@@ -4,13 +4,17 @@ import { socketAddress, type SocketAddress } from '../network/address.js';
 import { SocketIoHandle } from '../network/socket-io-handle.js';
 import type { Listener } from './listener.js';
 
-/** The kernel socket of a TCP listener: binds, accepts, hands sockets to the listener. */
+/**
+ * The kernel socket of a TCP listener: binds, accepts, hands sockets to the listener it serves.
+ * An updated listener on the same address takes the socket over (`serve`), so the port never
+ * closes in between.
+ */
 export class TcpListenerSocket {
   private server: Server | undefined;
   private bound: SocketAddress;
+  private listener: Listener | undefined;
 
   constructor(
-    private readonly listener: Listener,
     private readonly configured: SocketAddress,
     private readonly backlog: number | undefined,
     /** Workers of one nodevoy (node:cluster) accept on one shared socket, as Envoy's workers do. */
@@ -22,6 +26,15 @@ export class TcpListenerSocket {
   /** The address actually bound (the real port when the config said port 0). */
   get boundAddress(): SocketAddress {
     return this.bound;
+  }
+
+  get isBound(): boolean {
+    return this.server !== undefined;
+  }
+
+  /** From now on, accepted sockets go to `listener`. */
+  serve(listener: Listener): void {
+    this.listener = listener;
   }
 
   bind(): Promise<void> {
@@ -53,11 +66,12 @@ export class TcpListenerSocket {
       return;
     }
     socket.on('error', () => {}); // reported through the IoHandle once the connection exists
-    if (this.listener.rejectForOverload()) {
+    const listener = this.listener;
+    if (!listener || listener.rejectForOverload()) {
       socket.destroy();
       return;
     }
-    this.listener.accept(
+    listener.accept(
       new SocketIoHandle(socket, { local: socketAddress(localAddress, localPort), remote: socketAddress(remoteAddress, remotePort) }),
     );
   }

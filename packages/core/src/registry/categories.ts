@@ -13,6 +13,8 @@ export const Category = Object.freeze({
   clientConnection: 'network.connection.client',
   resourceMonitor: 'envoy.resource_monitors',
   accessLogger: 'envoy.access_loggers',
+  /** xDS transports: state of the world and delta over gRPC. */
+  configMux: 'envoy.config_mux',
   /**
    * nodevoy's own: the types of config resources an extension defines, by `@type` (a TLS
    * `Secret`), which the bootstrap and resource files (SDS) hold.

@@ -154,6 +154,8 @@ export interface HostDiscovery {
   readonly hosts: readonly DiscoveredHost[];
   onHostsChanged(callback: () => void): void;
   stop(): void;
+  /** Its updates are counted in `cluster.<name>.update_*` by itself (EDS: by its xDS subscription). */
+  readonly countsOwnUpdates?: boolean;
   /**
    * `lb_policy: CLUSTER_PROVIDED`: the cluster type picks the host itself, per request
    * (ORIGINAL_DST takes it from a header or the connection's original destination).

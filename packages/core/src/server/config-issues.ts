@@ -6,7 +6,21 @@ import type { ConfigIssueReporter } from './context.js';
  * without its bootstrap extension) at the field path and line:col the object came from.
  */
 export class ConfigIssues implements ConfigIssueReporter {
-  constructor(private readonly parse: ParseContext) {}
+  constructor(private parse: ParseContext) {}
+
+  /**
+   * Runs `build` with issues going to `parse`: an xDS resource is built after the bootstrap,
+   * and its problems belong to its own parse (and its NACK), not the bootstrap's.
+   */
+  reportingTo<T>(parse: ParseContext, build: () => T): T {
+    const outer = this.parse;
+    this.parse = parse;
+    try {
+      return build();
+    } finally {
+      this.parse = outer;
+    }
+  }
 
   get count(): number {
     return this.parse.issues.length;

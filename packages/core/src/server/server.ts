@@ -25,6 +25,8 @@ import { NO_OVERLOAD, OverloadManager } from '../overload/overload-manager.js';
 import { ConfigGraph, describeCycle } from '../graph/config-graph.js';
 import { SecretManager, type Secret } from '../secrets/secret-manager.js';
 import { CERTIFICATE_REPORTS, CertificateReports, type CertificateGroup } from '../admin/certificates.js';
+import { DynamicResources } from '../xds/dynamic-resources.js';
+import { XDS_SUBSCRIPTIONS, XdsSubscriptions } from '../xds/xds-subscriptions.js';
 
 export interface ServerOptions {
   readonly registry: ExtensionRegistry;
@@ -82,6 +84,8 @@ export class Server implements AdminSource {
   private stopped = false;
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly overloadManager: OverloadManager | undefined;
+  private readonly xds: XdsSubscriptions;
+  private readonly dynamicResources: DynamicResources | undefined;
 
   /** Builds a server from a parsed config; every config problem is in the thrown ConfigError. */
   constructor(private readonly options: ServerOptions) {
@@ -128,7 +132,13 @@ export class Server implements AdminSource {
     const overloadConfig = config.bootstrap.overload_manager;
     this.overloadManager = overloadConfig ? new OverloadManager(overloadConfig, this.context, this.issues, this.stats, this.log.child('overload')) : undefined;
     const worker = options.worker ?? { index: 0, count: 1 };
-    this.listenerManager = new ListenerManager(this.context, workerContext(worker.index, this.overloadManager?.bufferAccount), this.log.child('config'), worker.count > 1);
+    this.listenerManager = new ListenerManager(
+      this.context,
+      workerContext(worker.index, this.overloadManager?.bufferAccount),
+      this.log.child('config'),
+      worker.count > 1,
+      options.drainTimeMs ?? DEFAULT_DRAIN_TIME_MS,
+    );
     this.serverStats.concurrency.set(worker.count);
 
     this.createBootstrapExtensions();
@@ -137,6 +147,10 @@ export class Server implements AdminSource {
       if (!this.clientConnections.has(definition.addressKind)) this.clientConnections.install(definition.createFactory(this.context));
     }
     this.addStaticSecrets();
+    // Before clusters: an EDS cluster, static or not, subscribes through it when it initializes.
+    const dynamic = config.bootstrap.dynamic_resources;
+    this.xds = new XdsSubscriptions(registry, this.context, dynamic?.ads_config, this.log.child('xds'));
+    this.services.set(XDS_SUBSCRIPTIONS, this.xds);
     this.clusterManager.addClusters(config.bootstrap.static_resources?.clusters ?? []);
     this.listenerManager.addListeners(config.bootstrap.static_resources?.listeners ?? []);
     this.graph = new ConfigGraph(this.listenerManager.listeners, config.bootstrap.static_resources?.clusters ?? []);
@@ -145,6 +159,18 @@ export class Server implements AdminSource {
       this.log.warn(`cluster '${cluster}' has an endpoint for internal listener '${listener}', which no listener declares: its connections will fail`);
     }
     if (config.parse.issues.length > 0) throw new ConfigError(config.parse.issues);
+    if (dynamic && this.context.mode === 'serve') {
+      this.dynamicResources = new DynamicResources({
+        config: dynamic,
+        subscriptions: this.xds,
+        clusterManager: this.clusterManager,
+        listenerManager: this.listenerManager,
+        issues: this.issues,
+        services: registry,
+        stats: this.stats,
+        log: this.log.child('xds'),
+      });
+    }
     for (const extension of this.bootstrapExtensions) extension.onServerInitialized?.();
   }
 
@@ -162,6 +188,7 @@ export class Server implements AdminSource {
         if (this.options.adminAddressPath) writeFileSync(this.options.adminAddressPath, this.admin.boundAddress.asString);
       }
       await this.clusterManager.initialize();
+      await this.dynamicResources?.initialize();
       await this.listenerManager.start();
     } catch (err) {
       this.stop();
@@ -220,6 +247,8 @@ export class Server implements AdminSource {
     this.stopped = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.overloadManager?.stop();
+    this.dynamicResources?.stop();
+    this.xds.stop();
     this.listenerManager.stop();
     this.clusterManager.stop();
     this.secrets.stop();

@@ -15,16 +15,29 @@ const CLUSTER_TYPE_EXTENSIONS: Record<DiscoveryType, { name: string; nodevoyPack
   STATIC: { name: 'envoy.cluster.static', nodevoyPackage: '@nodevoy/cluster-static' },
   STRICT_DNS: { name: 'envoy.cluster.strict_dns', nodevoyPackage: '@nodevoy/cluster-dns' },
   LOGICAL_DNS: { name: 'envoy.cluster.logical_dns', nodevoyPackage: '@nodevoy/cluster-dns' },
-  EDS: { name: 'envoy.cluster.eds' },
+  EDS: { name: 'envoy.cluster.eds', nodevoyPackage: '@nodevoy/cluster-eds' },
   ORIGINAL_DST: { name: 'envoy.cluster.original_dst', nodevoyPackage: '@nodevoy/cluster-original-dst' },
 };
 
 /** The key that, set to false in `layered_runtime`, rejects every internal address. */
 export const INTERNAL_ADDRESS_RUNTIME_KEY = 'envoy.reloadable_features.internal_address';
 
-/** Builds and owns the clusters of one server. */
+/** What a CDS update did to one cluster. */
+export type ClusterChange = 'added' | 'updated';
+
+/**
+ * Builds and owns the clusters of one server. Clusters from CDS are added, replaced and
+ * removed while the server runs: a new or changed cluster warms (its first host list) before
+ * it takes traffic, and connections already open on a replaced cluster carry on.
+ */
 export class ClusterManager implements ClusterManagerApi {
   private readonly clusters = new Map<string, Cluster>();
+  /** CDS clusters not yet serving: their first host list is awaited. */
+  private readonly warming = new Map<string, Cluster>();
+  /** The version each CDS cluster came with and when (`/config_dump`). */
+  private readonly dynamic = new Map<string, { readonly version: string; readonly lastUpdated: Date }>();
+  private readonly changeListeners: ((name: string) => void)[] = [];
+  private readonly warmWaiters: (() => void)[] = [];
   private readonly stats;
 
   constructor(
@@ -41,7 +54,96 @@ export class ClusterManager implements ClusterManagerApi {
 
   /** Validates and creates every cluster; problems go to the context's issue reporter. */
   addClusters(configs: readonly ClusterConfig[]): void {
-    for (const config of configs) this.addCluster(config);
+    for (const config of configs) {
+      if (this.clusters.has(config.name)) {
+        this.context.configIssue(config, 'name', `cluster manager: duplicate cluster '${config.name}'`, 'give each cluster a unique name');
+        continue;
+      }
+      const cluster = this.build(config);
+      if (cluster) this.adopt(cluster);
+    }
+  }
+
+  /**
+   * Validates and builds a cluster from CDS without touching what serves: problems go to the
+   * context's issue reporter (the result is then undefined). `commitCluster` warms it.
+   */
+  prepareCluster(config: ClusterConfig): Cluster | undefined {
+    const name = config.name;
+    if (this.clusters.has(name) && !this.dynamic.has(name)) {
+      this.context.configIssue(config, 'name', `cluster manager: static cluster '${name}' cannot be updated or removed by CDS`);
+      return undefined;
+    }
+    return this.build(config);
+  }
+
+  /** Warms a prepared cluster; once warm it replaces the one of its name, whose open connections carry on. */
+  commitCluster(cluster: Cluster, version: string): ClusterChange {
+    const { name } = cluster;
+    const replacedWarming = this.warming.get(name);
+    if (replacedWarming) replacedWarming.stop();
+    else this.stats.warming_clusters.inc();
+    this.warming.set(name, cluster);
+    const update = { version, lastUpdated: new Date() };
+    void this.warm(cluster).then(() => {
+      if (this.warming.get(name) !== cluster) return;
+      this.warming.delete(name);
+      this.stats.warming_clusters.dec();
+      const replaced = this.clusters.get(name);
+      this.dynamic.set(name, update);
+      if (replaced) {
+        this.clusters.set(name, cluster);
+        replaced.stop();
+        this.stats.cluster_modified.inc();
+        for (const listener of this.changeListeners) listener(name);
+      } else {
+        this.adopt(cluster);
+      }
+      this.wakeWarmWaiters();
+    });
+    return this.clusters.has(name) || replacedWarming ? 'updated' : 'added';
+  }
+
+  /** Removes a cluster CDS no longer has; requests already on it finish. */
+  removeCluster(name: string): boolean {
+    if (!this.dynamic.has(name) && !this.warming.has(name)) return false;
+    const warming = this.warming.get(name);
+    if (warming) {
+      warming.stop();
+      this.warming.delete(name);
+      this.stats.warming_clusters.dec();
+      this.wakeWarmWaiters();
+    }
+    const cluster = this.clusters.get(name);
+    this.dynamic.delete(name);
+    if (cluster) {
+      this.clusters.delete(name);
+      cluster.stop();
+      this.stats.cluster_removed.inc();
+      this.stats.active_clusters.dec();
+      for (const listener of this.changeListeners) listener(name);
+    }
+    return true;
+  }
+
+  /** The clusters CDS gave, warming or serving (the ones an update may remove). */
+  dynamicClusterNames(): string[] {
+    return [...new Set([...this.dynamic.keys(), ...this.warming.keys()])];
+  }
+
+  /** When and with which version CDS last changed a cluster; undefined for static clusters. */
+  dynamicInfo(name: string): { readonly version: string; readonly lastUpdated: Date } | undefined {
+    return this.dynamic.get(name);
+  }
+
+  /** Resolves once no CDS cluster is warming. */
+  whenWarm(): Promise<void> {
+    return this.warming.size === 0 ? Promise.resolve() : new Promise((resolve) => this.warmWaiters.push(resolve));
+  }
+
+  /** Called with the name of each cluster replaced or removed, so pools of the old one drain. */
+  onClusterChange(listener: (name: string) => void): void {
+    this.changeListeners.push(listener);
   }
 
   getCluster(name: string): UpstreamCluster | undefined {
@@ -72,15 +174,30 @@ export class ClusterManager implements ClusterManagerApi {
   }
 
   stop(): void {
-    for (const cluster of this.clusters.values()) cluster.stop();
+    for (const cluster of [...this.clusters.values(), ...this.warming.values()]) cluster.stop();
   }
 
-  private addCluster(config: ClusterConfig): void {
-    const issue = (field: string | undefined, message: string, hint?: string) => this.context.configIssue(config, field, message, hint);
-    if (this.clusters.has(config.name)) {
-      issue('name', `cluster manager: duplicate cluster '${config.name}'`, 'give each cluster a unique name');
-      return;
+  private wakeWarmWaiters(): void {
+    if (this.warming.size === 0) for (const resolve of this.warmWaiters.splice(0)) resolve();
+  }
+
+  private async warm(cluster: Cluster): Promise<void> {
+    try {
+      await cluster.initialize();
+    } catch (err) {
+      this.log.warn(`cluster '${cluster.name}' failed to initialize: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+
+  private adopt(cluster: Cluster): void {
+    this.clusters.set(cluster.name, cluster);
+    this.stats.cluster_added.inc();
+    this.stats.active_clusters.inc();
+  }
+
+  /** Validates and builds one cluster (not yet serving); undefined when it has problems. */
+  private build(config: ClusterConfig): Cluster | undefined {
+    const issue = (field: string | undefined, message: string, hint?: string) => this.context.configIssue(config, field, message, hint);
     const type = config.type ?? 'STATIC';
     const extension = CLUSTER_TYPE_EXTENSIONS[type];
     const factory = this.registry.getByName<ClusterTypeFactory>(Category.clusterType, extension.name);
@@ -90,7 +207,7 @@ export class ClusterManager implements ClusterManagerApi {
         `cluster type ${type} needs the ${extension.name} extension, which is not loaded`,
         extension.nodevoyPackage ? `load ${extension.nodevoyPackage}` : 'nodevoy does not ship it',
       );
-      return;
+      return undefined;
     }
     const before = this.issues.count;
     this.checkInternalEndpoints(config);
@@ -103,18 +220,15 @@ export class ClusterManager implements ClusterManagerApi {
     for (const typed of Object.values(config.typed_extension_protocol_options ?? {})) {
       (typed.target as ConfigOnlyFactory).checkCluster?.(typed.config, { name: config.name, transportSocket }, (message) => issue('typed_extension_protocol_options', message));
     }
-    if (this.issues.count !== before) return;
+    if (this.issues.count !== before) return undefined;
 
-    const cluster = new Cluster({
+    return new Cluster({
       config,
       statsScope,
       discovery: factory.createHostDiscovery(config, { server: this.context, clusterStats: statsScope }),
       clientConnections: this.context.clientConnections,
       transportSocket,
     });
-    this.clusters.set(config.name, cluster);
-    this.stats.cluster_added.inc();
-    this.stats.active_clusters.inc();
   }
 
   private checkInternalEndpoints(config: ClusterConfig): void {

@@ -180,9 +180,11 @@ export class Cluster implements UpstreamCluster {
     const changed = next.length !== this.currentHosts.length || next.some((h) => !previous.has(h.address.asString));
     this.currentHosts = next;
     if (viaUpdate) {
-      stats.update_attempt.inc();
-      stats.update_success.inc();
-      if (next.length === 0) stats.update_empty.inc();
+      if (!this.deps.discovery.countsOwnUpdates) {
+        stats.update_attempt.inc();
+        stats.update_success.inc();
+        if (next.length === 0) stats.update_empty.inc();
+      }
       if (!changed) stats.update_no_rebuild.inc();
     }
     if (changed) stats.membership_change.inc();

@@ -1,5 +1,5 @@
 import type { AddressConfig } from '../config/envoy/address.js';
-import type { ClusterConfig, LbEndpointConfig } from '../config/envoy/cluster.js';
+import type { ClusterConfig, ClusterLoadAssignmentConfig, LbEndpointConfig } from '../config/envoy/cluster.js';
 import { internalAddress, type Address } from '../network/address.js';
 import type { DiscoveredHost } from '../registry/types.js';
 
@@ -13,8 +13,13 @@ export interface EndpointEntry {
 
 /** Every endpoint with an address in a cluster's `load_assignment`, in config order. */
 export function endpointEntries(config: ClusterConfig): EndpointEntry[] {
+  return config.load_assignment ? loadAssignmentEntries(config.load_assignment) : [];
+}
+
+/** Every endpoint with an address in a load assignment (a cluster's, or one from EDS), in order. */
+export function loadAssignmentEntries(assignment: ClusterLoadAssignmentConfig): EndpointEntry[] {
   const out: EndpointEntry[] = [];
-  for (const locality of config.load_assignment?.endpoints ?? []) {
+  for (const locality of assignment.endpoints ?? []) {
     for (const endpoint of locality.lb_endpoints ?? []) {
       const address = endpoint.endpoint?.address;
       if (!address) continue;

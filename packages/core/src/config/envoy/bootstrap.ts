@@ -5,12 +5,13 @@ import { addressSchema, socketOptionSchema } from './address.js';
 import { clusterSchema, localitySchema } from './cluster.js';
 import { listenerSchema } from './listener.js';
 import { overloadManagerSchema } from './overload.js';
+import { apiConfigSourceSchema, xdsConfigSourceSchema } from './config-source.js';
 import { SECRET_TYPE_URL } from '../../secrets/secret-manager.js';
 
 const { message, string, repeated, struct, required, uint64, bool } = schema;
 
 const NOT_YET = 'not implemented by nodevoy yet';
-const NO_XDS = 'nodevoy runs static configuration only (no xDS)';
+const NO_XDS = 'not implemented by nodevoy yet (nodevoy takes listeners and clusters from xDS, not this)';
 
 export const nodeSchema = message(
   'envoy.config.core.v3.Node',
@@ -67,11 +68,24 @@ export const staticResourcesSchema = message('envoy.config.bootstrap.v3.Bootstra
   secrets: repeated(schema.registeredMessage(Category.configResource, SECRET_TYPE_URL)),
 });
 
+/** `envoy.config.bootstrap.v3.Bootstrap.DynamicResources`: where listeners and clusters come from at run time. */
+export const dynamicResourcesSchema = message(
+  'envoy.config.bootstrap.v3.Bootstrap.DynamicResources',
+  {
+    lds_config: xdsConfigSourceSchema,
+    cds_config: xdsConfigSourceSchema,
+    ads_config: apiConfigSourceSchema,
+  },
+  { unsupported: { lds_resources_locator: 'xdstp:// resource locators are not implemented by nodevoy yet', cds_resources_locator: 'xdstp:// resource locators are not implemented by nodevoy yet' } },
+);
+export type DynamicResourcesConfig = MessageValue<typeof dynamicResourcesSchema.fields>;
+
 export const bootstrapSchema = message(
   'envoy.config.bootstrap.v3.Bootstrap',
   {
     node: nodeSchema,
     static_resources: staticResourcesSchema,
+    dynamic_resources: dynamicResourcesSchema,
     admin: adminSchema,
     overload_manager: overloadManagerSchema,
     layered_runtime: layeredRuntimeSchema,
@@ -92,7 +106,6 @@ export const bootstrapSchema = message(
       'deferred_stat_options',
     ],
     unsupported: {
-      dynamic_resources: NO_XDS,
       cluster_manager: NOT_YET,
       hds_config: NO_XDS,
       flags_path: NOT_YET,

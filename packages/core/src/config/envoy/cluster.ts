@@ -2,6 +2,7 @@ import { Category } from '../../registry/categories.js';
 import { schema } from '../schema/index.js';
 import type { MessageValue } from '../schema/types.js';
 import { addressSchema, metadataSchema, transportSocketSchema } from './address.js';
+import { xdsConfigSourceSchema } from './config-source.js';
 
 const { message, string, uint32, enumOf, bool, repeated, duration, struct, required, mapOf, typedConfig } = schema;
 
@@ -132,6 +133,10 @@ export const clusterSchema = message(
       { use_http_header: bool(), http_header_name: string(), upstream_port_override: uint32({ lte: 65535 }) },
       { unsupported: { metadata_key: 'not implemented by nodevoy yet' } },
     ),
+    eds_cluster_config: message('envoy.config.cluster.v3.Cluster.EdsClusterConfig', {
+      eds_config: xdsConfigSourceSchema,
+      service_name: string(),
+    }),
     least_request_lb_config: struct(),
     round_robin_lb_config: struct(),
     common_lb_config: struct(),
@@ -140,7 +145,6 @@ export const clusterSchema = message(
     unsupported: {
       transport_socket_matches: NOT_YET,
       cluster_type: 'custom cluster types are not supported by nodevoy',
-      eds_cluster_config: 'EDS is not supported by nodevoy',
       health_checks: 'active health checking is not implemented by nodevoy yet',
       outlier_detection: NOT_YET,
       upstream_bind_config: NOT_YET,

@@ -1,0 +1,53 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import protobuf from 'protobufjs';
+
+/**
+ * Envoy's API as protobuf types, read from the `.proto` files `@grpc/grpc-js-xds` ships (Envoy's
+ * `api/` tree with its `xds`, `googleapis` and `protoc-gen-validate` dependencies). Every v3
+ * file under `envoy/config`, `envoy/extensions` and `envoy/service/discovery` whose imports all
+ * ship is loaded once per process, so an Any in any resource decodes by its `@type`.
+ */
+let root: protobuf.Root | undefined;
+
+export function envoyProtoRoot(): protobuf.Root {
+  root ??= loadRoot();
+  return root;
+}
+
+function loadRoot(): protobuf.Root {
+  const require = createRequire(import.meta.url);
+  const deps = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
+  const protobufjsDir = dirname(require.resolve('protobufjs/package.json'));
+  const includeDirs = [protobufjsDir, ...['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => join(deps, d))];
+  const locate = (file: string): string | undefined => includeDirs.map((dir) => join(dir, file)).find((path) => existsSync(path));
+  const bundled = new Set(Object.keys(protobuf.common));
+  const loadable = new Map<string, boolean>();
+  const isLoadable = (file: string): boolean => {
+    if (bundled.has(file)) return true;
+    const known = loadable.get(file);
+    if (known !== undefined) return known;
+    loadable.set(file, true); // import cycles resolve optimistically
+    const path = locate(file);
+    const ok = path !== undefined && [...readFileSync(path, 'utf8').matchAll(/^import\s+(?:public\s+|weak\s+)?"([^"]+)";/gm)].every((m) => isLoadable(m[1] ?? ''));
+    loadable.set(file, ok);
+    return ok;
+  };
+  const apiDir = join(deps, 'envoy-api');
+  const files = ['envoy/config', 'envoy/extensions', 'envoy/service/discovery']
+    .flatMap((dir) => protoFiles(join(apiDir, dir)).map((path) => path.slice(apiDir.length + 1)))
+    .filter((file) => /\/v3\//.test(file) && isLoadable(file));
+  const loaded = new protobuf.Root();
+  loaded.resolvePath = (_origin, target) => locate(target) ?? target;
+  loaded.loadSync(files, { keepCase: true });
+  return loaded;
+}
+
+function protoFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return protoFiles(path);
+    return entry.name.endsWith('.proto') ? [path] : [];
+  });
+}

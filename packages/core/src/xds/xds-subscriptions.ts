@@ -1,0 +1,127 @@
+import type { ApiConfigSourceConfig, XdsConfigSourceConfig } from '../config/envoy/config-source.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { Category } from '../registry/categories.js';
+import type { ExtensionRegistry } from '../registry/registry.js';
+import type { ServerContext } from '../server/context.js';
+import { ServiceKey } from '../server/services.js';
+import { createStatsSet, type StatsScope } from '../stats/store.js';
+import type { FieldType } from '../config/schema/types.js';
+import { decodeResource, type DecodedResource } from './resource-decoder.js';
+import { XdsRejection, type XdsMux, type XdsMuxFactory, type XdsResource, type XdsWatch, type XdsWatchCallbacks } from './xds-types.js';
+
+/** Envoy's default `initial_fetch_timeout`. */
+const DEFAULT_INITIAL_FETCH_TIMEOUT_MS = 15_000;
+
+/** The subscription stats Envoy keeps for each xDS subscription, under its own prefix. */
+const SUBSCRIPTION_STATS = {
+  counters: ['init_fetch_timeout', 'update_attempt', 'update_failure', 'update_rejected', 'update_success'] as const,
+  gauges: ['update_time'] as const,
+};
+
+/**
+ * The xDS subscriptions of one server: one mux per management server (the ADS one shared by
+ * every `ads: {}` source), and per watch Envoy's subscription stats and initial fetch timeout.
+ * The transports themselves are extensions (`envoy.config_mux.*`).
+ */
+export class XdsSubscriptions {
+  private adsMux: XdsMux | undefined;
+  private readonly muxes = new Map<string, XdsMux>();
+
+  constructor(
+    private readonly registry: ExtensionRegistry,
+    private readonly server: ServerContext,
+    private readonly adsConfig: ApiConfigSourceConfig | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Watches `names` (none: every resource) of `typeUrl` from `source`. The callbacks see each
+   * accepted update; an XdsRejection they throw NACKs it and is counted as rejected.
+   */
+  subscribe(source: XdsConfigSourceConfig, typeUrl: string, names: readonly string[], statsScope: StatsScope, callbacks: XdsWatchCallbacks): XdsWatch {
+    const stats = createStatsSet(statsScope, SUBSCRIPTION_STATS);
+    const timeoutMs = source.initial_fetch_timeout ?? DEFAULT_INITIAL_FETCH_TIMEOUT_MS;
+    let first = true;
+    const fetchTimer = timeoutMs > 0 ? setTimeout(() => {
+      first = false;
+      stats.init_fetch_timeout.inc();
+      stats.update_attempt.inc();
+      callbacks.onFailure('fetch_timeout');
+    }, timeoutMs) : undefined;
+    fetchTimer?.unref();
+    const settle = () => {
+      first = false;
+      clearTimeout(fetchTimer);
+    };
+    const counted: XdsWatchCallbacks = {
+      onUpdate: (resources: readonly XdsResource[], version: string) => {
+        settle();
+        stats.update_attempt.inc();
+        try {
+          callbacks.onUpdate(resources, version);
+        } catch (err) {
+          stats.update_rejected.inc();
+          throw err instanceof XdsRejection ? err : new XdsRejection(err instanceof Error ? err.message : String(err));
+        }
+        stats.update_success.inc();
+        stats.update_time.set(Date.now());
+      },
+      onFailure: (reason) => {
+        stats.update_attempt.inc();
+        stats.update_failure.inc();
+        // The first failure ends the initial fetch: the server does not wait for ever.
+        if (first) {
+          settle();
+          callbacks.onFailure(reason);
+        }
+      },
+    };
+    // Envoy counts the subscription's start as an attempt too.
+    stats.update_attempt.inc();
+    const watch = this.muxFor(source).watch(typeUrl, names, counted);
+    return {
+      cancel: () => {
+        clearTimeout(fetchTimer);
+        watch.cancel();
+      },
+    };
+  }
+
+  /** Parses a resource by the schema its YAML form has, with the server's extensions. */
+  decode<T>(schema: FieldType<T>, resource: XdsResource): DecodedResource<T> {
+    return decodeResource(schema, resource, this.registry);
+  }
+
+  stop(): void {
+    this.adsMux?.stop();
+    for (const mux of this.muxes.values()) mux.stop();
+  }
+
+  private muxFor(source: XdsConfigSourceConfig): XdsMux {
+    if (source.ads) {
+      if (!this.adsConfig) throw new ConfigError([{ path: 'ads', message: 'config source wants ADS, but dynamic_resources has no ads_config' }]);
+      this.adsMux ??= this.createMux(this.adsConfig, true);
+      return this.adsMux;
+    }
+    const api = source.api_config_source;
+    if (!api) throw new ConfigError([{ path: '', message: 'nodevoy takes xDS resources from ads or api_config_source only (path_config_source is not implemented for listeners, clusters and endpoints yet)' }]);
+    const key = JSON.stringify(api);
+    let mux = this.muxes.get(key);
+    if (!mux) this.muxes.set(key, (mux = this.createMux(api, false)));
+    return mux;
+  }
+
+  private createMux(source: ApiConfigSourceConfig, aggregated: boolean): XdsMux {
+    const apiType = source.api_type ?? 'GRPC';
+    const factory = this.registry.list<XdsMuxFactory>(Category.configMux).find((f) => f.apiTypes.includes(apiType));
+    if (!factory) {
+      throw new ConfigError([{ path: 'api_type', message: `no loaded extension speaks xDS api_type ${apiType}`, hint: 'load @nodevoy/config-mux-grpc' }]);
+    }
+    this.log.info(`xDS: ${apiType} via ${factory.name}`);
+    return factory.createMux(source, { server: this.server, aggregated });
+  }
+}
+
+/** The server's xDS subscriptions, for cluster types (EDS) and filters (RDS) that subscribe. */
+export const XDS_SUBSCRIPTIONS = new ServiceKey<XdsSubscriptions>('xds subscriptions');
