@@ -1,6 +1,5 @@
 import {
   clusterLoadAssignmentSchema,
-  describeIssues,
   discoveredHost,
   internalEndpointAddress,
   loadAssignmentEntries,
@@ -67,10 +66,8 @@ export class EdsHostDiscovery implements HostDiscovery {
   private apply(resources: readonly XdsResource[]): void {
     const resource = resources.find((r) => r.name === this.serviceName);
     if (!resource) return;
-    const decoded = this.subscriptions?.decode(clusterLoadAssignmentSchema, resource);
-    if (!decoded) return;
-    if (!decoded.ok) throw new XdsRejection(describeIssues(decoded.issues));
-    this.hosts = hostsOf(decoded.value);
+    if (!this.subscriptions) return;
+    this.hosts = this.subscriptions.build(clusterLoadAssignmentSchema, resource, hostsOf);
     for (const listener of this.changeListeners) listener();
   }
 }

@@ -1,4 +1,4 @@
-import { Category, extensionPackage, schema, type ClusterTypeFactory, type NodevoyExtension } from '@nodevoy/core';
+import { Category, extensionPackage, schema, XDS_SUBSCRIPTIONS, type ClusterTypeFactory, type NodevoyExtension } from '@nodevoy/core';
 import { EdsHostDiscovery } from './eds-host-discovery.js';
 
 /** `envoy.cluster.eds` (`type: EDS`): endpoints from a management server, by `eds_cluster_config`. */
@@ -9,8 +9,12 @@ export const edsCluster: ClusterTypeFactory = {
   configSchema: schema.empty('envoy.cluster.eds'),
   discoveryTypes: ['EDS'],
   validate(config, context) {
-    if (!config.eds_cluster_config?.eds_config) {
+    const source = config.eds_cluster_config?.eds_config;
+    if (!source) {
       context.configIssue(config, 'eds_cluster_config', 'cannot create an EDS cluster without an EDS config', 'add eds_cluster_config.eds_config (ads: {} with an ads_config)');
+    } else {
+      // The clusters are still being read: whether an envoy_grpc cluster exists is not known yet.
+      context.services.get(XDS_SUBSCRIPTIONS)?.checkSource(source, false);
     }
     if (config.load_assignment) {
       context.configIssue(config, 'load_assignment', 'an EDS cluster takes its endpoints from EDS, not load_assignment');

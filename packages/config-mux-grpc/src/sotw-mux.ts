@@ -22,12 +22,17 @@ interface Watch {
   readonly callbacks: XdsWatchCallbacks;
 }
 
-/** What the mux knows of one resource type: its watches, the version it accepted, the last nonce. */
+/**
+ * What the mux knows of one resource type: its watches, the version it accepted, the last nonce,
+ * and the resources it accepted (a watch added later gets them at once: the server will not send
+ * them again until they change).
+ */
 interface TypeState {
   readonly typeUrl: string;
   readonly watches: Set<Watch>;
   version: string;
   nonce: string;
+  accepted: Map<string, XdsResource>;
 }
 
 /**
@@ -55,13 +60,16 @@ export class SotwGrpcMux implements XdsMux {
 
   watch(typeUrl: string, names: readonly string[], callbacks: XdsWatchCallbacks): XdsWatch {
     let state = this.types.get(typeUrl);
-    if (!state) this.types.set(typeUrl, (state = { typeUrl, watches: new Set(), version: '', nonce: '' }));
+    if (!state) this.types.set(typeUrl, (state = { typeUrl, watches: new Set(), version: '', nonce: '', accepted: new Map() }));
     const watch: Watch = { names: new Set(names), callbacks };
+    const owner = state;
+    const known = names.length === 0 ? [...state.accepted.values()] : names.flatMap((name) => owner.accepted.get(name) ?? []);
+    const alreadyAsked = names.length > 0 && names.every((name) => [...owner.watches].some((w) => w.names.has(name)));
     state.watches.add(watch);
     const stream = this.streamFor(typeUrl);
     stream.start();
-    stream.sendRequest(state);
-    const owner = state;
+    if (!alreadyAsked || known.length === 0) stream.sendRequest(state);
+    if (known.length > 0) this.deliverKnown(owner, watch, known);
     return {
       cancel: () => {
         if (!owner.watches.delete(watch)) return;
@@ -163,7 +171,22 @@ export class SotwGrpcMux implements XdsMux {
       return;
     }
     state.version = response.versionInfo;
+    // A wildcard type's response is the whole set; a named type's adds to what came before.
+    if ([...state.watches].some((w) => w.names.size === 0)) state.accepted = new Map();
+    for (const resource of resources) state.accepted.set(resource.name, resource);
     stream.sendRequest(state);
+  }
+
+  /** Gives a new watch what the mux already accepted for it, after the caller's own work. */
+  private deliverKnown(state: TypeState, watch: Watch, resources: readonly XdsResource[]): void {
+    queueMicrotask(() => {
+      if (!state.watches.has(watch)) return;
+      try {
+        watch.callbacks.onUpdate(resources, state.version);
+      } catch (err) {
+        this.log.warn(`xDS: a ${state.typeUrl} resource already accepted is refused by a new watch: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
   }
 
   private reject(stream: MuxStream, state: TypeState, err: unknown): void {

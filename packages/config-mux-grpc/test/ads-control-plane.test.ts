@@ -128,6 +128,18 @@ t.test('ADS state of the world against go-control-plane', { skip: unavailable ??
     t.equal(proxy.stat('cluster.backend.update_success'), 1, 'EDS counts on the cluster, as Envoy');
     t.equal(proxy.stat('listener_manager.lds.update_attempt'), 2, 'the start and the update, as Envoy counts them');
     t.equal(proxy.stat('cluster_manager.active_clusters'), 2, 'xds_cluster and backend');
+
+    const [, clusters, listeners] = proxy.server.configDump()['configs'] as Record<string, any>[];
+    t.equal(listeners?.['version_info'], 'v1', '/config_dump: the LDS version');
+    t.equal(listeners?.['dynamic_listeners']?.[0]?.name, 'tcp');
+    t.equal(listeners?.['dynamic_listeners']?.[0]?.active_state?.version_info, 'v1');
+    t.equal(listeners?.['dynamic_listeners']?.[0]?.active_state?.listener?.['@type'], `${TYPE}listener.v3.Listener`, 'the listener as the control plane sent it');
+    t.equal(clusters?.['version_info'], 'v1', '/config_dump: the CDS version');
+    t.same(
+      clusters?.['dynamic_active_clusters']?.map((c: Record<string, any>) => [c['version_info'], c['cluster']?.name]),
+      [['v1', 'backend']],
+    );
+    t.same(clusters?.['static_clusters']?.map((c: Record<string, any>) => c['cluster']?.name), ['xds_cluster']);
   });
 
   t.test('an invalid listener is NACKed with the reason, and the last good config keeps serving', async (t) => {

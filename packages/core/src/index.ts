@@ -184,7 +184,7 @@ export {
 export { discoveredHost, endpointEntries, internalEndpointAddress, loadAssignmentEntries, type EndpointEntry } from './upstream/load-assignment.js';
 export { XdsRejection, XdsTypeUrl, type XdsMux, type XdsMuxContext, type XdsMuxFactory, type XdsResource, type XdsWatch, type XdsWatchCallbacks } from './xds/xds-types.js';
 export { XDS_SUBSCRIPTIONS, type XdsSubscriptions } from './xds/xds-subscriptions.js';
-export { decodeResource, describeIssues, type DecodedResource } from './xds/resource-decoder.js';
+export { xdsConfigSourceSchema } from './config/envoy/config-source.js';
 export { PoolRequestStats } from './upstream/pool-request-stats.js';
 export type {
   ClusterInfo,
@@ -248,6 +248,7 @@ export type {
   ConfigIssueReporter,
   DrainDecision,
   FilterFactoryContext,
+  ListenerScope,
   ListenerInfo,
   ServerContext,
   ServerLifecycle,

@@ -5,6 +5,7 @@ import { HCM_DEFAULTS, httpConnectionManagerSchema, type HttpConnectionManagerCo
 import { codecHandlers, HttpConnectionManagerFilter, type HcmShared } from './hcm-filter.js';
 import type { HcmRuntime } from './hcm-runtime.js';
 import type { HttpFilterChainEntry, HttpFilterFactory } from './http-filter.js';
+import { RdsRoutes } from './routing/rds-routes.js';
 import { RouteTable } from './routing/route-table.js';
 import { createHcmStats } from './stats.js';
 
@@ -42,7 +43,9 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
     const runtime: HcmRuntime = {
       config,
       stats: createHcmStats(server.stats.scope(statsPrefix)),
-      routes: new RouteTable(config.route_config ?? {}, config.upgrade_configs ?? [], context),
+      routes: config.rds
+        ? new RdsRoutes(config.rds, config.upgrade_configs ?? [], context, statsPrefix)
+        : new RouteTable(config.route_config ?? {}, config.upgrade_configs ?? [], context),
       filterFactories: httpFilterFactories(config.http_filters ?? [], context, statsPrefix),
       log: server.log.child('http'),
       serverName: config.server_name ?? HCM_DEFAULTS.serverName,

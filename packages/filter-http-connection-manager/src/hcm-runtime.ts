@@ -2,7 +2,7 @@ import type { AccessLogger, Logger, RequestPassthroughRegistry } from '@nodevoy/
 import type { ClientCertDetails, ForwardClientCert } from './client-cert-header.js';
 import type { HttpConnectionManagerConfig } from './config/hcm-config.js';
 import type { HttpFilterChainEntry } from './http-filter.js';
-import type { RouteTable } from './routing/route-table.js';
+import type { RouteResolver } from './routing/route-table.js';
 import type { PathNormalization, UnderscoresAction } from './request-normalization.js';
 import type { HcmStats } from './stats.js';
 import type { ForwardedForPolicy } from './forwarded-for.js';
@@ -11,7 +11,7 @@ import type { ForwardedForPolicy } from './forwarded-for.js';
 export interface HcmRuntime {
   readonly config: HttpConnectionManagerConfig;
   readonly stats: HcmStats;
-  readonly routes: RouteTable;
+  readonly routes: RouteResolver;
   readonly filterFactories: readonly HttpFilterChainEntry[];
   readonly log: Logger;
   readonly serverName: string;

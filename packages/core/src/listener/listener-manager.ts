@@ -30,6 +30,10 @@ export interface ActiveListenerEntry {
   readonly internal?: InternalListenerHandle;
   /** From LDS (not `static_resources`): the version it came with and when. */
   readonly dynamic?: { readonly version: string; readonly lastUpdated: Date };
+  /** Settles once every init target of its filters did: until then the listener warms. */
+  readonly warm: Promise<void>;
+  /** Called once it is out of service for good. */
+  readonly removed: (() => void)[];
 }
 
 /** What an LDS update did to one listener. */
@@ -42,6 +46,9 @@ export type ListenerChange = 'added' | 'updated';
  */
 export class ListenerManager {
   private readonly entries = new Map<string, ActiveListenerEntry>();
+  /** LDS listeners waiting for their init targets (RDS) before they replace or join the active ones. */
+  private readonly warming = new Map<string, ActiveListenerEntry>();
+  private readonly warmWaiters: (() => void)[] = [];
   /** Replaced and removed listeners whose connections are draining. */
   private readonly drainingEntries = new Set<ActiveListenerEntry>();
   private readonly stats;
@@ -86,6 +93,7 @@ export class ListenerManager {
 
   /** Binds TCP listeners and registers internal ones: from here connections are accepted. */
   async start(): Promise<void> {
+    await Promise.all([...this.entries.values()].map((entry) => entry.warm));
     for (const entry of this.entries.values()) await this.open(entry);
     this.started = true;
     this.stats.workers_started.set(1);
@@ -113,6 +121,37 @@ export class ListenerManager {
    */
   commitListener(built: ActiveListenerEntry): ListenerChange {
     const { name } = built;
+    const change = this.entries.has(name) || this.warming.has(name) ? 'updated' : 'added';
+    this.discardWarming(name);
+    this.warming.set(name, built);
+    this.stats.total_listeners_warming.inc();
+    void built.warm.then(() => {
+      if (this.warming.get(name) !== built) return;
+      this.warming.delete(name);
+      this.stats.total_listeners_warming.dec();
+      this.swapIn(built);
+      if (this.warming.size === 0) for (const resolve of this.warmWaiters.splice(0)) resolve();
+    });
+    return change;
+  }
+
+  /** A prepared listener that will not serve (its update was bad): what its filters subscribed to ends. */
+  discardListener(entry: ActiveListenerEntry): void {
+    this.finished(entry);
+  }
+
+  isWarming(name: string): boolean {
+    return this.warming.has(name);
+  }
+
+  /** Resolves once no LDS listener is warming. */
+  whenWarm(): Promise<void> {
+    return this.warming.size === 0 ? Promise.resolve() : new Promise((resolve) => this.warmWaiters.push(resolve));
+  }
+
+  /** A warmed listener goes into service, replacing the one of its name. */
+  private swapIn(built: ActiveListenerEntry): void {
+    const { name } = built;
     const previous = this.entries.get(name);
     if (previous) {
       if (previous.socket && previous.socket !== built.socket) previous.socket.stopAccepting();
@@ -129,16 +168,32 @@ export class ListenerManager {
         if (this.entries.get(name) === built) {
           this.entries.delete(name);
           this.stats.total_listeners_active.dec();
+          this.finished(built);
         }
       });
     }
-    return previous ? 'updated' : 'added';
+  }
+
+  /** A listener still warming is dropped for a newer version, or removed. */
+  private discardWarming(name: string): boolean {
+    const warming = this.warming.get(name);
+    if (!warming) return false;
+    this.warming.delete(name);
+    this.stats.total_listeners_warming.dec();
+    this.finished(warming);
+    if (this.warming.size === 0) for (const resolve of this.warmWaiters.splice(0)) resolve();
+    return true;
+  }
+
+  private finished(entry: ActiveListenerEntry): void {
+    for (const callback of entry.removed.splice(0)) callback();
   }
 
   /** Removes a listener LDS no longer has: it stops accepting and its connections drain. */
   removeListener(name: string): boolean {
+    const discarded = this.discardWarming(name);
     const entry = this.entries.get(name);
-    if (!entry || entry.dynamic === undefined) return false;
+    if (!entry || entry.dynamic === undefined) return discarded;
     this.entries.delete(name);
     entry.socket?.stopAccepting();
     this.unregisterInternal(entry);
@@ -150,7 +205,8 @@ export class ListenerManager {
 
   /** The names of the listeners LDS gave (the ones an update may remove). */
   dynamicListenerNames(): string[] {
-    return [...this.entries.values()].filter((e) => e.dynamic !== undefined).map((e) => e.name);
+    const active = [...this.entries.values()].filter((e) => e.dynamic !== undefined).map((e) => e.name);
+    return [...new Set([...active, ...this.warming.keys()])];
   }
 
   /** Stops accepting on kernel sockets and starts the drain of every listener. */
@@ -170,6 +226,7 @@ export class ListenerManager {
 
   /** Closes everything: sockets, registry entries, then every live connection. */
   stop(): void {
+    for (const name of [...this.warming.keys()]) this.discardWarming(name);
     for (const entry of this.entries.values()) {
       entry.socket?.stopAccepting();
       this.unregisterInternal(entry);
@@ -205,6 +262,7 @@ export class ListenerManager {
       if (!this.drainingEntries.delete(entry)) return;
       entry.listener.closeAllConnections(reason);
       this.stats.total_listeners_draining.dec();
+      this.finished(entry);
     };
     const timer = setTimeout(finish, this.drainTimeMs);
     timer.unref();
@@ -262,10 +320,13 @@ export class ListenerManager {
 
     const statsPrefix = `listener.${config.stat_prefix || (form.kind === 'internal' ? `envoy_internal_${form.key}` : addressStatName(address))}`;
     const drain = new ListenerDrainDecision(this.context.lifecycle);
+    const initTargets: Promise<void>[] = [];
+    const removed: (() => void)[] = [];
     const factoryContext: FilterFactoryContext = {
       server: this.context,
       listener: { name, isInternal: form.kind === 'internal', statsPrefix },
       drainDecision: drain,
+      listenerScope: { addInitTarget: (target) => void initTargets.push(target), onRemoved: (callback) => void removed.push(callback) },
     };
     const built = chains.map((chain) => compileMatch<FilterChain>(buildFilterChain(chain, factoryContext), chain.filter_chain_match));
     const defaultChain = config.default_filter_chain ? buildFilterChain(config.default_filter_chain, factoryContext) : undefined;
@@ -289,7 +350,8 @@ export class ListenerManager {
       totalConnections: this.totalConnections,
       drain,
     });
-    const common = { name, config, listener, form, ...(dynamic ? { dynamic } : {}) };
+    const warm = Promise.all(initTargets).then(() => undefined);
+    const common = { name, config, listener, form, warm, removed, ...(dynamic ? { dynamic } : {}) };
     if (form.kind === 'internal') return { ...common, internal: { name: form.key, acceptInternal: (io) => listener.accept(io) } };
     return { ...common, socket: inheritedSocket ?? new TcpListenerSocket(socketAddress(form.ip, form.port), config.tcp_backlog_size, this.sharedSockets) };
   }

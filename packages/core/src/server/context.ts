@@ -53,9 +53,22 @@ export interface DrainDecision {
   drainClose(): boolean;
 }
 
+/**
+ * The life of the listener a filter is built for. A filter that needs something before the
+ * listener may serve (routes from RDS) adds an init target: the listener warms until every
+ * target settled, as Envoy's listener init manager. `onRemoved` runs once the listener is out of
+ * service for good (replaced or removed, and drained), to cancel what the filter subscribed to.
+ */
+export interface ListenerScope {
+  addInitTarget(target: Promise<void>): void;
+  onRemoved(callback: () => void): void;
+}
+
 /** What a network filter factory gets when its filter chain is built (Envoy's FactoryContext). */
 export interface FilterFactoryContext {
   readonly server: ServerContext;
   readonly listener: ListenerInfo;
   readonly drainDecision: DrainDecision;
+  /** Absent where a filter is built outside a listener (a test harness). */
+  readonly listenerScope?: ListenerScope;
 }

@@ -149,10 +149,12 @@ export class Server implements AdminSource {
     this.addStaticSecrets();
     // Before clusters: an EDS cluster, static or not, subscribes through it when it initializes.
     const dynamic = config.bootstrap.dynamic_resources;
-    this.xds = new XdsSubscriptions(registry, this.context, dynamic?.ads_config, this.log.child('xds'));
+    this.xds = new XdsSubscriptions(registry, this.context, dynamic?.ads_config, this.issues, this.log.child('xds'));
     this.services.set(XDS_SUBSCRIPTIONS, this.xds);
     this.clusterManager.addClusters(config.bootstrap.static_resources?.clusters ?? []);
     this.listenerManager.addListeners(config.bootstrap.static_resources?.listeners ?? []);
+    if (dynamic?.ads_config) this.xds.checkApiSource(dynamic.ads_config, true);
+    for (const source of [dynamic?.cds_config, dynamic?.lds_config]) if (source) this.xds.checkSource(source, true);
     this.graph = new ConfigGraph(this.listenerManager.listeners, config.bootstrap.static_resources?.clusters ?? []);
     this.rejectInternalCycle();
     for (const { cluster, listener } of this.graph.dangling()) {
@@ -300,6 +302,7 @@ export class Server implements AdminSource {
             cluster: { '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...(cluster as object) },
             last_updated: lastUpdated,
           })),
+          ...this.dynamicResources?.clustersDump(),
         },
         {
           '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
@@ -307,6 +310,7 @@ export class Server implements AdminSource {
             listener: { '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener', ...(listener as object) },
             last_updated: lastUpdated,
           })),
+          ...this.dynamicResources?.listenersDump(),
         },
       ],
     };

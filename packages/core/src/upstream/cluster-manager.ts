@@ -136,6 +136,10 @@ export class ClusterManager implements ClusterManagerApi {
     return this.dynamic.get(name);
   }
 
+  isWarming(name: string): boolean {
+    return this.warming.has(name);
+  }
+
   /** Resolves once no CDS cluster is warming. */
   whenWarm(): Promise<void> {
     return this.warming.size === 0 ? Promise.resolve() : new Promise((resolve) => this.warmWaiters.push(resolve));

@@ -113,5 +113,7 @@ export interface UpstreamCluster {
 
 export interface ClusterManagerApi {
   getCluster(name: string): UpstreamCluster | undefined;
+  /** Called with the name of each cluster CDS replaced or removed, so pools of the old one drain. */
+  onClusterChange(listener: (name: string) => void): void;
   clusterNames(): string[];
 }

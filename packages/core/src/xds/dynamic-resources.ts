@@ -27,10 +27,13 @@ export interface DynamicResourcesDeps {
 /**
  * `dynamic_resources`: clusters from CDS, then listeners from LDS, as Envoy's server starts.
  * The server is initialized once CDS gave its first clusters and they warmed, and LDS gave its
- * first listeners (or either failed or timed out: the server then starts with what it has).
+ * first listeners and they warmed (their routes from RDS), or once either failed or timed out:
+ * the server then starts with what it has.
  */
 export class DynamicResources {
   private readonly watches: XdsWatch[] = [];
+  private cds: ResourceSetApi<ClusterConfig, Cluster> | undefined;
+  private lds: ResourceSetApi<ListenerConfig, ActiveListenerEntry> | undefined;
 
   constructor(private readonly deps: DynamicResourcesDeps) {}
 
@@ -48,7 +51,8 @@ export class DynamicResources {
         currentNames: () => clusterManager.dynamicClusterNames(),
         reportingTo: (parse, build) => issues.reportingTo(parse, build),
       };
-      await this.firstUpdate(config.cds_config, XdsTypeUrl.cluster, 'cluster_manager.cds', target);
+      this.cds = new ResourceSetApi(target, this.deps.services, this.deps.log);
+      await this.firstUpdate(config.cds_config, XdsTypeUrl.cluster, 'cluster_manager.cds', this.cds, target);
       await clusterManager.whenWarm();
     }
     if (config.lds_config) {
@@ -58,11 +62,14 @@ export class DynamicResources {
         schema: listenerSchema,
         prepare: (listener, version) => listenerManager.prepareListener(listener, version),
         commit: (entry) => listenerManager.commitListener(entry),
+        discard: (entry) => listenerManager.discardListener(entry),
         remove: (name) => listenerManager.removeListener(name),
         currentNames: () => listenerManager.dynamicListenerNames(),
         reportingTo: (parse, build) => issues.reportingTo(parse, build),
       };
-      await this.firstUpdate(config.lds_config, XdsTypeUrl.listener, 'listener_manager.lds', target);
+      this.lds = new ResourceSetApi(target, this.deps.services, this.deps.log);
+      await this.firstUpdate(config.lds_config, XdsTypeUrl.listener, 'listener_manager.lds', this.lds, target);
+      await listenerManager.whenWarm();
     }
   }
 
@@ -70,9 +77,37 @@ export class DynamicResources {
     for (const watch of this.watches.splice(0)) watch.cancel();
   }
 
+  /** The dynamic parts of `/config_dump`'s ClustersConfigDump, as Envoy writes them. */
+  clustersDump(): Record<string, unknown> {
+    if (!this.cds) return {};
+    const entries = this.cds.appliedResources().map((r) => ({ version_info: r.version, cluster: r.body, last_updated: r.lastUpdated.toISOString(), warming: this.deps.clusterManager.isWarming(r.name) }));
+    return {
+      version_info: this.cds.version,
+      dynamic_active_clusters: entries.filter((e) => !e.warming).map(({ warming: _, ...e }) => e),
+      dynamic_warming_clusters: entries.filter((e) => e.warming).map(({ warming: _, ...e }) => e),
+    };
+  }
+
+  /** The dynamic parts of `/config_dump`'s ListenersConfigDump, as Envoy writes them. */
+  listenersDump(): Record<string, unknown> {
+    if (!this.lds) return {};
+    return {
+      version_info: this.lds.version,
+      dynamic_listeners: this.lds.appliedResources().map((r) => ({
+        name: r.name,
+        [this.deps.listenerManager.isWarming(r.name) ? 'warming_state' : 'active_state']: { version_info: r.version, listener: r.body, last_updated: r.lastUpdated.toISOString() },
+      })),
+    };
+  }
+
   /** Subscribes to every resource of the type; resolves at the first update, failure or timeout. */
-  private firstUpdate<C extends { readonly name?: string }, B>(source: XdsConfigSourceConfig, typeUrl: string, statsPrefix: string, target: ResourceSetTarget<C, B>): Promise<void> {
-    const api = new ResourceSetApi(target, this.deps.services, this.deps.log);
+  private firstUpdate<C extends { readonly name?: string }, B>(
+    source: XdsConfigSourceConfig,
+    typeUrl: string,
+    statsPrefix: string,
+    api: ResourceSetApi<C, B>,
+    target: ResourceSetTarget<C, B>,
+  ): Promise<void> {
     return new Promise((resolve) => {
       this.watches.push(
         this.deps.subscriptions.subscribe(source, typeUrl, [], this.deps.stats.scope(statsPrefix), {

@@ -3,6 +3,14 @@ import type { Logger } from '../log/logger.js';
 import { decodeResource, describeIssues } from './resource-decoder.js';
 import { XdsRejection, type XdsResource, type XdsWatchCallbacks } from './xds-types.js';
 
+/** A resource in service: as the management server sent it, with its version and when it came. */
+export interface AppliedResource {
+  readonly name: string;
+  readonly body: Readonly<Record<string, unknown>>;
+  readonly version: string;
+  readonly lastUpdated: Date;
+}
+
 /** How one kind of state-of-the-world resource (listeners, clusters) is put in service. */
 export interface ResourceSetTarget<C, B> {
   /** `listener`, `cluster`: in log lines and in the NACK message. */
@@ -30,6 +38,9 @@ export interface ResourceSetTarget<C, B> {
 export class ResourceSetApi<C extends { readonly name?: string }, B> implements Pick<XdsWatchCallbacks, 'onUpdate'> {
   /** What each resource in service was, as sent: an identical resend changes nothing. */
   private readonly applied = new Map<string, string>();
+  private readonly records = new Map<string, AppliedResource>();
+  /** The version of the last update accepted whole. */
+  version = '';
 
   constructor(
     private readonly target: ResourceSetTarget<C, B>,
@@ -44,6 +55,7 @@ export class ResourceSetApi<C extends { readonly name?: string }, B> implements 
     for (const name of target.currentNames()) {
       if (names.has(name) || !target.remove(name)) continue;
       this.applied.delete(name);
+      this.records.delete(name);
       this.log.info(`${target.api}: remove ${target.noun} '${name}'`);
     }
     const seen = new Set<string>();
@@ -58,12 +70,19 @@ export class ResourceSetApi<C extends { readonly name?: string }, B> implements 
       const problem = this.apply(resource, version);
       if (problem === undefined) {
         this.applied.set(resource.name, sent);
+        this.records.set(resource.name, { name: resource.name, body: resource.body, version, lastUpdated: new Date() });
         this.log.info(`${target.api}: add/update ${target.noun} '${resource.name}'`);
       } else {
         failures.push(`${resource.name}: ${problem}`);
       }
     }
     if (failures.length > 0) throw new XdsRejection(`Error adding/updating ${target.noun}(s) ${failures.join(', ')}`);
+    this.version = version;
+  }
+
+  /** The resources this API put in service, as sent, for `/config_dump`. */
+  appliedResources(): AppliedResource[] {
+    return [...this.records.values()];
   }
 
   /** Builds and commits one resource; what is wrong with it, if anything. */

@@ -1,4 +1,4 @@
-import type { ApiConfigSourceConfig, XdsConfigSourceConfig } from '../config/envoy/config-source.js';
+import type { ApiConfigSourceConfig, ApiType, XdsConfigSourceConfig } from '../config/envoy/config-source.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { Category } from '../registry/categories.js';
@@ -7,7 +7,8 @@ import type { ServerContext } from '../server/context.js';
 import { ServiceKey } from '../server/services.js';
 import { createStatsSet, type StatsScope } from '../stats/store.js';
 import type { FieldType } from '../config/schema/types.js';
-import { decodeResource, type DecodedResource } from './resource-decoder.js';
+import type { ConfigIssues } from '../server/config-issues.js';
+import { decodeResource, describeIssues } from './resource-decoder.js';
 import { XdsRejection, type XdsMux, type XdsMuxFactory, type XdsResource, type XdsWatch, type XdsWatchCallbacks } from './xds-types.js';
 
 /** Envoy's default `initial_fetch_timeout`. */
@@ -32,6 +33,7 @@ export class XdsSubscriptions {
     private readonly registry: ExtensionRegistry,
     private readonly server: ServerContext,
     private readonly adsConfig: ApiConfigSourceConfig | undefined,
+    private readonly issues: ConfigIssues,
     private readonly log: Logger,
   ) {}
 
@@ -88,9 +90,51 @@ export class XdsSubscriptions {
     };
   }
 
-  /** Parses a resource by the schema its YAML form has, with the server's extensions. */
-  decode<T>(schema: FieldType<T>, resource: XdsResource): DecodedResource<T> {
-    return decodeResource(schema, resource, this.registry);
+  /**
+   * Config-time checks of a config source, with Envoy's messages where Envoy has one; problems
+   * go to the issue reporter. `staticClusters`: an `envoy_grpc` cluster must be one of them.
+   */
+  checkSource(source: XdsConfigSourceConfig, staticClusters: boolean): void {
+    if (source.ads && !this.adsConfig) {
+      this.server.configIssue(source, 'ads', 'ADS must be configured to support an ADS config source', 'add dynamic_resources.ads_config');
+    }
+    if (source.api_config_source) this.checkApiSource(source.api_config_source, staticClusters);
+    if (source.path_config_source || source.path) {
+      this.server.configIssue(source, source.path ? 'path' : 'path_config_source', 'listeners, clusters and endpoints from files are not implemented by nodevoy yet', 'use ads or api_config_source');
+    }
+  }
+
+  /** Checks `ads_config` or an `api_config_source`: a transport for its api_type, one gRPC service, a known cluster. */
+  checkApiSource(api: ApiConfigSourceConfig, staticClusters: boolean): void {
+    const issue = (target: object, field: string, message: string, hint?: string) => this.server.configIssue(target, field, message, hint);
+    if (api.api_type === undefined) {
+      issue(api, 'api_type', 'an api_config_source needs api_type', 'GRPC for state of the world');
+      return;
+    }
+    if (!this.muxFactory(api.api_type)) {
+      issue(api, 'api_type', `no loaded extension speaks xDS api_type ${api.api_type}`, 'load @nodevoy/config-mux-grpc');
+    }
+    const services = api.grpc_services ?? [];
+    if (services.length !== 1) {
+      issue(api, 'grpc_services', `envoy.config.core.v3.ApiConfigSource::${api.api_type} must have a single gRPC service specified`);
+      return;
+    }
+    const cluster = services[0]?.envoy_grpc;
+    if (staticClusters && cluster && !this.server.clusterManager.getCluster(cluster.cluster_name)) {
+      issue(cluster, 'cluster_name', `Unknown gRPC client cluster '${cluster.cluster_name}'`, 'define it in static_resources.clusters');
+    }
+  }
+
+  /**
+   * Parses a resource by the schema its YAML form has and builds it, with the problems the
+   * build reports (an unknown cluster) counted as the resource's own: an XdsRejection names them all.
+   */
+  build<C, B>(schema: FieldType<C>, resource: XdsResource, build: (config: C) => B): B {
+    const decoded = decodeResource(schema, resource, this.registry);
+    if (!decoded.ok) throw new XdsRejection(describeIssues(decoded.issues));
+    const built = this.issues.reportingTo(decoded.parse, () => build(decoded.value));
+    if (decoded.parse.issues.length > 0) throw new XdsRejection(describeIssues(decoded.parse.issues));
+    return built;
   }
 
   stop(): void {
@@ -105,19 +149,23 @@ export class XdsSubscriptions {
       return this.adsMux;
     }
     const api = source.api_config_source;
-    if (!api) throw new ConfigError([{ path: '', message: 'nodevoy takes xDS resources from ads or api_config_source only (path_config_source is not implemented for listeners, clusters and endpoints yet)' }]);
+    // checkSource refused other sources already.
+    if (!api) throw new ConfigError([{ path: '', message: 'nodevoy takes xDS resources from ads or api_config_source only' }]);
     const key = JSON.stringify(api);
     let mux = this.muxes.get(key);
     if (!mux) this.muxes.set(key, (mux = this.createMux(api, false)));
     return mux;
   }
 
+  private muxFactory(apiType: ApiType): XdsMuxFactory | undefined {
+    return this.registry.list<XdsMuxFactory>(Category.configMux).find((f) => f.apiTypes.includes(apiType));
+  }
+
   private createMux(source: ApiConfigSourceConfig, aggregated: boolean): XdsMux {
     const apiType = source.api_type ?? 'GRPC';
-    const factory = this.registry.list<XdsMuxFactory>(Category.configMux).find((f) => f.apiTypes.includes(apiType));
-    if (!factory) {
-      throw new ConfigError([{ path: 'api_type', message: `no loaded extension speaks xDS api_type ${apiType}`, hint: 'load @nodevoy/config-mux-grpc' }]);
-    }
+    const factory = this.muxFactory(apiType);
+    // checkApiSource refused such a config already.
+    if (!factory) throw new ConfigError([{ path: 'api_type', message: `no loaded extension speaks xDS api_type ${apiType}` }]);
     this.log.info(`xDS: ${apiType} via ${factory.name}`);
     return factory.createMux(source, { server: this.server, aggregated });
   }

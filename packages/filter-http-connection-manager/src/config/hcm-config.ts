@@ -1,4 +1,4 @@
-import { accessLogSchema, cidrRangeSchema, schema, type MessageValue } from '@nodevoy/core';
+import { accessLogSchema, cidrRangeSchema, schema, xdsConfigSourceSchema, type MessageValue } from '@nodevoy/core';
 import { commonHttpProtocolOptionsSchema, http1ProtocolOptionsSchema, http2ProtocolOptionsSchema } from '@nodevoy/http';
 import { HTTP_FILTER_CATEGORY } from '../http-filter.js';
 import { routeConfigurationSchema } from './route-config.js';
@@ -33,6 +33,10 @@ export const httpConnectionManagerSchema = message(
     }),
     stat_prefix: required(string({ minLen: 1 })),
     route_config: routeConfigurationSchema,
+    rds: message('envoy.extensions.filters.network.http_connection_manager.v3.Rds', {
+      config_source: required(xdsConfigSourceSchema),
+      route_config_name: string(),
+    }),
     access_log: repeated(accessLogSchema),
     http_filters: repeated(httpFilterEntrySchema),
     common_http_protocol_options: commonHttpProtocolOptionsSchema,
@@ -93,8 +97,7 @@ export const httpConnectionManagerSchema = message(
       'delayed_close_timeout',
     ],
     unsupported: {
-      rds: 'RDS needs xDS, which nodevoy does not implement: use route_config',
-      scoped_routes: 'scoped routes need xDS, which nodevoy does not implement: use route_config',
+      scoped_routes: 'scoped routes are not implemented by nodevoy yet: use route_config or rds',
       http3_protocol_options: 'HTTP/3 is not supported by nodevoy',
       access_log_options: NOT_YET,
       local_reply_config: NOT_YET,
@@ -111,7 +114,8 @@ export const httpConnectionManagerSchema = message(
       request_headers_timeout: NOT_YET,
     },
     check(value, report) {
-      if (!value.route_config) report(undefined, 'one of route_config, rds, scoped_routes is required', 'add an inline route_config');
+      if (!value.route_config && !value.rds) report(undefined, 'one of route_config, rds, scoped_routes is required', 'add an inline route_config');
+      if (value.route_config && value.rds) report('rds', 'only one of route_config, rds, scoped_routes may be set');
     },
   },
 );

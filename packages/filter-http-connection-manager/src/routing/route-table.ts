@@ -39,11 +39,20 @@ interface CompiledRoute {
   readonly resolved: ResolvedRoute;
 }
 
-/** The compiled `route_config` of one connection manager. */
-export class RouteTable {
+/** Where a connection manager finds the route of a request. */
+export interface RouteResolver {
+  /** The first route of the selected virtual host that matches, or undefined (a 404). */
+  resolve(headers: HeaderMap): ResolvedRoute | undefined;
+}
+
+/**
+ * A compiled route configuration. `validateClustersByDefault`: whether unknown clusters are
+ * errors when `validate_clusters` is unset (Envoy: yes inline, no from RDS).
+ */
+export class RouteTable implements RouteResolver {
   private readonly hosts: VirtualHostSelector<CompiledRoute[]>;
 
-  constructor(config: RouteConfigurationConfig, hcmUpgrades: readonly HcmUpgradeConfig[], context: FilterFactoryContext) {
+  constructor(config: RouteConfigurationConfig, hcmUpgrades: readonly HcmUpgradeConfig[], context: FilterFactoryContext, validateClustersByDefault = true) {
     const issues: ConfigIssueReporter = context.server;
     const clusterManager = context.server.clusterManager;
     const virtualHosts = config.virtual_hosts ?? [];
@@ -55,7 +64,7 @@ export class RouteTable {
       response: new HeaderMutation(config.response_headers_to_add, config.response_headers_to_remove),
       filters: PerFilterConfigs.compile(config.typed_per_filter_config, context, issues),
     };
-    const validate = config.validate_clusters ?? true;
+    const validate = config.validate_clusters ?? validateClustersByDefault;
     this.hosts = new VirtualHostSelector(
       virtualHosts.map((vh) => ({
         domains: vh.domains,
@@ -73,7 +82,6 @@ export class RouteTable {
     );
   }
 
-  /** The first route of the selected virtual host that matches, or undefined (a 404). */
   resolve(headers: HeaderMap): ResolvedRoute | undefined {
     const routes = this.hosts.select(headers.get(':authority') ?? '');
     return routes?.find((r) => r.matches(headers))?.resolved;

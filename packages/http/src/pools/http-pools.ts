@@ -132,12 +132,33 @@ export class HttpPools {
    * (HTTP/2 with a GOAWAY), so the internal listeners behind them can drain too.
    */
   drain(): void {
-    for (const agent of this.agents.values()) {
-      (agent as Agent & { keepAlive: boolean }).keepAlive = false;
-      for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
-    }
+    for (const agent of this.agents.values()) drainAgent(agent);
     for (const session of this.sessions.values()) session.close();
     this.sessions.clear();
+  }
+
+  /**
+   * The cluster was replaced or removed (CDS): its pooled connections take no new request and
+   * close once idle, and its next requests open pools on the new cluster.
+   */
+  drainCluster(name: string): void {
+    const ofCluster = (key: string) => key.startsWith(`${name}|`);
+    for (const [key, agent] of this.agents) {
+      if (!ofCluster(key)) continue;
+      this.agents.delete(key);
+      drainAgent(agent);
+    }
+    for (const [key, session] of this.sessions) {
+      if (!ofCluster(key)) continue;
+      this.sessions.delete(key);
+      session.close();
+    }
+    for (const [key, spare] of this.spareConnections) {
+      if (!ofCluster(key)) continue;
+      this.spareConnections.delete(key);
+      spare.destroy();
+    }
+    for (const key of this.negotiated.keys()) if (ofCluster(key)) this.negotiated.delete(key);
   }
 
   close(): void {
@@ -230,6 +251,12 @@ function upstreamLimits(cluster: UpstreamCluster): { idleTimeoutMs: number; maxR
   return { idleTimeoutMs: common?.idle_timeout ?? 3_600_000, maxRequestsPerConnection: common?.max_requests_per_connection ?? 0 };
 }
 
+/** An HTTP/1.1 pool that keeps no connection from now on: idle ones close, busy ones after their response. */
+function drainAgent(agent: Agent): void {
+  (agent as Agent & { keepAlive: boolean }).keepAlive = false;
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+}
+
 export const HTTP_POOLS = new ServiceKey<HttpPools>('http connection pools');
 
 /** The server's HTTP pools, created on first use (by the router or a tunneling tcp_proxy). */
@@ -241,6 +268,7 @@ export function httpPools(server: ServerContext): HttpPools {
     server.services.set(HTTP_POOLS, created);
     server.lifecycle.onShutdown(() => created.close());
     server.lifecycle.onDrain(() => created.drain());
+    server.clusterManager.onClusterChange((name) => created.drainCluster(name));
   }
   return pools;
 }
