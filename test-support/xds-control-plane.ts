@@ -32,6 +32,8 @@ export interface RequestFact {
   readonly error_detail?: string;
   readonly node_id?: string;
   readonly user_agent_name?: string;
+  readonly initial_resource_versions?: Record<string, string>;
+  readonly resource_names_unsubscribe?: string[];
 }
 
 /** A running go-control-plane management server (test-support/xds-control-plane/main.go). */

@@ -54,6 +54,9 @@ type requestFact struct {
 	ErrorDetail   string   `json:"error_detail,omitempty"`
 	NodeID        string   `json:"node_id,omitempty"`
 	UserAgentName string   `json:"user_agent_name,omitempty"`
+	// Delta only: what the client said it has, and the names it dropped.
+	InitialResourceVersions map[string]string `json:"initial_resource_versions,omitempty"`
+	Unsubscribe             []string          `json:"resource_names_unsubscribe,omitempty"`
 }
 
 type recorder struct {
@@ -95,7 +98,8 @@ func main() {
 			return nil
 		},
 		StreamDeltaRequestFunc: func(id int64, req *discoverygrpc.DeltaDiscoveryRequest) error {
-			fact := requestFact{Stream: id, Delta: true, TypeURL: req.GetTypeUrl(), ResponseNonce: req.GetResponseNonce(), ResourceNames: req.GetResourceNamesSubscribe()}
+			fact := requestFact{Stream: id, Delta: true, TypeURL: req.GetTypeUrl(), ResponseNonce: req.GetResponseNonce(), ResourceNames: req.GetResourceNamesSubscribe(),
+				InitialResourceVersions: req.GetInitialResourceVersions(), Unsubscribe: req.GetResourceNamesUnsubscribe()}
 			if req.GetErrorDetail() != nil {
 				fact.ErrorDetail = req.GetErrorDetail().GetMessage()
 			}

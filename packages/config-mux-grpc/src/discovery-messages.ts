@@ -23,11 +23,63 @@ export interface DiscoveryResponseFields {
   readonly resources: readonly { readonly type_url: string; readonly value: Uint8Array }[];
 }
 
-/** Encodes and decodes `envoy.service.discovery.v3.DiscoveryRequest/Response` with Envoy's protos. */
+export interface DeltaDiscoveryRequestFields {
+  readonly node: NodeConfig | undefined;
+  readonly typeUrl: string;
+  readonly subscribe: readonly string[];
+  readonly unsubscribe: readonly string[];
+  /** On a new stream: what nodevoy has, by name, so the server sends only what changed. */
+  readonly initialResourceVersions: Readonly<Record<string, string>>;
+  readonly responseNonce: string;
+  readonly errorDetail?: string;
+}
+
+export interface DeltaDiscoveryResponseFields {
+  readonly systemVersionInfo: string;
+  readonly typeUrl: string;
+  readonly nonce: string;
+  readonly resources: readonly { readonly name: string; readonly version: string; readonly resource?: { readonly type_url: string; readonly value: Uint8Array } }[];
+  readonly removed: readonly string[];
+}
+
+type AnyMessage = { readonly type_url: string; readonly value: Uint8Array };
+
+/** Encodes and decodes the discovery messages, state of the world and delta, with Envoy's protos. */
 export class DiscoveryCodec {
   private readonly root = envoyProtoRoot();
   private readonly requestType = this.root.lookupType('envoy.service.discovery.v3.DiscoveryRequest');
   private readonly responseType = this.root.lookupType('envoy.service.discovery.v3.DiscoveryResponse');
+  private readonly deltaRequestType = this.root.lookupType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
+  private readonly deltaResponseType = this.root.lookupType('envoy.service.discovery.v3.DeltaDiscoveryResponse');
+
+  encodeDeltaRequest(request: DeltaDiscoveryRequestFields): Buffer {
+    const message = this.deltaRequestType.fromObject({
+      ...(request.node ? { node: nodeMessage(request.node) } : {}),
+      type_url: request.typeUrl,
+      resource_names_subscribe: [...request.subscribe],
+      resource_names_unsubscribe: [...request.unsubscribe],
+      initial_resource_versions: { ...request.initialResourceVersions },
+      response_nonce: request.responseNonce,
+      ...(request.errorDetail !== undefined ? { error_detail: { code: GRPC_INTERNAL, message: request.errorDetail } } : {}),
+    });
+    return Buffer.from(this.deltaRequestType.encode(message).finish());
+  }
+
+  decodeDeltaResponse(bytes: Buffer): DeltaDiscoveryResponseFields {
+    const message = this.deltaResponseType.decode(bytes) as unknown as {
+      system_version_info: string;
+      type_url: string;
+      nonce: string;
+      resources: { name: string; version: string; resource?: AnyMessage }[];
+      removed_resources: string[];
+    };
+    return { systemVersionInfo: message.system_version_info, typeUrl: message.type_url, nonce: message.nonce, resources: message.resources, removed: message.removed_resources };
+  }
+
+  /** A delta resource's body as proto3 JSON; it must be of the response's type. */
+  decodeDeltaResource(name: string, version: string, any: AnyMessage, typeUrl: string): XdsResource {
+    return { name, version, body: this.decodeBody(any, typeUrl) };
+  }
 
   encodeRequest(request: DiscoveryRequestFields): Buffer {
     const message = this.requestType.fromObject({
@@ -59,11 +111,15 @@ export class DiscoveryCodec {
       inner = wrapper.resource;
       wrappedName = wrapper.name || undefined;
     }
-    if (inner.type_url !== typeUrl) {
-      throw new ProtoDecodeError(`type URL ${inner.type_url} embedded in an individual Any does not match the message-wide type URL ${typeUrl} in DiscoveryResponse`);
-    }
-    const body = anyToProto3Json(this.root, inner.type_url, inner.value);
+    const body = this.decodeBody(inner, typeUrl);
     return { name: wrappedName ?? resourceName(body), body };
+  }
+
+  private decodeBody(any: AnyMessage, typeUrl: string): Record<string, unknown> {
+    if (any.type_url !== typeUrl) {
+      throw new ProtoDecodeError(`type URL ${any.type_url} embedded in an individual Any does not match the message-wide type URL ${typeUrl} in DiscoveryResponse`);
+    }
+    return anyToProto3Json(this.root, any.type_url, any.value);
   }
 }
 

@@ -1,4 +1,5 @@
 import { Category, extensionPackage, schema, type NodevoyExtension, type XdsMuxFactory } from '@nodevoy/core';
+import { DeltaGrpcMux } from './delta-mux.js';
 import { SotwGrpcMux } from './sotw-mux.js';
 
 /**
@@ -16,11 +17,24 @@ export const sotwGrpcMux: XdsMuxFactory = {
   },
 };
 
-export const extension: NodevoyExtension = {
-  ...extensionPackage(import.meta.url),
-  register(registry) {
-    registry.add(sotwGrpcMux);
+/**
+ * `envoy.config_mux.delta_grpc_factory`: incremental xDS over gRPC, aggregated (`api_type:
+ * DELTA_GRPC` in `ads_config`, or `AGGREGATED_DELTA_GRPC`) or one stream per resource type.
+ */
+export const deltaGrpcMux: XdsMuxFactory = {
+  name: 'envoy.config_mux.delta_grpc_factory',
+  category: Category.configMux,
+  typeUrls: [],
+  configSchema: schema.empty('envoy.config_mux.delta_grpc_factory'),
+  apiTypes: ['DELTA_GRPC', 'AGGREGATED_DELTA_GRPC'],
+  createMux(source, context) {
+    return new DeltaGrpcMux(source, context.server, context.aggregated || source.api_type === 'AGGREGATED_DELTA_GRPC', context.server.log.child('xds'));
   },
 };
 
-export { SotwGrpcMux } from './sotw-mux.js';
+export const extension: NodevoyExtension = {
+  ...extensionPackage(import.meta.url),
+  register(registry) {
+    registry.add(sotwGrpcMux).add(deltaGrpcMux);
+  },
+};

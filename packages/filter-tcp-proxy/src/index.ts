@@ -17,9 +17,11 @@ export const tcpProxyFilter: NetworkFilterFactory<TcpProxyConfig> = {
   clusterReferences,
   createFilterFactory(config, context) {
     const server = context.server;
-    // nodevoy has no CDS, so a cluster missing now is missing forever: say so at load time.
-    for (const name of routedClusters(config)) {
-      if (!server.clusterManager.getCluster(name)) {
+    // Without CDS a cluster missing now is missing for ever: say so at load time. With CDS it may
+    // come later, and a connection to it meanwhile is counted as Envoy counts it.
+    const clustersMayArrive = server.bootstrap.dynamic_resources?.cds_config !== undefined;
+    for (const name of clustersMayArrive ? [] : routedClusters(config)) {
+      if (!server.clusterManager.hasCluster(name)) {
         const weighted = config.weighted_clusters?.clusters.find((c) => c.name === name);
         server.configIssue(weighted ?? config, weighted ? 'name' : 'cluster', `tcp_proxy: unknown cluster '${name}'`, 'define it in static_resources.clusters');
       }

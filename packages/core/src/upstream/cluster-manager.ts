@@ -154,6 +154,10 @@ export class ClusterManager implements ClusterManagerApi {
     return this.clusters.get(name);
   }
 
+  hasCluster(name: string): boolean {
+    return this.clusters.has(name) || this.warming.has(name);
+  }
+
   clusterNames(): string[] {
     return [...this.clusters.keys()];
   }

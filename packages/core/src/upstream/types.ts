@@ -113,6 +113,11 @@ export interface UpstreamCluster {
 
 export interface ClusterManagerApi {
   getCluster(name: string): UpstreamCluster | undefined;
+  /**
+   * Whether a cluster of that name exists, serving or warming (a CDS cluster awaiting its first
+   * endpoints): what config-time checks ask, as Envoy's `clusters()` answers them.
+   */
+  hasCluster(name: string): boolean;
   /** Called with the name of each cluster CDS replaced or removed, so pools of the old one drain. */
   onClusterChange(listener: (name: string) => void): void;
   clusterNames(): string[];

@@ -70,7 +70,7 @@ export class ResourceSetApi<C extends { readonly name?: string }, B> implements 
       const problem = this.apply(resource, version);
       if (problem === undefined) {
         this.applied.set(resource.name, sent);
-        this.records.set(resource.name, { name: resource.name, body: resource.body, version, lastUpdated: new Date() });
+        this.records.set(resource.name, { name: resource.name, body: resource.body, version: resource.version ?? version, lastUpdated: new Date() });
         this.log.info(`${target.api}: add/update ${target.noun} '${resource.name}'`);
       } else {
         failures.push(`${resource.name}: ${problem}`);

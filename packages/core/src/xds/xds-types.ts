@@ -15,6 +15,8 @@ export const XdsTypeUrl = Object.freeze({
 export interface XdsResource {
   readonly name: string;
   readonly body: Readonly<Record<string, unknown>>;
+  /** Delta xDS: the resource's own version (state of the world versions whole responses). */
+  readonly version?: string;
 }
 
 /**

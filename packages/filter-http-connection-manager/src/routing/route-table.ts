@@ -73,7 +73,7 @@ export class RouteTable implements RouteResolver {
           global,
           hcmUpgrades,
           (route, name, field) => {
-            if (validate && !clusterManager.getCluster(name)) issues.configIssue(route, field, `route: unknown${field === 'name' ? ' weighted' : ''} cluster '${name}'`, 'define it in static_resources.clusters');
+            if (validate && !clusterManager.hasCluster(name)) issues.configIssue(route, field, `route: unknown${field === 'name' ? ' weighted' : ''} cluster '${name}'`, 'define it in static_resources.clusters');
           },
           context,
         ),
