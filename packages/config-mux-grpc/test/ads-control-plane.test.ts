@@ -5,21 +5,15 @@
 // updates without breaking established connections, and resyncs after the control plane restarts.
 import t from 'tap';
 import type { Socket } from 'node:net';
-import { closedPort, connectTo, readBytes, startInProcess, startTcpServer, type InProcessNodevoy, type TestLike } from '@nodevoy/test-kit';
+import { askOnce, closedPort, connectTo, readBytes, startInProcess, startTaggedEchoServer, type InProcessNodevoy, type TestLike } from '@nodevoy/test-kit';
 import { controlPlaneUnavailable, startControlPlane, type ControlPlane, type RequestFact } from '../../../test-support/xds-control-plane.js';
+import { edsCluster, loadAssignment as assignment, tcpProxyListener, xdsBootstrap, type XdsApiType } from '../../../test-support/xds-resources.js';
 
 const NODE = 'test-node';
 const TYPE = 'type.googleapis.com/envoy.config.';
 const unavailable = controlPlaneUnavailable();
 
-/** An upstream that answers every chunk with `tag` and the chunk (a reply names its upstream), and a FIN with a FIN. */
-async function taggedUpstream(t: TestLike, tag: string): Promise<number> {
-  const server = await startTcpServer(t, (socket) => {
-    socket.on('data', (chunk: Buffer) => socket.write(Buffer.concat([Buffer.from(tag), chunk])));
-    socket.on('end', () => socket.end());
-  });
-  return server.port;
-}
+const taggedUpstream = async (t: TestLike, tag: string) => (await startTaggedEchoServer(t, tag)).port;
 
 /** Sends `text` on `socket` and reads the tagged reply. */
 async function roundTrip(socket: Socket, text: string): Promise<string> {
@@ -28,66 +22,8 @@ async function roundTrip(socket: Socket, text: string): Promise<string> {
   return (await reply).toString();
 }
 
-async function exchange(t: TestLike, port: number, text: string): Promise<string> {
-  const socket = await connectTo(t, port);
-  const reply = await roundTrip(socket, text);
-  socket.destroy();
-  return reply;
-}
-
-type ApiType = 'GRPC' | 'DELTA_GRPC';
-
-function bootstrap(controlPlanePort: number, sources = 'ads', extra = '', apiType: ApiType = 'GRPC'): string {
-  const source = sources === 'ads' ? '{ ads: {}, resource_api_version: V3 }' : `{ api_config_source: { api_type: GRPC, transport_api_version: V3, grpc_services: [{ envoy_grpc: { cluster_name: xds_cluster } }] }, resource_api_version: V3${extra} }`;
-  return `node: { id: ${NODE}, cluster: test }
-dynamic_resources:
-  ads_config: { api_type: ${apiType}, transport_api_version: V3, grpc_services: [{ envoy_grpc: { cluster_name: xds_cluster } }] }
-  cds_config: ${source}
-  lds_config: ${source}
-static_resources:
-  clusters:
-  - name: xds_cluster
-    type: STATIC
-    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        explicit_http_config: { http2_protocol_options: {} }
-    load_assignment:
-      cluster_name: xds_cluster
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${controlPlanePort} } } } }] }]
-`;
-}
-
-function edsCluster(name: string, sources = 'ads'): object {
-  const edsConfig = sources === 'ads' ? { ads: {}, resource_api_version: 'V3' } : { api_config_source: { api_type: 'GRPC', transport_api_version: 'V3', grpc_services: [{ envoy_grpc: { cluster_name: 'xds_cluster' } }] }, resource_api_version: 'V3' };
-  return { '@type': `${TYPE}cluster.v3.Cluster`, name, type: 'EDS', connect_timeout: '1s', eds_cluster_config: { eds_config: edsConfig } };
-}
-
-function assignment(cluster: string, port: number): object {
-  return {
-    '@type': `${TYPE}endpoint.v3.ClusterLoadAssignment`,
-    cluster_name: cluster,
-    endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }],
-  };
-}
-
-function tcpProxyListener(name: string, port: number, cluster: string, statPrefix = 'tcp'): object {
-  return {
-    '@type': `${TYPE}listener.v3.Listener`,
-    name,
-    address: { socket_address: { address: '127.0.0.1', port_value: port } },
-    filter_chains: [
-      {
-        filters: [
-          {
-            name: 'envoy.filters.network.tcp_proxy',
-            typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', ...(statPrefix ? { stat_prefix: statPrefix } : {}), cluster },
-          },
-        ],
-      },
-    ],
-  };
-}
+/** The tagged reply to `text` on a new connection, or how it failed. */
+const exchange = (t: TestLike, port: number, text: string) => askOnce(t, port, text, text.length + 2);
 
 interface World {
   readonly controlPlane: ControlPlane;
@@ -98,11 +34,11 @@ interface World {
 }
 
 /** A control plane with snapshot v1 (listener -> EDS cluster `backend` -> upstream A) and nodevoy on it. */
-async function makeWorld(t: TestLike, sources: string, apiType: ApiType): Promise<World> {
+async function makeWorld(t: TestLike, sources: 'ads' | 'grpc', apiType: XdsApiType): Promise<World> {
   const controlPlane = await startControlPlane(t);
   const [upstreamA, upstreamB, listenerPort] = [await taggedUpstream(t, 'A:'), await taggedUpstream(t, 'B:'), await closedPort()];
   await controlPlane.setSnapshot(NODE, 'v1', [edsCluster('backend', sources), assignment('backend', upstreamA), tcpProxyListener('tcp', listenerPort, 'backend')]);
-  const proxy = await startInProcess(t, bootstrap(controlPlane.grpcPort, sources, '', apiType));
+  const proxy = await startInProcess(t, xdsBootstrap(controlPlane.grpcPort, NODE, { apiType, sources }));
   return { controlPlane, proxy, listenerPort, upstreamA, upstreamB };
 }
 
@@ -111,7 +47,7 @@ for (const apiType of ['GRPC', 'DELTA_GRPC'] as const) {
   /** An ACK: of that version (delta requests carry none, only the nonce they answer). */
   const acked = (typeUrl: string, version: string) => (r: RequestFact) =>
     r.type_url === typeUrl && (delta || r.version_info === version) && r.response_nonce !== '' && !r.error_detail;
-  const world = (t: TestLike, sources = 'ads') => makeWorld(t, sources, apiType);
+  const world = (t: TestLike) => makeWorld(t, 'ads', apiType);
 
   t.test(`ADS ${delta ? 'delta' : 'state of the world'} against go-control-plane`, { skip: unavailable ?? false }, async (t) => {
     t.test('the first snapshot serves once the server is up, and every type is ACKed', async (t) => {
@@ -237,7 +173,7 @@ t.test('one stream per resource type (api_config_source, GRPC) against go-contro
 
 t.test('a control plane that never answers: the initial fetch times out and the server starts without', { skip: unavailable ?? false }, async (t) => {
   const controlPlane = await startControlPlane(t);
-  const proxy = await startInProcess(t, bootstrap(controlPlane.grpcPort, 'grpc', ', initial_fetch_timeout: 0.2s'));
+  const proxy = await startInProcess(t, xdsBootstrap(controlPlane.grpcPort, NODE, { sources: 'grpc', sourceExtra: ', initial_fetch_timeout: 0.2s' }));
   t.equal(proxy.server.state, 'LIVE');
   t.equal(proxy.stat('cluster_manager.cds.init_fetch_timeout'), 1);
   t.equal(proxy.stat('listener_manager.lds.init_fetch_timeout'), 1);
@@ -254,6 +190,6 @@ t.test('a static listener may name a cluster that CDS brings (as Envoy accepts i
     address: { socket_address: { address: 127.0.0.1, port_value: ${listenerPort} } }
     filter_chains: [{ filters: [{ name: tcp, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: s, cluster: backend } }] }]
 `;
-  await startInProcess(t, `${bootstrap(controlPlane.grpcPort)}${staticListener}`);
+  await startInProcess(t, `${xdsBootstrap(controlPlane.grpcPort, NODE)}${staticListener}`);
   t.equal(await exchange(t, listenerPort, 'cds'), 'A:cds');
 });

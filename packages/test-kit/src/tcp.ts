@@ -50,6 +50,36 @@ export function startEchoServer(t: TestLike, port = 0): Promise<TcpServer> {
   );
 }
 
+/** An upstream that answers each chunk with `tag` and the chunk (a reply names its upstream), and a FIN with a FIN. */
+export function startTaggedEchoServer(t: TestLike, tag: string, port = 0): Promise<TcpServer> {
+  return startTcpServer(
+    t,
+    (socket) => {
+      socket.on('data', (chunk: Buffer) => socket.write(Buffer.concat([Buffer.from(tag), chunk])));
+      socket.on('end', () => socket.end());
+    },
+    port,
+  );
+}
+
+/**
+ * Sends `text` on a new connection and returns the first `replyLength` bytes back, or how the
+ * connection failed (`ECONNREFUSED`, or the close of one silent for 10 s).
+ */
+export async function askOnce(t: TestLike, port: number, text: string, replyLength: number): Promise<string> {
+  try {
+    const socket = await connectTo(t, port);
+    socket.setTimeout(10_000, () => socket.destroy());
+    const reply = readBytes(socket, replyLength);
+    socket.write(text);
+    const bytes = (await reply).toString();
+    socket.destroy();
+    return bytes;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? String(err);
+  }
+}
+
 /** Connects to 127.0.0.1:port with half-close allowed. */
 export async function connectTo(t: TestLike, port: number): Promise<Socket> {
   const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });

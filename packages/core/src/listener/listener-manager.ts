@@ -160,7 +160,7 @@ export class ListenerManager {
       this.stats.listener_modified.inc();
       this.stats.total_listeners_active.dec();
     }
-    this.adopt(built);
+    this.adopt(built, previous !== undefined);
     if (this.started) {
       this.open(built).catch((err: unknown) => {
         this.log.error(`listener '${name}' failed to start: ${err instanceof Error ? err.message : String(err)}`);
@@ -236,10 +236,11 @@ export class ListenerManager {
     this.stats.total_listeners_active.set(0);
   }
 
-  private adopt(entry: ActiveListenerEntry): void {
+  /** Puts an entry in service; `replacing`: it takes the place of one of its name (not counted as added, as Envoy). */
+  private adopt(entry: ActiveListenerEntry, replacing = false): void {
     entry.socket?.serve(entry.listener);
     this.entries.set(entry.name, entry);
-    this.stats.listener_added.inc();
+    if (!replacing) this.stats.listener_added.inc();
     this.stats.total_listeners_active.inc();
   }
 
