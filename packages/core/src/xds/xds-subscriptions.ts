@@ -1,4 +1,5 @@
-import type { ApiConfigSourceConfig, ApiType, XdsConfigSourceConfig } from '../config/envoy/config-source.js';
+import { configSourceFile, type ApiConfigSourceConfig, type ApiType, type XdsConfigSourceConfig } from '../config/envoy/config-source.js';
+import { FilesystemMux } from './filesystem-mux.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { Category } from '../registry/categories.js';
@@ -99,9 +100,6 @@ export class XdsSubscriptions {
       this.server.configIssue(source, 'ads', 'ADS must be configured to support an ADS config source', 'add dynamic_resources.ads_config');
     }
     if (source.api_config_source) this.checkApiSource(source.api_config_source, staticClusters);
-    if (source.path_config_source || source.path) {
-      this.server.configIssue(source, source.path ? 'path' : 'path_config_source', 'listeners, clusters and endpoints from files are not implemented by nodevoy yet', 'use ads or api_config_source');
-    }
   }
 
   /** Checks `ads_config` or an `api_config_source`: a transport for its api_type, one gRPC service, a known cluster. */
@@ -149,12 +147,15 @@ export class XdsSubscriptions {
       return this.adsMux;
     }
     const api = source.api_config_source;
-    // checkSource refused other sources already.
-    if (!api) throw new ConfigError([{ path: '', message: 'nodevoy takes xDS resources from ads or api_config_source only' }]);
-    const key = JSON.stringify(api);
+    const key = JSON.stringify(api ?? configSourceFile(source));
     let mux = this.muxes.get(key);
-    if (!mux) this.muxes.set(key, (mux = this.createMux(api, false)));
+    if (!mux) this.muxes.set(key, (mux = api ? this.createMux(api, false) : this.fileMux(source)));
     return mux;
+  }
+
+  private fileMux(source: XdsConfigSourceConfig): XdsMux {
+    const file = configSourceFile(source);
+    return new FilesystemMux(file.path, file.watchedDirectory, this.log);
   }
 
   private muxFactory(apiType: ApiType): XdsMuxFactory | undefined {

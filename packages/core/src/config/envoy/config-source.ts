@@ -99,7 +99,7 @@ export const xdsConfigSourceSchema = message(
 export type XdsConfigSourceConfig = MessageValue<typeof xdsConfigSourceSchema.fields>;
 
 /** The file a file-based config source reads, and the directory whose changes mean it changed. */
-export function configSourceFile(source: ConfigSourceConfig): { readonly path: string; readonly watchedDirectory?: string } {
+export function configSourceFile(source: ConfigSourceConfig | XdsConfigSourceConfig): { readonly path: string; readonly watchedDirectory?: string } {
   const pathSource = source.path_config_source;
   if (pathSource) return { path: pathSource.path, ...(pathSource.watched_directory ? { watchedDirectory: pathSource.watched_directory.path } : {}) };
   return { path: source.path as string };
