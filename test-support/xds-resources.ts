@@ -14,11 +14,12 @@ export type XdsApiType = 'GRPC' | 'DELTA_GRPC';
 /**
  * A bootstrap whose CDS and LDS come from the control plane on `controlPlanePort`: over ADS
  * (`sources: 'ads'`, state of the world or delta by `apiType`) or one stream per type
- * (`sources: 'grpc'`, with `sourceExtra` inside each config source).
+ * (`sources: 'grpc'`); `sourceExtra` goes inside each config source.
  */
 export function xdsBootstrap(controlPlanePort: number, node: string, options: { apiType?: XdsApiType; sources?: 'ads' | 'grpc'; sourceExtra?: string } = {}): string {
   const grpcSource = `api_config_source: { api_type: GRPC, transport_api_version: V3, grpc_services: [{ envoy_grpc: { cluster_name: xds_cluster } }] }`;
-  const source = options.sources === 'grpc' ? `{ ${grpcSource}, resource_api_version: V3${options.sourceExtra ?? ''} }` : '{ ads: {}, resource_api_version: V3 }';
+  const extra = options.sourceExtra ?? '';
+  const source = options.sources === 'grpc' ? `{ ${grpcSource}, resource_api_version: V3${extra} }` : `{ ads: {}, resource_api_version: V3${extra} }`;
   return `node: { id: ${node}, cluster: test }
 dynamic_resources:
   ads_config: { api_type: ${options.apiType ?? 'GRPC'}, transport_api_version: V3, grpc_services: [{ envoy_grpc: { cluster_name: xds_cluster } }] }

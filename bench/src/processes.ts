@@ -145,9 +145,9 @@ async function startAdminProxy(name: string, config: string, start: (configPath:
     const admin = existsSync(adminPath) ? readFileSync(adminPath, 'utf8').trim() : '';
     if (admin && (await adminGet(admin, '/ready'))?.status === 200) {
       const listeners = (await (await adminGet(admin, '/listeners?format=json'))?.json()) as {
-        listener_statuses: { name: string; local_address: { socket_address?: { port_value: number } } }[];
+        listener_statuses?: { name: string; local_address: { socket_address?: { port_value: number } } }[];
       };
-      const ports = new Map(listeners.listener_statuses.flatMap((l) => (l.local_address.socket_address ? [[l.name, l.local_address.socket_address.port_value] as const] : [])));
+      const ports = new Map((listeners.listener_statuses ?? []).flatMap((l) => (l.local_address.socket_address ? [[l.name, l.local_address.socket_address.port_value] as const] : [])));
       return { child, ports, admin };
     }
     if (child.exitCode !== null) throw new Error(`${name} exited during startup`);

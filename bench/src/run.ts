@@ -13,6 +13,7 @@ import { HAS_IPERF3, SECONDS, bestOf, measureTcp, startBulkUpstream, type TcpRow
 import { targetsTable, tcpTable } from './tcp-report.js';
 import { tcpSubjects } from './tcp-subjects.js';
 import { benchCertificates, hboneTable, measureHbone, measureTlsRounds, tlsTable } from './tls-bench.js';
+import { measureXds, xdsMissing, xdsTable } from './xds-bench.js';
 
 /** The README shows the TCP and TLS tables of the last run, between its bench markers. */
 function showInReadme(tables: string): void {
@@ -55,6 +56,8 @@ const tls = tlsTable(await measureTlsRounds({ bulk: upstream.sink, echo: upstrea
 const hbone = hboneTable(await measureHbone(upstream.http, certificates));
 const idleRow = await measureIdleConnections(upstream.echo, upstream.sink);
 const slowReaderRows = await measureSlowReaders(upstream.firehose);
+const missingXds = xdsMissing();
+const xds = xdsTable(missingXds ? [] : await measureXds(upstream.echo), missingXds);
 upstreamProcess.kill('SIGKILL');
 
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
@@ -100,6 +103,14 @@ The seed's tunnel with Istio ambient's security: a keep-alive GET enters the ori
 tunnelled in a CONNECT over mutual-TLS HTTP/2 (SPIFFE ids checked both ways) to the waypoint,
 which terminates it into an internal listener and forwards to the upstream.
 
+## Configuration from a control plane
+
+${xds}
+A go-control-plane server (test-support/xds-control-plane) pushes one snapshot of N clusters and
+N listeners (port 0, tcp_proxy to their cluster) over ADS to a proxy that had none; the time runs
+from the push until the admin stats show every listener active and every cluster warm, polled every
+5 ms. RSS is the proxy's before the push and once all serve.
+
 ## Memory
 
 ${idleTable(idleRow)}
@@ -114,7 +125,7 @@ RSS is the proxy's, before the clients and ${SETTLE_SECONDS} s after the last on
 every stalled client pins up to its per-connection limits at each hop; with one, reads from
 kernel sockets pause at 95% of it and new connections are closed (the README's overload section).
 `;
-process.stdout.write(`\n${tcp}\n${httpTable(httpRows)}\n${tls}\n${hbone}\n${idleTable(idleRow)}\n${slowReaderTable(slowReaderRows)}`);
+process.stdout.write(`\n${tcp}\n${httpTable(httpRows)}\n${tls}\n${hbone}\n${xds}\n${idleTable(idleRow)}\n${slowReaderTable(slowReaderRows)}`);
 writeFileSync(here('../RESULTS.md'), report);
 showInReadme(`${tcp}\n${tls}`);
 process.exit(0);

@@ -71,16 +71,27 @@ async function observe(t: TestLike, target: TargetName, apiType: XdsApiType): Pr
     reply: await exchange(t, port, 'two'),
   });
 
+  /** Waits until the proxy's stats say so: both proxies apply an update in their own time. */
+  const until = (expected: Record<string, number>) =>
+    waitFor(async () => {
+      const now = await proxy.admin.stats();
+      return Object.entries(expected).every(([name, value]) => (now.get(name) ?? 0) === value) ? true : undefined;
+    });
+
   await push('v3', [edsCluster('backend'), loadAssignment('backend', a), edsCluster('backend_b'), loadAssignment('backend_b', b), tcpProxyListener('tcp', port, 'backend_b')]);
-  await waitFor(async () => ((await proxy.admin.stats()).get('listener_manager.listener_modified') === 1 ? true : undefined));
+  // The listener may serve before backend_b has its endpoints (Envoy does not wait for them): wait for both.
+  await until({ 'listener_manager.listener_modified': 1, 'cluster.backend_b.membership_total': 1 });
   steps.push({ step: 'v3: the listener moves to a new cluster', reply: await exchange(t, port, 'three'), stats: await stats(proxy) });
 
   await push('v4', [edsCluster('backend'), loadAssignment('backend', b), edsCluster('backend_b'), loadAssignment('backend_b', b), tcpProxyListener('tcp', port, 'backend')]);
-  await waitFor(async () => ((await proxy.admin.stats()).get('listener_manager.listener_modified') === 2 ? true : undefined));
+  await until({ 'listener_manager.listener_modified': 2 });
+  // The endpoint moves by its own EDS response, which may come after the listener's.
+  await waitFor(async () => ((await exchange(t, port, 'wait')).startsWith('B:') ? true : undefined));
   steps.push({ step: "v4: the listener back on backend, whose endpoint EDS moved to B", reply: await exchange(t, port, 'four'), stats: await stats(proxy) });
 
   await push('v5', [edsCluster('backend'), loadAssignment('backend', b)]);
-  await waitFor(async () => ((await proxy.admin.stats()).get('listener_manager.listener_removed') === 1 ? true : undefined));
+  // A removed listener's socket closes when its drain ends (Envoy: after --drain-time-s).
+  await until({ 'listener_manager.listener_removed': 1, 'listener_manager.total_listeners_draining': 0 });
   steps.push({ step: 'v5: the listener and backend_b removed', reply: await exchange(t, port, 'five'), stats: await stats(proxy) });
   return steps;
 }

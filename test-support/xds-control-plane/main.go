@@ -20,6 +20,7 @@ import (
 	"os"
 	"sync"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	clusterservice "github.com/envoyproxy/go-control-plane/envoy/service/cluster/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	endpointservice "github.com/envoyproxy/go-control-plane/envoy/service/endpoint/v3"
@@ -59,6 +60,14 @@ type requestFact struct {
 	Unsubscribe             []string          `json:"resource_names_unsubscribe,omitempty"`
 }
 
+// withCommon adds what both protocols' requests carry: the NACK's reason and the node.
+func (f requestFact) withCommon(errorDetail string, node *corev3.Node) requestFact {
+	f.ErrorDetail = errorDetail
+	f.NodeID = node.GetId()
+	f.UserAgentName = node.GetUserAgentName()
+	return f
+}
+
 type recorder struct {
 	mu    sync.Mutex
 	facts []requestFact
@@ -87,27 +96,13 @@ func main() {
 	callbacks := serverv3.CallbackFuncs{
 		StreamRequestFunc: func(id int64, req *discoverygrpc.DiscoveryRequest) error {
 			fact := requestFact{Stream: id, TypeURL: req.GetTypeUrl(), VersionInfo: req.GetVersionInfo(), ResponseNonce: req.GetResponseNonce(), ResourceNames: req.GetResourceNames()}
-			if req.GetErrorDetail() != nil {
-				fact.ErrorDetail = req.GetErrorDetail().GetMessage()
-			}
-			if req.GetNode() != nil {
-				fact.NodeID = req.GetNode().GetId()
-				fact.UserAgentName = req.GetNode().GetUserAgentName()
-			}
-			seen.add(fact)
+			seen.add(fact.withCommon(req.GetErrorDetail().GetMessage(), req.GetNode()))
 			return nil
 		},
 		StreamDeltaRequestFunc: func(id int64, req *discoverygrpc.DeltaDiscoveryRequest) error {
 			fact := requestFact{Stream: id, Delta: true, TypeURL: req.GetTypeUrl(), ResponseNonce: req.GetResponseNonce(), ResourceNames: req.GetResourceNamesSubscribe(),
 				InitialResourceVersions: req.GetInitialResourceVersions(), Unsubscribe: req.GetResourceNamesUnsubscribe()}
-			if req.GetErrorDetail() != nil {
-				fact.ErrorDetail = req.GetErrorDetail().GetMessage()
-			}
-			if req.GetNode() != nil {
-				fact.NodeID = req.GetNode().GetId()
-				fact.UserAgentName = req.GetNode().GetUserAgentName()
-			}
-			seen.add(fact)
+			seen.add(fact.withCommon(req.GetErrorDetail().GetMessage(), req.GetNode()))
 			return nil
 		},
 	}

@@ -1,5 +1,4 @@
 import type { ApiConfigSourceConfig, Logger, ServerContext, XdsResource, XdsWatch, XdsWatchCallbacks } from '@nodevoy/core';
-import type { DeltaDiscoveryResponseFields } from './discovery-messages.js';
 import { GrpcMuxBase, type Watch, type WatchedType } from './grpc-mux-base.js';
 import type { XdsStream } from './xds-stream.js';
 
@@ -34,16 +33,7 @@ export class DeltaGrpcMux extends GrpcMuxBase<DeltaTypeState> {
     const known = [...owner.resources.values()].map((r) => r.resource).filter((r) => names.length === 0 || watch.names.has(r.name));
     if (firstWatch) this.sendRequest(stream, owner, { subscribe: names, initial: true });
     else this.updateSubscription(stream, owner);
-    if (known.length > 0) {
-      queueMicrotask(() => {
-        if (!owner.watches.has(watch)) return;
-        try {
-          callbacks.onUpdate(known, '');
-        } catch (err) {
-          this.logger.warn(`xDS: a ${typeUrl} resource already accepted is refused by a new watch: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      });
-    }
+    if (known.length > 0) this.deliverKnown(owner, watch, known, '');
     return {
       cancel: () => {
         if (owner.watches.delete(watch)) this.updateSubscription(this.streamFor(typeUrl), owner);
@@ -61,18 +51,9 @@ export class DeltaGrpcMux extends GrpcMuxBase<DeltaTypeState> {
   }
 
   onMessage(stream: XdsStream, bytes: Buffer): void {
-    let response: DeltaDiscoveryResponseFields;
-    try {
-      response = this.codec.decodeDeltaResponse(bytes);
-    } catch (err) {
-      this.logger.warn(`xDS: undecodable DeltaDiscoveryResponse: ${err instanceof Error ? err.message : String(err)}`);
-      return;
-    }
-    const state = this.types.get(response.typeUrl);
-    if (!state || state.watches.size === 0) {
-      this.logger.warn(`xDS: ignoring a response for ${response.typeUrl}, which nothing watches`);
-      return;
-    }
+    const response = this.decoded(() => this.codec.decodeDeltaResponse(bytes), 'DeltaDiscoveryResponse');
+    const state = response && this.watchedType(response.typeUrl);
+    if (!response || !state) return;
     const next = new Map(state.resources);
     const changed = new Set<string>(response.removed);
     for (const name of response.removed) next.delete(name);

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { XdsTypeUrl, type ApiConfigSourceConfig, type Gauge, type Logger, type NodeConfig, type ServerContext, type XdsMux, type XdsWatch, type XdsWatchCallbacks } from '@nodevoy/core';
+import { XdsTypeUrl, type ApiConfigSourceConfig, type Gauge, type Logger, type NodeConfig, type ServerContext, type XdsMux, type XdsResource, type XdsWatch, type XdsWatchCallbacks } from '@nodevoy/core';
 import { DiscoveryCodec } from './discovery-messages.js';
 import { grpcTarget, type GrpcTarget } from './grpc-target.js';
 import { XdsStream, type XdsStreamOwner } from './xds-stream.js';
@@ -82,6 +82,39 @@ export abstract class GrpcMuxBase<S extends WatchedType> implements XdsMux, XdsS
   /** Every watch of the stream's types hears of it (counted as update_failure; ends an initial fetch). */
   onLost(stream: XdsStream): void {
     for (const state of this.typesOf(stream)) for (const watch of [...state.watches]) watch.callbacks.onFailure('connection_failure');
+  }
+
+  /**
+   * Gives a new watch what the mux already accepted for it (the server will not send it again
+   * until it changes), after the caller's own work, as a response would come.
+   */
+  protected deliverKnown(state: WatchedType, watch: Watch, resources: readonly XdsResource[], version: string): void {
+    queueMicrotask(() => {
+      if (!state.watches.has(watch)) return;
+      try {
+        watch.callbacks.onUpdate(resources, version);
+      } catch (err) {
+        this.logger.warn(`xDS: a ${state.typeUrl} resource already accepted is refused by a new watch: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+  }
+
+  /** The state of a response's type, or undefined (logged) when nothing watches it. */
+  protected watchedType(typeUrl: string): S | undefined {
+    const state = this.types.get(typeUrl);
+    if (state && state.watches.size > 0) return state;
+    this.logger.warn(`xDS: ignoring a response for ${typeUrl}, which nothing watches`);
+    return undefined;
+  }
+
+  /** Decodes a response, or undefined (logged) when it does not decode. */
+  protected decoded<R>(decode: () => R, what: string): R | undefined {
+    try {
+      return decode();
+    } catch (err) {
+      this.logger.warn(`xDS: undecodable ${what}: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
   }
 
   protected get node(): NodeConfig | undefined {

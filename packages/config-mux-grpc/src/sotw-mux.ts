@@ -1,5 +1,4 @@
 import type { ApiConfigSourceConfig, Logger, ServerContext, XdsResource, XdsWatch, XdsWatchCallbacks } from '@nodevoy/core';
-import type { DiscoveryResponseFields } from './discovery-messages.js';
 import { GrpcMuxBase, type Watch, type WatchedType } from './grpc-mux-base.js';
 import type { XdsStream } from './xds-stream.js';
 
@@ -37,7 +36,7 @@ export class SotwGrpcMux extends GrpcMuxBase<TypeState> {
     const stream = this.streamFor(typeUrl);
     stream.start();
     if (!alreadyAsked || known.length === 0) this.sendRequest(stream, owner);
-    if (known.length > 0) this.deliverKnown(owner, watch, known);
+    if (known.length > 0) this.deliverKnown(owner, watch, known, owner.version);
     return {
       cancel: () => {
         if (!owner.watches.delete(watch)) return;
@@ -55,18 +54,9 @@ export class SotwGrpcMux extends GrpcMuxBase<TypeState> {
   }
 
   onMessage(stream: XdsStream, bytes: Buffer): void {
-    let response: DiscoveryResponseFields;
-    try {
-      response = this.codec.decodeResponse(bytes);
-    } catch (err) {
-      this.logger.warn(`xDS: undecodable DiscoveryResponse: ${err instanceof Error ? err.message : String(err)}`);
-      return;
-    }
-    const state = this.types.get(response.typeUrl);
-    if (!state || state.watches.size === 0) {
-      this.logger.warn(`xDS: ignoring a response for ${response.typeUrl}, which nothing watches`);
-      return;
-    }
+    const response = this.decoded(() => this.codec.decodeResponse(bytes), 'DiscoveryResponse');
+    const state = response && this.watchedType(response.typeUrl);
+    if (!response || !state) return;
     state.nonce = response.nonce;
     let resources: XdsResource[];
     try {
@@ -111,18 +101,6 @@ export class SotwGrpcMux extends GrpcMuxBase<TypeState> {
         ...(errorDetail !== undefined ? { errorDetail } : {}),
       }),
     );
-  }
-
-  /** Gives a new watch what the mux already accepted for it, after the caller's own work. */
-  private deliverKnown(state: TypeState, watch: Watch, resources: readonly XdsResource[]): void {
-    queueMicrotask(() => {
-      if (!state.watches.has(watch)) return;
-      try {
-        watch.callbacks.onUpdate(resources, state.version);
-      } catch (err) {
-        this.logger.warn(`xDS: a ${state.typeUrl} resource already accepted is refused by a new watch: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    });
   }
 
   private reject(stream: XdsStream, state: TypeState, err: unknown): void {

@@ -108,6 +108,8 @@ for (const apiType of ['GRPC', 'DELTA_GRPC'] as const) {
         tcpProxyListener('tcp', listenerPort, 'backend_b'),
       ]);
       await proxy.waitForStat('listener_manager.listener_modified', (n) => n === 1);
+      // The new listener may serve before backend_b has its endpoints (as Envoy's): wait for them too.
+      await proxy.waitForStat('cluster.backend_b.membership_total', (n) => n === 1);
       t.equal(proxy.stat('listener_manager.total_listeners_draining'), 1, 'the old listener drains');
       t.equal(await exchange(t, listenerPort, 'two'), 'B:two', 'a new connection takes the new listener');
       t.equal(await roundTrip(open, 'three'), 'A:three', 'the open connection keeps its config and keeps flowing');

@@ -4,36 +4,15 @@
 import t from 'tap';
 import { closedPort, httpRequest, startHttpUpstream, startInProcess } from '@nodevoy/test-kit';
 import { controlPlaneUnavailable, startControlPlane } from '../../../test-support/xds-control-plane.js';
+import { edsCluster, loadAssignment, xdsBootstrap } from '../../../test-support/xds-resources.js';
 
 const NODE = 'rds-node';
 const T = 'type.googleapis.com/envoy.';
 const ROUTES = `${T}config.route.v3.RouteConfiguration`;
 const unavailable = controlPlaneUnavailable();
 
-const bootstrap = (controlPlanePort: number, apiType: string) => `node: { id: ${NODE}, cluster: test }
-dynamic_resources:
-  ads_config: { api_type: ${apiType}, transport_api_version: V3, grpc_services: [{ envoy_grpc: { cluster_name: xds_cluster } }] }
-  cds_config: { ads: {}, resource_api_version: V3 }
-  lds_config: { ads: {}, resource_api_version: V3 }
-static_resources:
-  clusters:
-  - name: xds_cluster
-    type: STATIC
-    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        explicit_http_config: { http2_protocol_options: {} }
-    load_assignment:
-      cluster_name: xds_cluster
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${controlPlanePort} } } } }] }]
-`;
-
-const cluster = { '@type': `${T}config.cluster.v3.Cluster`, name: 'backend', type: 'EDS', connect_timeout: '1s', eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' } } };
-const endpoints = (port: number) => ({
-  '@type': `${T}config.endpoint.v3.ClusterLoadAssignment`,
-  cluster_name: 'backend',
-  endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }],
-});
+const cluster = edsCluster('backend');
+const endpoints = (port: number) => loadAssignment('backend', port);
 const listener = (port: number) => ({
   '@type': `${T}config.listener.v3.Listener`,
   name: 'http',
@@ -68,7 +47,7 @@ for (const apiType of ['GRPC', 'DELTA_GRPC'] as const) {
     const upstream = await startHttpUpstream(t);
     const port = await closedPort();
     await controlPlane.setSnapshot(NODE, 'v1', [cluster, endpoints(upstream.port), listener(port), routes({ route: { cluster: 'backend' } })]);
-    const proxy = await startInProcess(t, bootstrap(controlPlane.grpcPort, apiType));
+    const proxy = await startInProcess(t, xdsBootstrap(controlPlane.grpcPort, NODE, { apiType }));
 
     const first = await httpRequest(port, { path: '/hello' });
     t.equal(first.status, 200, 'the listener served only once its routes arrived');

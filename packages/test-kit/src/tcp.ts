@@ -67,8 +67,10 @@ export function startTaggedEchoServer(t: TestLike, tag: string, port = 0): Promi
  * connection failed (`ECONNREFUSED`, or the close of one silent for 10 s).
  */
 export async function askOnce(t: TestLike, port: number, text: string, replyLength: number): Promise<string> {
+  let failure: string | undefined;
   try {
     const socket = await connectTo(t, port);
+    socket.on('error', (err: NodeJS.ErrnoException) => (failure ??= err.code ?? err.message));
     socket.setTimeout(10_000, () => socket.destroy());
     const reply = readBytes(socket, replyLength);
     socket.write(text);
@@ -76,7 +78,7 @@ export async function askOnce(t: TestLike, port: number, text: string, replyLeng
     socket.destroy();
     return bytes;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code ?? String(err);
+    return failure ?? (err as NodeJS.ErrnoException).code ?? String(err);
   }
 }
 
