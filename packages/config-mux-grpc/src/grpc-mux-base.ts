@@ -1,7 +1,8 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { XdsTypeUrl, type ApiConfigSourceConfig, type Gauge, type Logger, type NodeConfig, type ServerContext, type XdsMux, type XdsResource, type XdsWatch, type XdsWatchCallbacks } from '@nodevoy/core';
 import { DiscoveryCodec } from './discovery-messages.js';
 import { grpcTarget, type GrpcTarget } from './grpc-target.js';
+import { grpcJs } from './lazy-modules.js';
 import { XdsStream, type XdsStreamOwner } from './xds-stream.js';
 
 /** The per-type discovery service method, when the source is not aggregated. */
@@ -70,7 +71,7 @@ export abstract class GrpcMuxBase<S extends WatchedType> implements XdsMux, XdsS
   }
 
   initialMetadata(): grpc.Metadata {
-    const metadata = new grpc.Metadata();
+    const metadata = new (grpcJs().Metadata)();
     for (const header of this.source.grpc_services?.[0]?.initial_metadata ?? []) metadata.add(header.key, header.value ?? '');
     return metadata;
   }

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { protobufJs } from './lazy-modules.js';
 
 /**
  * Envoy's API as protobuf types, read from the `.proto` files `@grpc/grpc-js-xds` ships (Envoy's
@@ -22,7 +23,8 @@ function loadRoot(): protobuf.Root {
   const protobufjsDir = dirname(require.resolve('protobufjs/package.json'));
   const includeDirs = [protobufjsDir, ...['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => join(deps, d))];
   const locate = (file: string): string | undefined => includeDirs.map((dir) => join(dir, file)).find((path) => existsSync(path));
-  const bundled = new Set(Object.keys(protobuf.common));
+  const { common, Root } = protobufJs();
+  const bundled = new Set(Object.keys(common));
   const loadable = new Map<string, boolean>();
   const isLoadable = (file: string): boolean => {
     if (bundled.has(file)) return true;
@@ -38,7 +40,7 @@ function loadRoot(): protobuf.Root {
   const files = ['envoy/config', 'envoy/extensions', 'envoy/service/discovery']
     .flatMap((dir) => protoFiles(join(apiDir, dir)).map((path) => path.slice(apiDir.length + 1)))
     .filter((file) => /\/v3\//.test(file) && isLoadable(file));
-  const loaded = new protobuf.Root();
+  const loaded = new Root();
   loaded.resolvePath = (_origin, target) => locate(target) ?? target;
   loaded.loadSync(files, { keepCase: true });
   return loaded;

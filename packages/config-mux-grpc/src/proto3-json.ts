@@ -1,4 +1,5 @@
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { protobufJs } from './lazy-modules.js';
 
 /** A message the management server sent that nodevoy cannot turn into config. */
 export class ProtoDecodeError extends Error {}
@@ -19,7 +20,7 @@ export function toProto3Json(type: protobuf.Type, message: Decoded): Record<stri
     if (!Object.prototype.hasOwnProperty.call(message, field.name)) continue;
     const value = message[field.name];
     // Decoded messages carry every repeated and map field, empty when the wire had none.
-    if (field instanceof protobuf.MapField) {
+    if (field instanceof protobufJs().MapField) {
       const entries = Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, fieldValue(field, item)]);
       if (entries.length > 0) out[field.name] = Object.fromEntries(entries);
     } else if (field.repeated) {
@@ -43,14 +44,15 @@ export function anyToProto3Json(root: protobuf.Root, typeUrl: string, value: Uin
 export function lookupType(root: protobuf.Root, typeUrl: string): protobuf.Type {
   const name = typeUrl.slice(typeUrl.lastIndexOf('/') + 1);
   const found = root.lookup(name);
-  if (!(found instanceof protobuf.Type)) throw new ProtoDecodeError(`unknown message type '${name}' (not in Envoy's v3 API as nodevoy ships it)`);
+  if (!(found instanceof protobufJs().Type)) throw new ProtoDecodeError(`unknown message type '${name}' (not in Envoy's v3 API as nodevoy ships it)`);
   return found;
 }
 
 function fieldValue(field: protobuf.Field, value: unknown): unknown {
+  const { Enum, Type } = protobufJs();
   const resolved = field.resolve().resolvedType;
-  if (resolved instanceof protobuf.Enum) return resolved.valuesById[value as number] ?? value;
-  if (resolved instanceof protobuf.Type) {
+  if (resolved instanceof Enum) return resolved.valuesById[value as number] ?? value;
+  if (resolved instanceof Type) {
     const json = wellKnown(resolved, value as Decoded);
     return json === undefined ? toProto3Json(resolved, value as Decoded) : json;
   }

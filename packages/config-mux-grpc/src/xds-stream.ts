@@ -1,6 +1,7 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '@nodevoy/core';
 import type { GrpcTarget } from './grpc-target.js';
+import { grpcJs } from './lazy-modules.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
 
 /** How long a connect attempt waits for the channel before it counts as a failure. */
@@ -46,7 +47,8 @@ export class XdsStream {
       this.failed(target.problem);
       return;
     }
-    const client = new grpc.Client(target.target, grpc.credentials.createInsecure(), { 'grpc.default_authority': target.authority });
+    const { Client, credentials } = grpcJs();
+    const client = new Client(target.target, credentials.createInsecure(), { 'grpc.default_authority': target.authority });
     this.client = client;
     client.waitForReady(Date.now() + CONNECT_TIMEOUT_MS, (err) => {
       if (this.client !== client) return;
@@ -86,7 +88,7 @@ export class XdsStream {
       this.backoff.reset();
       this.owner.onMessage(this, bytes);
     });
-    call.on('error', (err: grpc.ServiceError) => this.lost(call, `${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`));
+    call.on('error', (err: grpc.ServiceError) => this.lost(call, `${grpcJs().status[err.code] ?? err.code}: ${err.details || err.message}`));
     call.on('end', () => this.lost(call, 'closed by the management server'));
     this.owner.onOpen(this);
   }
