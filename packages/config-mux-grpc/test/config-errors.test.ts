@@ -29,6 +29,14 @@ t.test('an unknown cluster for the management server', async (t) => {
   );
 });
 
+t.test('a management server behind TLS is refused rather than tried in plaintext for ever', async (t) => {
+  const tlsCluster = XDS_CLUSTER.replace(
+    '    type: STATIC\n',
+    '    type: STATIC\n    transport_socket: { name: tls, typed_config: { "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext } }\n',
+  );
+  t.match(configProblems(`dynamic_resources:\n${ADS}  cds_config: { ads: {} }\n${tlsCluster}`), "dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name: cluster 'xds_cluster' has a transport_socket: nodevoy reaches management servers in plaintext only");
+});
+
 t.test('REST, the v2 API and a missing or second gRPC service', async (t) => {
   t.match(configProblems(`dynamic_resources:\n  cds_config: { api_config_source: { api_type: REST, cluster_names: [xds_cluster] } }\n${XDS_CLUSTER}`), /dynamic_resources\.cds_config\.api_config_source\.api_type: .*REST.*\(nodevoy speaks xDS over gRPC only/);
   t.match(configProblems(`dynamic_resources:\n${ADS}  cds_config: { ads: {}, resource_api_version: V2 }\n${XDS_CLUSTER}`), /dynamic_resources\.cds_config\.resource_api_version: .*V2.*removed from Envoy; use V3/);

@@ -117,9 +117,14 @@ export class XdsSubscriptions {
       issue(api, 'grpc_services', `envoy.config.core.v3.ApiConfigSource::${api.api_type} must have a single gRPC service specified`);
       return;
     }
-    const cluster = services[0]?.envoy_grpc;
-    if (staticClusters && cluster && !this.server.clusterManager.getCluster(cluster.cluster_name)) {
-      issue(cluster, 'cluster_name', `Unknown gRPC client cluster '${cluster.cluster_name}'`, 'define it in static_resources.clusters');
+    const grpc = services[0]?.envoy_grpc;
+    if (!staticClusters || !grpc) return;
+    const cluster = this.server.clusterManager.getCluster(grpc.cluster_name);
+    if (!cluster) {
+      issue(grpc, 'cluster_name', `Unknown gRPC client cluster '${grpc.cluster_name}'`, 'define it in static_resources.clusters');
+    } else if (cluster.transportSocket) {
+      // Connecting in plaintext to a server that wants TLS would fail on every attempt, silently.
+      issue(grpc, 'cluster_name', `cluster '${grpc.cluster_name}' has a transport_socket: nodevoy reaches management servers in plaintext only (TLS to them is not implemented yet)`);
     }
   }
 
