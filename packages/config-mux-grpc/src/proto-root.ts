@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type protobuf from 'protobufjs';
-import { protobufJs } from './lazy-modules.js';
+import { packageRequire, protobufJs } from './lazy-modules.js';
 
 /**
  * Envoy's API as protobuf types, read from the `.proto` files `@grpc/grpc-js-xds` ships (Envoy's
@@ -18,9 +17,8 @@ export function envoyProtoRoot(): protobuf.Root {
 }
 
 function loadRoot(): protobuf.Root {
-  const require = createRequire(import.meta.url);
-  const deps = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
-  const protobufjsDir = dirname(require.resolve('protobufjs/package.json'));
+  const deps = join(dirname(packageRequire.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
+  const protobufjsDir = dirname(packageRequire.resolve('protobufjs/package.json'));
   const includeDirs = [protobufjsDir, ...['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => join(deps, d))];
   const locate = (file: string): string | undefined => includeDirs.map((dir) => join(dir, file)).find((path) => existsSync(path));
   const { common, Root } = protobufJs();

@@ -37,8 +37,7 @@ export interface ResourceSetTarget<C, B> {
  */
 export class ResourceSetApi<C extends { readonly name?: string }, B> implements Pick<XdsWatchCallbacks, 'onUpdate'> {
   /** What each resource in service was, as sent: an identical resend changes nothing. */
-  private readonly applied = new Map<string, string>();
-  private readonly records = new Map<string, AppliedResource>();
+  private readonly applied = new Map<string, AppliedResource & { readonly sent: string }>();
   /** The version of the last update accepted whole. */
   version = '';
 
@@ -55,7 +54,6 @@ export class ResourceSetApi<C extends { readonly name?: string }, B> implements 
     for (const name of target.currentNames()) {
       if (names.has(name) || !target.remove(name)) continue;
       this.applied.delete(name);
-      this.records.delete(name);
       this.log.info(`${target.api}: remove ${target.noun} '${name}'`);
     }
     const seen = new Set<string>();
@@ -66,11 +64,10 @@ export class ResourceSetApi<C extends { readonly name?: string }, B> implements 
       }
       seen.add(resource.name);
       const sent = JSON.stringify(resource.body);
-      if (this.applied.get(resource.name) === sent) continue;
+      if (this.applied.get(resource.name)?.sent === sent) continue;
       const problem = this.apply(resource, version);
       if (problem === undefined) {
-        this.applied.set(resource.name, sent);
-        this.records.set(resource.name, { name: resource.name, body: resource.body, version: resource.version ?? version, lastUpdated: new Date() });
+        this.applied.set(resource.name, { name: resource.name, body: resource.body, version: resource.version ?? version, lastUpdated: new Date(), sent });
         this.log.info(`${target.api}: add/update ${target.noun} '${resource.name}'`);
       } else {
         failures.push(`${resource.name}: ${problem}`);
@@ -82,7 +79,7 @@ export class ResourceSetApi<C extends { readonly name?: string }, B> implements 
 
   /** The resources this API put in service, as sent, for `/config_dump`. */
   appliedResources(): AppliedResource[] {
-    return [...this.records.values()];
+    return [...this.applied.values()].map(({ sent: _, ...resource }) => resource);
   }
 
   /** Builds and commits one resource; what is wrong with it, if anything. */
