@@ -26,7 +26,11 @@ type ListenersJson = { listener_statuses: { name: string; local_address: Record<
 type ClustersJson = {
   cluster_statuses: {
     name: string;
-    host_statuses?: { address: { socket_address?: { port_value: number }; envoy_internal_address?: { server_listener_name: string; endpoint_id?: string } }; stats: { name: string }[] }[];
+    host_statuses?: {
+      address: { socket_address?: { port_value: number }; envoy_internal_address?: { server_listener_name: string; endpoint_id?: string } };
+      stats: { name: string }[];
+      health_status: Record<string, unknown>;
+    }[];
   }[];
 };
 
@@ -97,6 +101,7 @@ async function adminShape(endpoint: NonNullable<Observe['admin']>[number], admin
               ? `envoy://${h.address.envoy_internal_address.server_listener_name}/${h.address.envoy_internal_address.endpoint_id ?? ''}`
               : `upstream ${portNames.get(h.address.socket_address?.port_value ?? -1) ?? '?'}`,
             stats: h.stats.map((s) => s.name).sort(),
+            health: h.health_status,
           })),
         }))
         .sort((a, b) => a.name.localeCompare(b.name));

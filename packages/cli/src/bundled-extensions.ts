@@ -24,6 +24,8 @@ import { extension as proxyProtocolListener } from '@nodevoy/filter-listener-pro
 import { extension as tlsInspector } from '@nodevoy/filter-listener-tls-inspector';
 import { extension as setFilterState } from '@nodevoy/filter-set-filter-state';
 import { extension as tcpProxy } from '@nodevoy/filter-tcp-proxy';
+import { extension as httpHealthChecker } from '@nodevoy/health-checker-http';
+import { extension as tcpHealthChecker } from '@nodevoy/health-checker-tcp';
 import { extension as bufferedBytesMonitor } from '@nodevoy/resource-monitor-buffered-bytes';
 import { extension as internalUpstream } from '@nodevoy/transport-socket-internal-upstream';
 import { extension as rawBuffer } from '@nodevoy/transport-socket-raw-buffer';
@@ -36,6 +38,8 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   clusterDns,
   clusterOriginalDst,
   clusterEds,
+  tcpHealthChecker,
+  httpHealthChecker,
   sotwGrpcMux,
   rawBuffer,
   tls,

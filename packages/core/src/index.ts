@@ -191,6 +191,7 @@ export type {
   ClusterManagerApi,
   HealthStatus,
   Host,
+  HostHealthFlag,
   HostStats,
   LoadBalancerContext,
   PoolFailureReason,
@@ -202,6 +203,24 @@ export type {
   DownstreamAddresses,
 } from './upstream/types.js';
 export type { ClusterStats } from './upstream/cluster-stats.js';
+export {
+  GRPC_HEALTH_CHECK_TYPE_URL,
+  HTTP_HEALTH_CHECK_TYPE_URL,
+  TCP_HEALTH_CHECK_TYPE_URL,
+  healthCheckPayloadSchema,
+  type HealthCheckConfig,
+  type HealthCheckPayloadConfig,
+} from './config/envoy/health-check.js';
+export { payloadBytes, payloadMatches } from './upstream/health-check/payload.js';
+export type {
+  HealthChecker,
+  HealthCheckerContext,
+  HealthCheckerFactory,
+  HealthCheckFailureType,
+  HealthCheckResult,
+  HealthCheckSession,
+  HealthCheckTarget,
+} from './upstream/health-check/types.js';
 
 // Overload manager
 export { BufferAccount, type AccountedConnection } from './overload/buffer-account.js';

@@ -2,6 +2,7 @@ import { addressToProto } from '../network/address.js';
 import { renderPrometheus } from '../stats/prometheus.js';
 import { renderStatsJson, renderStatsText, type StatsQuery } from '../stats/render.js';
 import type { Cluster } from '../upstream/cluster.js';
+import { healthFlagsText } from '../upstream/host.js';
 import type { Host } from '../upstream/types.js';
 import type { AdminSource } from './admin-source.js';
 
@@ -127,21 +128,6 @@ const HOST_GAUGES = ['cx_active', 'rq_active', 'rq_pending_active'] as const;
 /** `/clusters` text lists a host's stats alphabetically. */
 const HOST_STATS_TEXT_ORDER = [...HOST_COUNTERS, ...HOST_GAUGES].sort();
 
-function healthFlag(host: Host): string {
-  switch (host.health) {
-    case 'UNHEALTHY':
-      return '/failed_eds_health';
-    case 'DRAINING':
-      return '/pending_dynamic_removal';
-    case 'DEGRADED':
-      return '/degraded_eds_health';
-    case 'TIMEOUT':
-      return '/eds_health_timeout';
-    default:
-      return 'healthy';
-  }
-}
-
 function clusterText(cluster: Cluster): string {
   const name = cluster.name;
   const lines = [`${name}::observability_name::${name}`];
@@ -161,7 +147,7 @@ function clusterText(cluster: Cluster): string {
     }
     lines.push(
       `${prefix}::hostname::${host.hostname}`,
-      `${prefix}::health_flags::${healthFlag(host)}`,
+      `${prefix}::health_flags::${healthFlagsText(host)}`,
       `${prefix}::weight::${host.weight}`,
       `${prefix}::region::${host.locality.region}`,
       `${prefix}::zone::${host.locality.zone}`,
@@ -175,6 +161,19 @@ function clusterText(cluster: Cluster): string {
   return lines.map((l) => `${l}\n`).join('');
 }
 
+/** Envoy's `HostHealthStatus`: the flags set, then what EDS says. */
+function hostHealthStatusJson(host: Host): Record<string, unknown> {
+  const flags = host.healthFlags;
+  return {
+    ...(flags.has('failed_active_hc') ? { failed_active_health_check: true } : {}),
+    ...(flags.has('failed_outlier_check') ? { failed_outlier_check: true } : {}),
+    ...(flags.has('degraded_active_hc') ? { failed_active_degraded_check: true } : {}),
+    ...(flags.has('excluded_via_immediate_hc_fail') ? { excluded_via_immediate_hc_fail: true } : {}),
+    ...(flags.has('active_hc_timeout') ? { active_hc_timeout: true } : {}),
+    eds_health_status: host.health === 'UNKNOWN' ? 'HEALTHY' : host.health,
+  };
+}
+
 function clusterJson(cluster: Cluster): unknown {
   const thresholds = { max_connections: cluster.info.maxConnections, max_pending_requests: 1024, max_requests: 1024, max_retries: cluster.info.maxRetries };
   return {
@@ -185,7 +184,7 @@ function clusterJson(cluster: Cluster): unknown {
         ...HOST_COUNTERS.map((name) => (host.stats[name] ? { value: String(host.stats[name]), name } : { name })),
         ...HOST_GAUGES.map((name) => (host.stats[name] ? { type: 'GAUGE', value: String(host.stats[name]), name } : { type: 'GAUGE', name })),
       ],
-      health_status: { eds_health_status: host.health === 'UNKNOWN' ? 'HEALTHY' : host.health },
+      health_status: hostHealthStatusJson(host),
       weight: host.weight,
       ...(host.hostname ? { hostname: host.hostname } : {}),
       locality: Object.fromEntries(Object.entries(host.locality).filter(([, v]) => v !== '')),

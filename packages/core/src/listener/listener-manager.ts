@@ -91,6 +91,16 @@ export class ListenerManager {
     }
   }
 
+  /**
+   * Registers the internal listeners before clusters initialize, so that health checks of
+   * internal endpoints reach them in the first round (nothing else connects before `start`).
+   */
+  registerInternalListeners(): void {
+    for (const entry of this.entries.values()) {
+      if (entry.internal) this.context.services.get(INTERNAL_LISTENER_REGISTRY)?.register(this.worker, entry.internal);
+    }
+  }
+
   /** Binds TCP listeners and registers internal ones: from here connections are accepted. */
   async start(): Promise<void> {
     await Promise.all([...this.entries.values()].map((entry) => entry.warm));

@@ -13,6 +13,8 @@ export const Category = Object.freeze({
   clientConnection: 'network.connection.client',
   resourceMonitor: 'envoy.resource_monitors',
   accessLogger: 'envoy.access_loggers',
+  /** Active health checkers (HTTP, TCP, gRPC), keyed by their `HealthCheck` sub-message `@type`. */
+  healthChecker: 'envoy.health_checkers',
   /** xDS transports: state of the world and delta over gRPC. */
   configMux: 'envoy.config_mux',
   /**

@@ -22,6 +22,11 @@ const KNOWN: readonly KnownExtension[] = [
   known('envoy.bootstrap.internal_listener', 'envoy.extensions.bootstrap.internal_listener.v3.InternalListener', '@nodevoy/bootstrap-internal-listener'),
   known('envoy.transport_sockets.raw_buffer', 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer', '@nodevoy/transport-socket-raw-buffer'),
   known('envoy.filters.network.echo', 'envoy.extensions.filters.network.echo.v3.Echo', '@nodevoy/filter-echo'),
+  known('envoy.health_checkers.http', 'envoy.config.core.v3.HealthCheck.HttpHealthCheck', '@nodevoy/health-checker-http'),
+  known('envoy.health_checkers.tcp', 'envoy.config.core.v3.HealthCheck.TcpHealthCheck', '@nodevoy/health-checker-tcp'),
+  known('envoy.health_checkers.grpc', 'envoy.config.core.v3.HealthCheck.GrpcHealthCheck'),
+  known('envoy.health_checkers.redis', 'envoy.extensions.health_checkers.redis.v3.Redis'),
+  known('envoy.health_checkers.thrift', 'envoy.extensions.health_checkers.thrift.v3.Thrift'),
   // Envoy extensions nodevoy does not ship (yet).
   known('envoy.filters.network.http_connection_manager', 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', '@nodevoy/filter-http-connection-manager'),
   known('envoy.filters.http.router', 'envoy.extensions.filters.http.router.v3.Router', '@nodevoy/filter-http-connection-manager'),

@@ -145,6 +145,14 @@ export interface DiscoveredHost {
   readonly health: HealthStatus;
   readonly metadata: Readonly<Record<string, Record<string, unknown>>>;
   readonly locality: { readonly region: string; readonly zone: string; readonly sub_zone: string };
+  /** The endpoint's `health_check_config`: another port or Host header for its active checks, or none. */
+  readonly healthCheckConfig?: EndpointHealthCheck;
+}
+
+export interface EndpointHealthCheck {
+  readonly portValue?: number;
+  readonly hostname?: string;
+  readonly disabled?: boolean;
 }
 
 /** Keeps a cluster's host list: STATIC once, DNS types by resolving and re-resolving. */

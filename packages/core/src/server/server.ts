@@ -128,13 +128,14 @@ export class Server implements AdminSource {
       nextConnectionId,
       configIssue: (target, field, message, hint) => this.issues.configIssue(target, field, message, hint),
     };
-    this.clusterManager = new ClusterManager(registry, this.context, this.issues, this.log.child('upstream'));
     const overloadConfig = config.bootstrap.overload_manager;
     this.overloadManager = overloadConfig ? new OverloadManager(overloadConfig, this.context, this.issues, this.stats, this.log.child('overload')) : undefined;
     const worker = options.worker ?? { index: 0, count: 1 };
+    const thisWorker = workerContext(worker.index, this.overloadManager?.bufferAccount);
+    this.clusterManager = new ClusterManager(registry, this.context, this.issues, this.log.child('upstream'), thisWorker);
     this.listenerManager = new ListenerManager(
       this.context,
-      workerContext(worker.index, this.overloadManager?.bufferAccount),
+      thisWorker,
       this.log.child('config'),
       worker.count > 1,
       options.drainTimeMs ?? DEFAULT_DRAIN_TIME_MS,
@@ -189,6 +190,7 @@ export class Server implements AdminSource {
         logAdminAddress(this.log, this.admin.boundAddress);
         if (this.options.adminAddressPath) writeFileSync(this.options.adminAddressPath, this.admin.boundAddress.asString);
       }
+      this.listenerManager.registerInternalListeners();
       await this.clusterManager.initialize();
       await this.dynamicResources?.initialize();
       await this.listenerManager.start();

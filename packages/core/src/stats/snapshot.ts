@@ -35,9 +35,19 @@ export function snapshotStats(store: StatsStore): StatsSnapshot {
 
 /**
  * Gauges that describe the whole server rather than add up over workers: every worker is live,
- * and a pressure or an action in force somewhere is reported once, at its highest.
+ * every worker has the same clusters with the same hosts, and a pressure or an action in force
+ * somewhere is reported once, at its highest.
  */
-const NOT_SUMMED = /^server\.(live|state|uptime|concurrency|hot_restart_epoch)$|^control_plane\.connected_state$|^overload\..+\.(active|scale_percent|pressure)$/;
+const NOT_SUMMED = new RegExp(
+  [
+    /^server\.(live|state|uptime|concurrency|hot_restart_epoch)$/,
+    /^control_plane\.connected_state$/,
+    /^overload\..+\.(active|scale_percent|pressure)$/,
+    /^cluster\..+\.(membership_(total|healthy|degraded|excluded)|max_host_weight|health_check\.(healthy|degraded))$/,
+  ]
+    .map((r) => r.source)
+    .join('|'),
+);
 
 /**
  * Adds one worker's snapshot into `store`, as one server reports many workers: counters,

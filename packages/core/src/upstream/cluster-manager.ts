@@ -5,6 +5,7 @@ import { Category } from '../registry/categories.js';
 import type { ExtensionRegistry } from '../registry/registry.js';
 import type { ClusterTypeFactory, ConfigOnlyFactory, TransportSocketFactory } from '../registry/types.js';
 import type { ServerContext } from '../server/context.js';
+import type { WorkerContext } from '../server/worker.js';
 import { createStatsSet, type StatsScope } from '../stats/store.js';
 import { Cluster } from './cluster.js';
 import { endpointEntries } from './load-assignment.js';
@@ -45,6 +46,8 @@ export class ClusterManager implements ClusterManagerApi {
     private readonly context: ServerContext,
     private readonly issues: { readonly count: number },
     private readonly log: Logger,
+    /** The worker the clusters' own connections (health checks) run on. */
+    private readonly worker: WorkerContext,
   ) {
     this.stats = createStatsSet(context.stats.scope('cluster_manager'), {
       counters: ['cluster_added', 'cluster_modified', 'cluster_removed', 'cluster_updated'] as const,
@@ -236,6 +239,9 @@ export class ClusterManager implements ClusterManagerApi {
       discovery: factory.createHostDiscovery(config, { server: this.context, clusterStats: statsScope }),
       clientConnections: this.context.clientConnections,
       transportSocket,
+      server: this.context,
+      worker: this.worker,
+      log: this.log,
     });
   }
 

@@ -6,6 +6,10 @@ import type { UpstreamTransportSocket } from '../network/client-connection-facto
 import type { DiscoveredHost, HostDiscovery } from '../registry/types.js';
 import type { WorkerContext } from '../server/worker.js';
 import type { StatsScope } from '../stats/store.js';
+import type { Logger } from '../log/logger.js';
+import type { Address } from '../network/address.js';
+import type { ServerContext } from '../server/context.js';
+import { ClusterHealthChecking } from './health-check/cluster-health-checking.js';
 import { createClusterStats, type ClusterStats } from './cluster-stats.js';
 import { createHost, isHealthy } from './host.js';
 import { createLoadBalancer, type LbPolicy, type LoadBalancer } from './load-balancer.js';
@@ -25,6 +29,10 @@ export interface ClusterDeps {
   readonly discovery: HostDiscovery;
   readonly clientConnections: ClientConnectionFactories;
   readonly transportSocket: UpstreamTransportSocket | undefined;
+  readonly server: ServerContext;
+  /** The worker the cluster's own connections (health checks) belong to. */
+  readonly worker: WorkerContext;
+  readonly log: Logger;
 }
 
 /** A configured cluster: its hosts, load balancer, stats and connection opening. */
@@ -34,6 +42,12 @@ export class Cluster implements UpstreamCluster {
   private readonly loadBalancer: LoadBalancer;
   private readonly openConnections = new Set<Connection>();
   private cleanupTimer: NodeJS.Timeout | undefined;
+  private readonly healthChecking: ClusterHealthChecking | undefined;
+  private lbSet: { readonly hosts: readonly Host[]; readonly panic: boolean } = { hosts: [], panic: false };
+  /** `common_lb_config.healthy_panic_threshold` in percent (Envoy's default 50; 0 disables panic). */
+  private readonly panicThreshold: number;
+  /** Initialized (warm): membership gauges follow health changes from here on, as Envoy's. */
+  private initialized = false;
 
   constructor(private readonly deps: ClusterDeps) {
     const { config, statsScope } = deps;
@@ -56,6 +70,7 @@ export class Cluster implements UpstreamCluster {
       metadata: config.metadata?.filter_metadata ?? {},
       protocolOptions: (name) => protocolOptions.get(name),
     };
+    this.panicThreshold = config.common_lb_config?.healthy_panic_threshold?.value ?? 50;
     this.loadBalancer = createLoadBalancer((config.lb_policy ?? 'ROUND_ROBIN') as LbPolicy);
     // Read when stats are read, never on the data path.
     statsScope.store.addRefresher(() => {
@@ -68,6 +83,19 @@ export class Cluster implements UpstreamCluster {
       stats.upstream_cx_tx_bytes_buffered.set(tx);
       stats.upstream_cx_rx_bytes_buffered.set(rx);
     });
+    this.healthChecking =
+      config.health_checks && config.health_checks.length > 0
+        ? new ClusterHealthChecking({
+            configs: config.health_checks,
+            server: deps.server,
+            info: this.info,
+            statsScope,
+            hadTraffic: () => stats.upstream_cx_total.value > 0 || stats.upstream_cx_tx_bytes_total.value > 0 || stats.upstream_cx_rx_bytes_total.value > 0,
+            openConnection: (host, address) => this.openHealthCheckConnection(host, address),
+            onHealthChanged: () => this.updateMembership(),
+            log: deps.log,
+          })
+        : undefined;
     deps.discovery.onHostsChanged(() => this.refreshHosts(true));
     this.refreshHosts(false);
   }
@@ -80,40 +108,61 @@ export class Cluster implements UpstreamCluster {
     return this.currentHosts;
   }
 
-  initialize(): Promise<void> {
-    return this.deps.discovery.initialize();
+  /** The first host list, then (with `health_checks`) a first check of every host, as Envoy warms a cluster. */
+  async initialize(): Promise<void> {
+    try {
+      await this.deps.discovery.initialize();
+      await this.healthChecking?.start(this.currentHosts);
+    } finally {
+      this.initialized = true;
+      this.updateMembership();
+    }
   }
 
   stop(): void {
     clearTimeout(this.cleanupTimer);
+    this.healthChecking?.stop();
     this.deps.discovery.stop();
   }
 
-  /**
-   * Picks a host: the lowest priority with a healthy host; if no host is healthy anywhere,
-   * Envoy's panic mode balances over all hosts.
-   */
+  /** A connection for a health check: through the cluster's transport socket, but no pool's. */
+  private openHealthCheckConnection(host: Host, address: Address) {
+    return this.deps.clientConnections.createClientConnection(address, {
+      worker: this.deps.worker,
+      bufferLimit: this.info.perConnectionBufferLimitBytes,
+      ...(this.deps.transportSocket ? { transportSocket: this.deps.transportSocket } : {}),
+      host: { address: host.address, hostname: host.hostname, metadata: host.metadata, clusterMetadata: this.info.metadata },
+      internalHops: 0,
+    });
+  }
+
+  /** Picks a host from the load-balancing set (see `rebuildLoadBalancingSet`). */
   chooseHost(context?: LoadBalancerContext): Host | undefined {
     const provided = this.deps.discovery.chooseHost;
     if (provided) return this.clusterProvidedHost(provided.call(this.deps.discovery, context));
-    const hosts = this.currentHosts;
+    const { hosts, panic } = this.lbSet;
     if (hosts.length === 0) return undefined;
     this.info.stats['default.total_match_count'].inc();
-    let best: Host[] | undefined;
-    let bestPriority = Infinity;
-    for (const host of hosts) {
-      if (!isHealthy(host) || host.priority > bestPriority) continue;
-      if (host.priority < bestPriority) {
-        bestPriority = host.priority;
-        best = [];
-      }
-      best?.push(host);
-    }
-    if (!best) {
-      this.info.stats.lb_healthy_panic.inc();
-      return this.loadBalancer.pick(hosts);
-    }
-    return this.loadBalancer.pick(best);
+    if (panic) this.info.stats.lb_healthy_panic.inc();
+    return this.loadBalancer.pick(hosts);
+  }
+
+  /**
+   * The hosts picks choose from, rebuilt when hosts or their health change (never per pick):
+   * the healthy hosts of the lowest priority that has one. When too few of that priority's hosts
+   * are healthy (under `healthy_panic_threshold`, 50% by default) or none is healthy anywhere,
+   * Envoy's panic mode balances over all of the priority's hosts: better to try hosts that
+   * failed their checks than to pile everything onto the few that pass.
+   */
+  private rebuildLoadBalancingSet(): void {
+    const hosts = this.currentHosts;
+    let priority = Infinity;
+    for (const host of hosts) if (host.priority < priority && isHealthy(host)) priority = host.priority;
+    if (priority === Infinity) priority = hosts.reduce((min, h) => Math.min(min, h.priority), Infinity);
+    const level = hosts.filter((h) => h.priority === priority);
+    const healthy = level.filter(isHealthy);
+    const panic = healthy.length === 0 || (healthy.length * 100) / level.length < this.panicThreshold;
+    this.lbSet = { hosts: panic ? level : healthy, panic: panic && level.length > 0 };
   }
 
   /** A host the cluster type picked; the same address keeps the same Host (and its counters). */
@@ -188,9 +237,19 @@ export class Cluster implements UpstreamCluster {
       if (!changed) stats.update_no_rebuild.inc();
     }
     if (changed) stats.membership_change.inc();
-    stats.membership_total.set(next.length);
-    stats.membership_healthy.set(next.filter(isHealthy).length);
-    stats.membership_degraded.set(next.filter((h) => h.health === 'DEGRADED').length);
+    this.healthChecking?.updateHosts(next);
+    this.updateMembership();
     stats.max_host_weight.set(next.reduce((m, h) => Math.max(m, h.weight), 0));
+  }
+
+  /** `membership_*` from the hosts and their health; before the cluster is warm, only the total. */
+  private updateMembership(): void {
+    const stats = this.info.stats;
+    const hosts = this.currentHosts;
+    this.rebuildLoadBalancingSet();
+    stats.membership_total.set(hosts.length);
+    if (!this.initialized && this.healthChecking) return;
+    stats.membership_healthy.set(hosts.filter(isHealthy).length);
+    stats.membership_degraded.set(hosts.filter((h) => h.health === 'DEGRADED' || h.healthFlags.has('degraded_active_hc')).length);
   }
 }

@@ -48,6 +48,19 @@ export function discoveredHost(entry: EndpointEntry, address: Address): Discover
     health: entry.endpoint.health_status ?? 'UNKNOWN',
     metadata: entry.endpoint.metadata?.filter_metadata ?? {},
     locality: entry.locality,
+    ...healthCheckConfigOf(entry.endpoint),
+  };
+}
+
+function healthCheckConfigOf(endpoint: LbEndpointConfig): Pick<DiscoveredHost, 'healthCheckConfig'> {
+  const config = endpoint.endpoint?.health_check_config;
+  if (!config) return {};
+  return {
+    healthCheckConfig: {
+      ...(config.port_value ? { portValue: config.port_value } : {}),
+      ...(config.hostname ? { hostname: config.hostname } : {}),
+      ...(config.disable_active_health_check ? { disabled: true } : {}),
+    },
   };
 }
 

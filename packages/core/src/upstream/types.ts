@@ -24,9 +24,16 @@ export interface HostStats {
   rq_pending_active: number;
 }
 
-/** One upstream endpoint of a cluster: what discovery found, plus its counters. */
+/**
+ * Why a host is out of (or degraded in) load balancing, beside what EDS says: Envoy's
+ * `Host::HealthFlag`s that active health checking and outlier detection set.
+ */
+export type HostHealthFlag = 'failed_active_hc' | 'failed_outlier_check' | 'degraded_active_hc' | 'excluded_via_immediate_hc_fail' | 'active_hc_timeout';
+
+/** One upstream endpoint of a cluster: what discovery found, plus its counters and health flags. */
 export interface Host extends DiscoveredHost {
   readonly stats: HostStats;
+  readonly healthFlags: Set<HostHealthFlag>;
 }
 
 /** A cluster's static facts: name, limits, stats, options. */

@@ -3,8 +3,9 @@ import { schema } from '../schema/index.js';
 import type { MessageValue } from '../schema/types.js';
 import { addressSchema, metadataSchema, transportSocketSchema } from './address.js';
 import { xdsConfigSourceSchema } from './config-source.js';
+import { endpointHealthCheckSchema, healthCheckSchema } from './health-check.js';
 
-const { message, string, uint32, enumOf, bool, repeated, duration, struct, required, mapOf, typedConfig } = schema;
+const { message, string, uint32, double, enumOf, bool, repeated, duration, struct, required, mapOf, typedConfig } = schema;
 
 const NOT_YET = 'not implemented by nodevoy yet';
 
@@ -13,7 +14,7 @@ export const endpointSchema = message(
   {
     address: addressSchema,
     hostname: string(),
-    health_check_config: struct(),
+    health_check_config: endpointHealthCheckSchema,
   },
   { unsupported: { additional_addresses: NOT_YET } },
 );
@@ -137,15 +138,21 @@ export const clusterSchema = message(
       eds_config: xdsConfigSourceSchema,
       service_name: string(),
     }),
+    health_checks: repeated(healthCheckSchema),
     least_request_lb_config: struct(),
     round_robin_lb_config: struct(),
-    common_lb_config: struct(),
+    common_lb_config: message(
+      'envoy.config.cluster.v3.Cluster.CommonLbConfig',
+      { healthy_panic_threshold: message('envoy.type.v3.Percent', { value: double({ gte: 0, lte: 100 }) }) },
+      {
+        ignored: ['update_merge_window', 'ignore_new_hosts_until_first_hc', 'close_connections_on_host_set_change', 'consistent_hashing_lb_config', 'override_host_status', 'zone_aware_lb_config', 'locality_weighted_lb_config'],
+      },
+    ),
   },
   {
     unsupported: {
       transport_socket_matches: NOT_YET,
       cluster_type: 'custom cluster types are not supported by nodevoy',
-      health_checks: 'active health checking is not implemented by nodevoy yet',
       outlier_detection: NOT_YET,
       upstream_bind_config: NOT_YET,
       lb_subset_config: NOT_YET,

@@ -1,0 +1,13 @@
+import { extensionPackage, type NodevoyExtension } from '@nodevoy/core';
+import { httpHealthChecker } from './http-health-checker.js';
+
+export { httpHealthChecker } from './http-health-checker.js';
+export { httpHealthCheckSchema, type HttpHealthCheckConfig } from './http-health-check-config.js';
+
+/** Registers `envoy.health_checkers.http` (a cluster's `http_health_check`). */
+export const extension: NodevoyExtension = {
+  ...extensionPackage(import.meta.url),
+  register(registry) {
+    registry.add(httpHealthChecker);
+  },
+};
