@@ -212,6 +212,7 @@ export {
   type HealthCheckPayloadConfig,
 } from './config/envoy/health-check.js';
 export { payloadBytes, payloadMatches } from './upstream/health-check/payload.js';
+export type { OutlierReporter, OutlierResult } from './upstream/outlier/outlier-types.js';
 export type {
   HealthChecker,
   HealthCheckerContext,

@@ -189,8 +189,12 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
     this.connectAttempts++;
     if (this.shared.tunnel) {
       this.cancelPending = this.shared.tunnel.open(cluster, host, this.downstream, {
-        onEstablished: (link, response) => this.onTunnelEstablished(link, response),
+        onEstablished: (link, response) => {
+          cluster.outlier.putResult(host, 'LocalOriginConnectSuccessFinal');
+          this.onTunnelEstablished(link, response);
+        },
         onFailed: (failure) => {
+          cluster.outlier.putResult(host, 'LocalOriginConnectFailed');
           this.lastFailure = tunnelHopFailure(failure, this.shared.tunnel?.propagateResponseHeaders ?? false);
           this.recordFailure('RemoteConnectionFailure', failure.detail);
           this.onAttemptFailed(host, failure.detail, failure);
@@ -201,6 +205,8 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
     const handle = cluster.newTcpConnection(host, this.downstream.worker, {
       onPoolReady: (connection) => {
         this.cancelPending = undefined;
+        // Connected is all tcp_proxy learns of a host: a success for outlier detection.
+        cluster.outlier.putResult(host, 'LocalOriginConnectSuccessFinal');
         if (this.downstreamClosed) {
           connection.close('NoFlush', 'downstream closed while connecting');
           return;
@@ -209,6 +215,7 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
         this.onUpstreamReady(new TcpUpstream(connection, this.upstreamEvents));
       },
       onPoolFailure: (reason, detail) => {
+        if (reason !== 'Overflow') cluster.outlier.putResult(host, reason === 'Timeout' ? 'LocalOriginTimeout' : 'LocalOriginConnectFailed');
         this.lastFailure = poolHopFailure(reason, detail);
         this.recordFailure(reason, detail);
         this.onAttemptFailed(host, `${reason}: ${detail}`, undefined);

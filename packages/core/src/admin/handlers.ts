@@ -154,8 +154,8 @@ function clusterText(cluster: Cluster): string {
       `${prefix}::sub_zone::${host.locality.sub_zone}`,
       `${prefix}::canary::false`,
       `${prefix}::priority::${host.priority}`,
-      `${prefix}::success_rate::-1`,
-      `${prefix}::local_origin_success_rate::-1`,
+      `${prefix}::success_rate::${cluster.successRates(host).external}`,
+      `${prefix}::local_origin_success_rate::${cluster.successRates(host).local}`,
     );
   }
   return lines.map((l) => `${l}\n`).join('');

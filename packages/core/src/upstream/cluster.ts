@@ -10,6 +10,8 @@ import type { Logger } from '../log/logger.js';
 import type { Address } from '../network/address.js';
 import type { ServerContext } from '../server/context.js';
 import { ClusterHealthChecking } from './health-check/cluster-health-checking.js';
+import { OutlierDetector } from './outlier/outlier-detector.js';
+import { NO_OUTLIER_DETECTION, type OutlierReporter } from './outlier/outlier-types.js';
 import { createClusterStats, type ClusterStats } from './cluster-stats.js';
 import { createHost, isHealthy } from './host.js';
 import { createLoadBalancer, type LbPolicy, type LoadBalancer } from './load-balancer.js';
@@ -43,6 +45,7 @@ export class Cluster implements UpstreamCluster {
   private readonly openConnections = new Set<Connection>();
   private cleanupTimer: NodeJS.Timeout | undefined;
   private readonly healthChecking: ClusterHealthChecking | undefined;
+  private readonly outlierDetector: OutlierDetector | undefined;
   private lbSet: { readonly hosts: readonly Host[]; readonly panic: boolean } = { hosts: [], panic: false };
   /** `common_lb_config.healthy_panic_threshold` in percent (Envoy's default 50; 0 disables panic). */
   private readonly panicThreshold: number;
@@ -93,9 +96,13 @@ export class Cluster implements UpstreamCluster {
             hadTraffic: () => stats.upstream_cx_total.value > 0 || stats.upstream_cx_tx_bytes_total.value > 0 || stats.upstream_cx_rx_bytes_total.value > 0,
             openConnection: (host, address) => this.openHealthCheckConnection(host, address),
             onHealthChanged: () => this.updateMembership(),
+            onHostPassed: (host) => this.outlierDetector?.onHealthCheckPassed(host),
             log: deps.log,
           })
         : undefined;
+    this.outlierDetector = config.outlier_detection
+      ? new OutlierDetector({ config: config.outlier_detection, statsScope, runtime: deps.server.runtime, onHealthChanged: () => this.updateMembership(), log: deps.log })
+      : undefined;
     deps.discovery.onHostsChanged(() => this.refreshHosts(true));
     this.refreshHosts(false);
   }
@@ -113,6 +120,7 @@ export class Cluster implements UpstreamCluster {
     try {
       await this.deps.discovery.initialize();
       await this.healthChecking?.start(this.currentHosts);
+      this.outlierDetector?.start();
     } finally {
       this.initialized = true;
       this.updateMembership();
@@ -122,7 +130,17 @@ export class Cluster implements UpstreamCluster {
   stop(): void {
     clearTimeout(this.cleanupTimer);
     this.healthChecking?.stop();
+    this.outlierDetector?.stop();
     this.deps.discovery.stop();
+  }
+
+  get outlier(): OutlierReporter {
+    return this.outlierDetector ?? NO_OUTLIER_DETECTION;
+  }
+
+  /** `/clusters`' success rates of a host (-1 where none was computed). */
+  successRates(host: Host): { readonly external: number; readonly local: number } {
+    return this.outlierDetector?.successRates(host) ?? { external: -1, local: -1 };
   }
 
   /** A connection for a health check: through the cluster's transport socket, but no pool's. */
@@ -238,6 +256,7 @@ export class Cluster implements UpstreamCluster {
     }
     if (changed) stats.membership_change.inc();
     this.healthChecking?.updateHosts(next);
+    this.outlierDetector?.updateHosts(next);
     this.updateMembership();
     stats.max_host_weight.set(next.reduce((m, h) => Math.max(m, h.weight), 0));
   }

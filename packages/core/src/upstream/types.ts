@@ -8,6 +8,7 @@ import type { UpstreamTransportSocket } from '../network/client-connection-facto
 import type { WorkerContext } from '../server/worker.js';
 import type { StatsScope } from '../stats/store.js';
 import type { ClusterStats } from './cluster-stats.js';
+import type { OutlierReporter } from './outlier/outlier-types.js';
 
 export type HealthStatus = 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY' | 'DRAINING' | 'TIMEOUT' | 'DEGRADED';
 
@@ -109,6 +110,8 @@ export interface UpstreamCluster {
   /** The cluster's `transport_socket` (undefined: raw bytes). */
   readonly transportSocket: UpstreamTransportSocket | undefined;
   readonly hosts: readonly Host[];
+  /** Where filters report what a host did (answers, refused connections, timeouts) for outlier detection. */
+  readonly outlier: OutlierReporter;
   chooseHost(context?: LoadBalancerContext): Host | undefined;
   /**
    * Opens a new upstream connection (Envoy's TCP connection pool as tcp_proxy uses it: one

@@ -27,8 +27,12 @@ export class ConnectTerminator {
 
   start(): void {
     this.cluster.newTcpConnection(this.host, this.callbacks.connection.worker, {
-      onPoolReady: (connection) => this.onConnected(connection),
-      onPoolFailure: (_reason, detail) => {
+      onPoolReady: (connection) => {
+        this.cluster.outlier.putResult(this.host, 'LocalOriginConnectSuccess');
+        this.onConnected(connection);
+      },
+      onPoolFailure: (reason, detail) => {
+        if (reason !== 'Overflow') this.cluster.outlier.putResult(this.host, 'LocalOriginConnectFailed');
         if (this.done) return;
         this.done = true;
         this.callbacks.sendLocalReply(LocalReplies.upstreamFailure('remote connection failure', `upstream_reset_before_response_started{connection_failure,${detail}}`));

@@ -113,6 +113,7 @@ export class HttpForwarder {
     this.upstream = this.setup.pools.request(this.cluster, target.host, this.callbacks.connection.worker, target.head, headersOnly, this.setup.requester, {
       onAssigned: () => {
         if (!current()) return;
+        this.cluster.outlier.putResult(target.host, 'LocalOriginConnectSuccess');
         this.attemptAssigned = true;
         this.sentAt = performance.now();
       },
@@ -169,6 +170,8 @@ export class HttpForwarder {
   }
 
   private onResponseHeaders(response: ResponseHead, endStream: boolean): void {
+    // Every attempt's answer counts for outlier detection, retried or not, as Envoy's router reports it.
+    if (this.host) this.cluster.outlier.putHttpResponseCode(this.host, response.status);
     const headers = new HeaderMap();
     headers.add(':status', String(response.status));
     const upstreamHeaders = response.headers.clone();
@@ -211,6 +214,7 @@ export class HttpForwarder {
 
   private onFailure(failure: UpstreamFailure): void {
     this.clearPerTryTimer();
+    if (this.host && failure.kind !== 'overflow') this.cluster.outlier.putResult(this.host, 'LocalOriginConnectFailed');
     if (this.responseStarted) {
       this.finished = true;
       this.clearTimers();
@@ -224,6 +228,7 @@ export class HttpForwarder {
   private onPerTryTimeout(): void {
     this.perTryTimer = undefined;
     this.cluster.info.stats.upstream_rq_per_try_timeout.inc();
+    if (this.host) this.cluster.outlier.putResult(this.host, 'LocalOriginTimeout', 504);
     this.upstream?.reset();
     if (this.retry && this.retryIf(this.retry.state.onPerTryTimeout())) return;
     this.fail(LocalReplies.perTryTimeout());
@@ -288,6 +293,7 @@ export class HttpForwarder {
       this.callbacks.resetStream();
       return;
     }
+    if (this.host && this.upstream) this.cluster.outlier.putResult(this.host, 'LocalOriginTimeout', 504);
     this.fail(LocalReplies.upstreamTimeout());
   }
 

@@ -4,6 +4,7 @@ import type { MessageValue } from '../schema/types.js';
 import { addressSchema, metadataSchema, transportSocketSchema } from './address.js';
 import { xdsConfigSourceSchema } from './config-source.js';
 import { endpointHealthCheckSchema, healthCheckSchema } from './health-check.js';
+import { outlierDetectionSchema } from './outlier-detection.js';
 
 const { message, string, uint32, double, enumOf, bool, repeated, duration, struct, required, mapOf, typedConfig } = schema;
 
@@ -139,6 +140,7 @@ export const clusterSchema = message(
       service_name: string(),
     }),
     health_checks: repeated(healthCheckSchema),
+    outlier_detection: outlierDetectionSchema,
     least_request_lb_config: struct(),
     round_robin_lb_config: struct(),
     common_lb_config: message(
@@ -153,7 +155,6 @@ export const clusterSchema = message(
     unsupported: {
       transport_socket_matches: NOT_YET,
       cluster_type: 'custom cluster types are not supported by nodevoy',
-      outlier_detection: NOT_YET,
       upstream_bind_config: NOT_YET,
       lb_subset_config: NOT_YET,
       ring_hash_lb_config: NOT_YET,

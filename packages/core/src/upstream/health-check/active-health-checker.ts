@@ -15,6 +15,7 @@ export interface ActiveHealthCheckerDeps {
   readonly createSession: (loop: HostCheckLoop) => HealthCheckSession;
   /** A host moved in or out of load balancing. */
   readonly onHealthChanged: () => void;
+  readonly onHostPassed: (host: Host) => void;
   readonly log: Logger;
 }
 
@@ -81,6 +82,7 @@ export class ActiveHealthChecker implements HostCheckLoopOwner {
   }
 
   onSuccess(host: Host, firstCheck: boolean, transition: HealthTransition): void {
+    this.deps.onHostPassed(host);
     if (transition === 'Changed') {
       this.deps.log.debug(`health check: ${this.deps.clusterName} ${host.address.asString} is healthy`);
       this.eventLog?.write(host, { add_healthy_event: { first_check: firstCheck } });

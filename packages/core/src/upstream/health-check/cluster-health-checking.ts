@@ -21,6 +21,8 @@ export interface ClusterHealthCheckingDeps {
   /** A connection for checks to `address` on behalf of `host`, not counted as a pool connection. */
   readonly openConnection: (host: Host, address: Address) => Connection;
   readonly onHealthChanged: () => void;
+  /** A check of `host` passed (outlier detection may bring an ejected host back). */
+  readonly onHostPassed: (host: Host) => void;
   readonly log: Logger;
 }
 
@@ -53,6 +55,7 @@ export class ClusterHealthChecking {
           clusterName: deps.info.name,
           createSession: (loop) => checker.createSession(targetOf(loop, deps)),
           onHealthChanged: deps.onHealthChanged,
+          onHostPassed: deps.onHostPassed,
           log: deps.log,
         }),
       ];
