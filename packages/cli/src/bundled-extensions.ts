@@ -26,6 +26,8 @@ import { extension as setFilterState } from '@nodevoy/filter-set-filter-state';
 import { extension as tcpProxy } from '@nodevoy/filter-tcp-proxy';
 import { extension as httpHealthChecker } from '@nodevoy/health-checker-http';
 import { extension as tcpHealthChecker } from '@nodevoy/health-checker-tcp';
+import { extension as maglev } from '@nodevoy/lb-maglev';
+import { extension as ringHash } from '@nodevoy/lb-ring-hash';
 import { extension as bufferedBytesMonitor } from '@nodevoy/resource-monitor-buffered-bytes';
 import { extension as internalUpstream } from '@nodevoy/transport-socket-internal-upstream';
 import { extension as rawBuffer } from '@nodevoy/transport-socket-raw-buffer';
@@ -40,6 +42,8 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   clusterEds,
   tcpHealthChecker,
   httpHealthChecker,
+  ringHash,
+  maglev,
   sotwGrpcMux,
   rawBuffer,
   tls,

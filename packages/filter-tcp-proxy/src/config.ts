@@ -1,5 +1,6 @@
 import { accessLogSchema, schema, type MessageValue } from '@nodevoy/core';
 import { headersToAdd } from '@nodevoy/http';
+import { tcpHashPolicySchema } from './hash-policy.js';
 
 const { message, string, uint32, duration, repeated, required, struct, enumOf, double } = schema;
 
@@ -66,6 +67,7 @@ export const tcpProxySchema = message(
       { ON_DOWNSTREAM_DATA: NOT_YET, ON_DOWNSTREAM_TLS_HANDSHAKE: NOT_YET },
     ),
     metadata_match: struct(),
+    hash_policy: repeated(tcpHashPolicySchema, { maxItems: 1 }),
     tunneling_config: tunnelingConfigSchema,
     access_log: repeated(accessLogSchema),
     access_log_options: accessLogOptionsSchema,
@@ -82,7 +84,6 @@ export const tcpProxySchema = message(
     },
     unsupported: {
       on_demand: 'on-demand cluster discovery (ODCDS) is not supported by nodevoy',
-      hash_policy: NOT_YET,
       downstream_idle_timeout: 'not implemented by Envoy either; use idle_timeout',
       upstream_idle_timeout: 'not implemented by Envoy either; use idle_timeout',
       proxy_protocol_tlvs: NOT_YET,

@@ -6,6 +6,7 @@ import { clusterReferences, createClusterPicker, routedClusters } from './route.
 import { createTcpProxyStats } from './stats.js';
 import { TcpProxyFilter, type TcpProxySharedConfig } from './tcp-proxy-filter.js';
 import { TunnelOpener } from './tunneling.js';
+import { tcpConnectionHash } from './hash-policy.js';
 
 /** `envoy.filters.network.tcp_proxy`. */
 export const tcpProxyFilter: NetworkFilterFactory<TcpProxyConfig> = {
@@ -51,6 +52,7 @@ export const tcpProxyFilter: NetworkFilterFactory<TcpProxyConfig> = {
       log: server.log.child('filter'),
       sessions,
       accessLog: tcpAccessLogConfig(config, createAccessLoggers(config.access_log, server)),
+      hash: tcpConnectionHash(config.hash_policy),
     };
     return (filterManager) => filterManager.addReadFilter(new TcpProxyFilter(shared));
   },

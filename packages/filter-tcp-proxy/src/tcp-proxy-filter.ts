@@ -19,6 +19,7 @@ import { sessionAccessLog, type SessionAccessLog, type TcpAccessLogConfig } from
 import { IdleTimer } from './idle-timer.js';
 import { poolHopFailure, tunnelHopFailure } from './inner-hop-failure.js';
 import type { TcpProxyStats } from './stats.js';
+import type { TcpHashInput } from './hash-policy.js';
 import type { TunnelFailure, TunnelUpstream } from './tunnel-upstream.js';
 import type { TunnelOpener } from './tunneling.js';
 import { TcpUpstream, type UpstreamLink, type UpstreamLinkEvents } from './upstream-link.js';
@@ -40,6 +41,8 @@ export interface TcpProxySharedConfig {
   /** Live sessions, for the `*_buffered` gauges. */
   readonly sessions: Set<TcpProxyFilter>;
   readonly accessLog: TcpAccessLogConfig;
+  /** `hash_policy`: the connection's hash for RING_HASH and MAGLEV clusters. */
+  readonly hash: ((input: TcpHashInput) => bigint | undefined) | undefined;
 }
 
 /** Filter state key where `propagate_response_headers` puts the tunnel's response headers. */
@@ -178,7 +181,7 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
       return;
     }
     const restored = this.downstream.info.restoredLocalAddress;
-    const host = cluster.chooseHost(restored ? { originalDestination: restored } : undefined);
+    const host = cluster.chooseHost({ ...(restored ? { originalDestination: restored } : {}), ...this.hashKey() });
     if (!host) {
       cluster.info.stats.upstream_cx_none_healthy.inc();
       info.responseFlags.set('UH');
@@ -222,6 +225,23 @@ export class TcpProxyFilter implements ReadFilter, ConnectionCallbacks {
       },
     }, { requester: this.requester() });
     this.cancelPending = () => handle.cancel();
+  }
+
+  /** The connection's hash by `hash_policy`, computed when a hashing balancer asks. */
+  private hashKey(): { hashKey?: () => bigint | undefined } {
+    const hash = this.shared.hash;
+    if (!hash) return {};
+    const { info, remoteAddress } = this.downstream;
+    return {
+      hashKey: () =>
+        hash({
+          remoteIp: remoteAddress.kind === 'socket' ? remoteAddress.ip : undefined,
+          filterStateString: (key) => {
+            const value = info.filterState.get(key);
+            return typeof value === 'string' ? value : undefined;
+          },
+        }),
+    };
   }
 
   /** What an upstream connection opened for this downstream one inherits from it. */

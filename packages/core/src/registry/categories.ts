@@ -15,6 +15,8 @@ export const Category = Object.freeze({
   accessLogger: 'envoy.access_loggers',
   /** Active health checkers (HTTP, TCP, gRPC), keyed by their `HealthCheck` sub-message `@type`. */
   healthChecker: 'envoy.health_checkers',
+  /** Load balancers (round robin, least request, ring hash, Maglev...), by `@type` or `lb_policy`. */
+  loadBalancingPolicy: 'envoy.load_balancing_policies',
   /** xDS transports: state of the world and delta over gRPC. */
   configMux: 'envoy.config_mux',
   /**

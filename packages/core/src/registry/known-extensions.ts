@@ -27,6 +27,10 @@ const KNOWN: readonly KnownExtension[] = [
   known('envoy.health_checkers.grpc', 'envoy.config.core.v3.HealthCheck.GrpcHealthCheck'),
   known('envoy.health_checkers.redis', 'envoy.extensions.health_checkers.redis.v3.Redis'),
   known('envoy.health_checkers.thrift', 'envoy.extensions.health_checkers.thrift.v3.Thrift'),
+  known('envoy.load_balancing_policies.ring_hash', 'envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash', '@nodevoy/lb-ring-hash'),
+  known('envoy.load_balancing_policies.maglev', 'envoy.extensions.load_balancing_policies.maglev.v3.Maglev', '@nodevoy/lb-maglev'),
+  known('envoy.load_balancing_policies.client_side_weighted_round_robin', 'envoy.extensions.load_balancing_policies.client_side_weighted_round_robin.v3.ClientSideWeightedRoundRobin'),
+  known('envoy.load_balancing_policies.subset', 'envoy.extensions.load_balancing_policies.subset.v3.Subset'),
   // Envoy extensions nodevoy does not ship (yet).
   known('envoy.filters.network.http_connection_manager', 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', '@nodevoy/filter-http-connection-manager'),
   known('envoy.filters.http.router', 'envoy.extensions.filters.http.router.v3.Router', '@nodevoy/filter-http-connection-manager'),

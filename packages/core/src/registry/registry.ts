@@ -5,6 +5,7 @@ import { CORE_VERSION } from '../version.js';
 import type { NodevoyExtension } from './extension.js';
 import { knownExtensionByName, knownExtensionByTypeUrl, notLoadedMessage } from './known-extensions.js';
 import type { ExtensionFactory } from './types.js';
+import { BUILTIN_LB_POLICIES } from '../upstream/builtin-lb-policies.js';
 
 interface CategoryIndex {
   readonly byTypeUrl: Map<string, ExtensionFactory>;
@@ -22,6 +23,11 @@ export class ExtensionRegistry implements ParseServices {
   /** The package each factory came with, while and after it registered. */
   private readonly packageOf = new Map<ExtensionFactory, string>();
   private registering: string | undefined;
+
+  constructor() {
+    // Core's own balancers: a cluster always has round robin, least request and random.
+    for (const policy of BUILTIN_LB_POLICIES) this.add(policy);
+  }
 
   /** Registers an extension package, once, after checking it fits this core. */
   use(extension: NodevoyExtension): this {

@@ -21,6 +21,7 @@ import { describeServer } from './server-info.js';
 import { ServiceRegistry } from './services.js';
 import { createServerStats, type ServerStats } from './server-stats.js';
 import { workerContext } from './worker.js';
+import { loadXxHash64 } from '../hashing/xx-hash-64.js';
 import { NO_OVERLOAD, OverloadManager } from '../overload/overload-manager.js';
 import { ConfigGraph, describeCycle } from '../graph/config-graph.js';
 import { SecretManager, type Secret } from '../secrets/secret-manager.js';
@@ -190,6 +191,8 @@ export class Server implements AdminSource {
         logAdminAddress(this.log, this.admin.boundAddress);
         if (this.options.adminAddressPath) writeFileSync(this.options.adminAddressPath, this.admin.boundAddress.asString);
       }
+      // Consistent hashing (ring hash, Maglev, route hash policies) hashes with it from here on.
+      await loadXxHash64();
       this.listenerManager.registerInternalListeners();
       await this.clusterManager.initialize();
       await this.dynamicResources?.initialize();

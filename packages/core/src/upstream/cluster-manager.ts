@@ -8,6 +8,7 @@ import type { ServerContext } from '../server/context.js';
 import type { WorkerContext } from '../server/worker.js';
 import { createStatsSet, type StatsScope } from '../stats/store.js';
 import { Cluster } from './cluster.js';
+import { createClusterLoadBalancer } from './cluster-load-balancer.js';
 import { endpointEntries } from './load-assignment.js';
 import type { ClusterManagerApi, UpstreamCluster } from './types.js';
 
@@ -231,9 +232,11 @@ export class ClusterManager implements ClusterManagerApi {
     for (const typed of Object.values(config.typed_extension_protocol_options ?? {})) {
       (typed.target as ConfigOnlyFactory).checkCluster?.(typed.config, { name: config.name, transportSocket }, (message) => issue('typed_extension_protocol_options', message));
     }
+    const loadBalancer = createClusterLoadBalancer(config, this.registry, statsScope, this.context);
     if (this.issues.count !== before) return undefined;
 
     return new Cluster({
+      ...(loadBalancer ? { loadBalancer } : {}),
       config,
       statsScope,
       discovery: factory.createHostDiscovery(config, { server: this.context, clusterStats: statsScope }),

@@ -14,7 +14,8 @@ import { OutlierDetector } from './outlier/outlier-detector.js';
 import { NO_OUTLIER_DETECTION, type OutlierReporter } from './outlier/outlier-types.js';
 import { createClusterStats, type ClusterStats } from './cluster-stats.js';
 import { createHost, isHealthy } from './host.js';
-import { createLoadBalancer, type LbPolicy, type LoadBalancer } from './load-balancer.js';
+import { RoundRobinLoadBalancer } from './load-balancer.js';
+import type { LoadBalancer } from './load-balancing-policy.js';
 import { newTcpConnection } from './tcp-connection-pool.js';
 import type { ClusterInfo, Host, LoadBalancerContext, TcpPoolCallbacks, TcpPoolHandle, UpstreamCluster, UpstreamConnectionOptions } from './types.js';
 
@@ -31,6 +32,8 @@ export interface ClusterDeps {
   readonly discovery: HostDiscovery;
   readonly clientConnections: ClientConnectionFactories;
   readonly transportSocket: UpstreamTransportSocket | undefined;
+  /** The cluster's balancer (none: round robin; a cluster type that picks hosts itself ignores it). */
+  readonly loadBalancer?: LoadBalancer;
   readonly server: ServerContext;
   /** The worker the cluster's own connections (health checks) belong to. */
   readonly worker: WorkerContext;
@@ -74,7 +77,7 @@ export class Cluster implements UpstreamCluster {
       protocolOptions: (name) => protocolOptions.get(name),
     };
     this.panicThreshold = config.common_lb_config?.healthy_panic_threshold?.value ?? 50;
-    this.loadBalancer = createLoadBalancer((config.lb_policy ?? 'ROUND_ROBIN') as LbPolicy);
+    this.loadBalancer = deps.loadBalancer ?? new RoundRobinLoadBalancer();
     // Read when stats are read, never on the data path.
     statsScope.store.addRefresher(() => {
       let tx = 0;
@@ -162,7 +165,7 @@ export class Cluster implements UpstreamCluster {
     if (hosts.length === 0) return undefined;
     this.info.stats['default.total_match_count'].inc();
     if (panic) this.info.stats.lb_healthy_panic.inc();
-    return this.loadBalancer.pick(hosts);
+    return this.loadBalancer.pick(hosts, context);
   }
 
   /**

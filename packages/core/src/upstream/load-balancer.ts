@@ -1,11 +1,5 @@
+import type { LoadBalancer } from './load-balancing-policy.js';
 import type { Host } from './types.js';
-
-export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'CLUSTER_PROVIDED';
-
-/** Picks one host from a non-empty candidate list. */
-export interface LoadBalancer {
-  pick(hosts: readonly Host[]): Host;
-}
 
 /**
  * Weighted round robin. With equal weights it is plain rotation; with unequal weights it
@@ -46,12 +40,17 @@ export class RandomLoadBalancer implements LoadBalancer {
   }
 }
 
-/** Power of two choices on active requests, as Envoy's LEAST_REQUEST default. */
+/** The least loaded of `choiceCount` random picks (two by default: Envoy's power of two choices on active requests). */
 export class LeastRequestLoadBalancer implements LoadBalancer {
+  constructor(private readonly choiceCount = 2) {}
+
   pick(hosts: readonly Host[]): Host {
-    const a = pickWeighted(hosts);
-    const b = pickWeighted(hosts);
-    return b.stats.rq_active < a.stats.rq_active ? b : a;
+    let best = pickWeighted(hosts);
+    for (let i = 1; i < this.choiceCount; i++) {
+      const other = pickWeighted(hosts);
+      if (other.stats.rq_active < best.stats.rq_active) best = other;
+    }
+    return best;
   }
 }
 
@@ -64,15 +63,4 @@ function pickWeighted(hosts: readonly Host[]): Host {
     if (r < 0) return h;
   }
   return hosts[hosts.length - 1] as Host;
-}
-
-export function createLoadBalancer(policy: LbPolicy): LoadBalancer {
-  switch (policy) {
-    case 'RANDOM':
-      return new RandomLoadBalancer();
-    case 'LEAST_REQUEST':
-      return new LeastRequestLoadBalancer();
-    default:
-      return new RoundRobinLoadBalancer();
-  }
 }

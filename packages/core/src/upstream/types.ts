@@ -102,6 +102,8 @@ export interface LoadBalancerContext {
   readonly requestHeaders?: { get(name: string): string | undefined };
   /** The downstream connection's original destination, when a listener filter restored it (ORIGINAL_DST). */
   readonly originalDestination?: Address;
+  /** The request's hash from its route's `hash_policy`, computed when a hashing balancer asks (undefined: none). */
+  hashKey?(): bigint | undefined;
 }
 
 /** A cluster as filters use it: choose a host and get a TCP connection to it. */

@@ -4,6 +4,7 @@ import { HTTP_FILTER_ROUTE_CONFIG_CATEGORY } from '../routing/per-filter-configs
 import { routeCorsPolicySchema } from './cors-policy.js';
 import { headerMatcherSchema } from './matchers.js';
 import { retryPolicySchema } from './retry-policy.js';
+import { hashPolicySchema } from './hash-policy.js';
 
 const { message, string, bool, repeated, required, uint32, enumOf, duration, struct } = schema;
 
@@ -101,13 +102,13 @@ export const routeActionSchema = message(
     priority: enumOf('envoy.config.core.v3.RoutingPriority', ['DEFAULT', 'HIGH'] as const),
     cors: routeCorsPolicySchema,
     retry_policy: retryPolicySchema,
+    hash_policy: repeated(hashPolicySchema),
   },
   {
     oneofs: [{ fields: ['cluster', 'cluster_header', 'weighted_clusters'], required: true }],
     unsupported: {
       regex_rewrite: NOT_YET,
       request_mirror_policies: NOT_YET,
-      hash_policy: NOT_YET,
       max_stream_duration: NOT_YET,
       metadata_match: NOT_YET,
       host_rewrite_header: NOT_YET,

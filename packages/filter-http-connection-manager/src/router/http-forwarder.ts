@@ -33,6 +33,8 @@ export interface ForwarderSetup {
   /** The request, as an upstream connection it opens inherits from it. */
   readonly requester: UpstreamRequester;
   readonly retry: RetryPlan | undefined;
+  /** `set-cookie` values for the response (a hash policy's generated cookie). */
+  readonly setCookies: readonly string[];
 }
 
 /**
@@ -305,6 +307,7 @@ export class HttpForwarder {
 
   /** The cluster's and the route's response header rules on an upstream answer. */
   private mutateResponse(headers: HeaderMap): void {
+    for (const cookie of this.setup.setCookies) headers.add('set-cookie', cookie);
     this.mutateLocalReply(headers);
     const context = { ...this.setup.options.formatContext, responseHeaders: headers };
     for (const mutation of this.setup.route.responseMutations) mutation.apply(headers, context);

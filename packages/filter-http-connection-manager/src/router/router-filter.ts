@@ -1,10 +1,12 @@
-import { REQUEST_PASSTHROUGH_HEADER, type FilterFactoryContext, type Host, type RequestPassthroughRegistry, type UpstreamCluster } from '@nodevoy/core';
+import { REQUEST_PASSTHROUGH_HEADER, xxHash64, type FilterFactoryContext, type Host, type LoadBalancerContext, type RequestPassthroughRegistry, type UpstreamCluster } from '@nodevoy/core';
 import { httpPools, type HeaderMap } from '@nodevoy/http';
 import { HCM_DEFAULTS } from '../config/hcm-config.js';
 import { requestFormatContext, type DecoderFilterCallbacks, type HttpFilter, type HttpFilterStatus } from '../http-filter.js';
 import { LocalReplies } from '../local-reply.js';
 import type { HcmStats } from '../stats.js';
 import { ConnectTerminator } from './connect-terminator.js';
+import { setCookieValue } from './hash-policy.js';
+import type { ResolvedRoute } from '../routing/route-table.js';
 import { HttpForwarder, type AttemptTarget } from './http-forwarder.js';
 import { RetryState } from './retry-state.js';
 import { redirectFor } from './redirect.js';
@@ -74,8 +76,9 @@ export class RouterFilter implements HttpFilter {
     }
     stats.rq_total.inc();
     this.callbacks.requestInfo.upstreamCluster = picked.name;
-    const restored = this.callbacks.connectionInfo.restoredLocalAddress;
-    const host = cluster.chooseHost({ requestHeaders: headers, ...(restored ? { originalDestination: restored } : {}) });
+    const setCookies: string[] = [];
+    const lbContext = this.loadBalancerContext(route, headers, setCookies);
+    const host = cluster.chooseHost(lbContext);
     if (!host) {
       cluster.info.stats.upstream_cx_none_healthy.inc();
       this.callbacks.sendLocalReply(LocalReplies.noHealthyUpstream());
@@ -106,7 +109,7 @@ export class RouterFilter implements HttpFilter {
       const state = retryState as RetryState;
       let chosen: Host | undefined;
       for (let i = 0; i < state.hostSelectionAttempts; i++) {
-        chosen = cluster.chooseHost({ requestHeaders: headers, ...(restored ? { originalDestination: restored } : {}) });
+        chosen = cluster.chooseHost(lbContext);
         if (!chosen || !state.rejectsHost(chosen)) break;
       }
       return chosen ? targetFor(chosen, performance.now() - startedAt) : undefined;
@@ -119,10 +122,37 @@ export class RouterFilter implements HttpFilter {
       options,
       requester: this.callbacks.requestInfo,
       retry: retryState ? { state: retryState, retarget } : undefined,
+      setCookies,
     });
     this.target = forwarder;
     forwarder.start(targetFor(host, 0), endStream);
     return 'stop';
+  }
+
+  /**
+   * What the cluster's balancer may use: the headers, the original destination, and the route's
+   * hash, computed once and only if a hashing balancer asks. A cookie the hash policy generates
+   * goes into `setCookies` for the response.
+   */
+  private loadBalancerContext(route: ResolvedRoute, headers: HeaderMap, setCookies: string[]): LoadBalancerContext {
+    const restored = this.callbacks.connectionInfo.restoredLocalAddress;
+    const policy = route.hashPolicy;
+    const base = { requestHeaders: headers, ...(restored ? { originalDestination: restored } : {}) };
+    if (!policy) return base;
+    let hash: { value: bigint | undefined } | undefined;
+    const connection = this.callbacks.connection;
+    const input = {
+      headers,
+      remoteAddress: this.callbacks.requestInfo.downstreamRemoteAddress ?? connection.remoteAddress,
+      filterState: this.callbacks.requestInfo.filterState,
+      addCookie: (name: string, path: string, ttlSeconds: number, attributes: readonly { readonly name: string; readonly value?: string }[]) => {
+        // Envoy's value: the same for every request of the connection, from its two addresses.
+        const value = xxHash64(`${connection.remoteAddress.asString}${connection.localAddress.asString}`).toString(16).padStart(16, '0');
+        setCookies.push(setCookieValue(name, value, path, ttlSeconds, attributes));
+        return value;
+      },
+    };
+    return { ...base, hashKey: () => (hash ??= { value: policy.generateHash(input) }).value };
   }
 
   /**

@@ -4,6 +4,7 @@ import type { HeaderMap } from '@nodevoy/http';
 import type { HcmUpgradeConfig } from '../config/hcm-config.js';
 import type { RouteActionConfig, RouteConfig, RouteConfigurationConfig, VirtualHostConfig } from '../config/route-config.js';
 import { HeaderMutation } from '@nodevoy/http';
+import { HashPolicy } from '../router/hash-policy.js';
 import { PerFilterConfigs } from './per-filter-configs.js';
 import { routeMatcher } from './route-matcher.js';
 import { VirtualHostSelector } from './virtual-hosts.js';
@@ -19,6 +20,8 @@ export interface ResolvedRoute {
   /** Request header mutations, most specific first (route, virtual host, route configuration). */
   readonly requestMutations: readonly HeaderMutation[];
   readonly responseMutations: readonly HeaderMutation[];
+  /** The route's `hash_policy`, for clusters that balance by hash (RING_HASH, MAGLEV). */
+  readonly hashPolicy: HashPolicy | undefined;
   /** Picks the cluster for one request (`cluster`, `weighted_clusters`, `cluster_header`). */
   pickCluster(headers: HeaderMap): { readonly name: string; readonly request?: HeaderMutation; readonly response?: HeaderMutation } | undefined;
   /** Whether an upgrade (`CONNECT`, `websocket`) is enabled here, and whether to terminate CONNECT. */
@@ -124,6 +127,7 @@ function compileVirtualHost(
         action,
         requestMutations: [new HeaderMutation(route.request_headers_to_add, route.request_headers_to_remove), vhost.request, global.request].filter((m) => !m.isEmpty),
         responseMutations: [new HeaderMutation(route.response_headers_to_add, route.response_headers_to_remove), vhost.response, global.response].filter((m) => !m.isEmpty),
+        hashPolicy: action?.hash_policy?.length ? new HashPolicy(action.hash_policy) : undefined,
         pickCluster: clusterPicker(action),
         upgrade: upgradeRule(action, hcmUpgrades),
         directResponseBody: directResponseBody(route, issues),

@@ -6,7 +6,7 @@ import { xdsConfigSourceSchema } from './config-source.js';
 import { endpointHealthCheckSchema, healthCheckSchema } from './health-check.js';
 import { outlierDetectionSchema } from './outlier-detection.js';
 
-const { message, string, uint32, double, enumOf, bool, repeated, duration, struct, required, mapOf, typedConfig } = schema;
+const { message, string, uint32, uint64, double, enumOf, bool, repeated, duration, struct, required, mapOf, typedConfig, extensionEntry } = schema;
 
 const NOT_YET = 'not implemented by nodevoy yet';
 
@@ -101,11 +101,7 @@ export const clusterSchema = message(
     lb_policy: enumOf(
       'envoy.config.cluster.v3.Cluster.LbPolicy',
       ['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'RANDOM', 'MAGLEV', 'CLUSTER_PROVIDED', 'LOAD_BALANCING_POLICY_CONFIG'] as const,
-      {
-        RING_HASH: 'use ROUND_ROBIN, LEAST_REQUEST or RANDOM',
-        MAGLEV: 'use ROUND_ROBIN, LEAST_REQUEST or RANDOM',
-        LOAD_BALANCING_POLICY_CONFIG: 'use lb_policy',
-      },
+      { LOAD_BALANCING_POLICY_CONFIG: 'set load_balancing_policy instead' },
     ),
     load_assignment: clusterLoadAssignmentSchema,
     circuit_breakers: message('envoy.config.cluster.v3.CircuitBreakers', {
@@ -141,13 +137,29 @@ export const clusterSchema = message(
     }),
     health_checks: repeated(healthCheckSchema),
     outlier_detection: outlierDetectionSchema,
-    least_request_lb_config: struct(),
+    least_request_lb_config: message('envoy.config.cluster.v3.Cluster.LeastRequestLbConfig', { choice_count: uint32({ gte: 2 }) }, { ignored: ['active_request_bias', 'slow_start_config'] }),
     round_robin_lb_config: struct(),
+    ring_hash_lb_config: message('envoy.config.cluster.v3.Cluster.RingHashLbConfig', {
+      minimum_ring_size: uint64({ lte: 8388608 }),
+      maximum_ring_size: uint64({ lte: 8388608 }),
+      hash_function: enumOf('envoy.config.cluster.v3.Cluster.RingHashLbConfig.HashFunction', ['XX_HASH', 'MURMUR_HASH_2'] as const, { MURMUR_HASH_2: 'nodevoy hashes with XX_HASH only' }),
+    }),
+    maglev_lb_config: message('envoy.config.cluster.v3.Cluster.MaglevLbConfig', { table_size: uint64({ lte: 5000011 }) }),
+    load_balancing_policy: message('envoy.config.cluster.v3.LoadBalancingPolicy', {
+      policies: repeated(message('envoy.config.cluster.v3.LoadBalancingPolicy.Policy', { typed_extension_config: required(extensionEntry('envoy.config.core.v3.TypedExtensionConfig', Category.loadBalancingPolicy)) }), { minItems: 1 }),
+    }),
     common_lb_config: message(
       'envoy.config.cluster.v3.Cluster.CommonLbConfig',
-      { healthy_panic_threshold: message('envoy.type.v3.Percent', { value: double({ gte: 0, lte: 100 }) }) },
       {
-        ignored: ['update_merge_window', 'ignore_new_hosts_until_first_hc', 'close_connections_on_host_set_change', 'consistent_hashing_lb_config', 'override_host_status', 'zone_aware_lb_config', 'locality_weighted_lb_config'],
+        healthy_panic_threshold: message('envoy.type.v3.Percent', { value: double({ gte: 0, lte: 100 }) }),
+        consistent_hashing_lb_config: message(
+          'envoy.config.cluster.v3.Cluster.CommonLbConfig.ConsistentHashingLbConfig',
+          { use_hostname_for_hashing: bool() },
+          { unsupported: { hash_balance_factor: 'bounded loads are not implemented by nodevoy yet' } },
+        ),
+      },
+      {
+        ignored: ['update_merge_window', 'ignore_new_hosts_until_first_hc', 'close_connections_on_host_set_change', 'override_host_status', 'zone_aware_lb_config', 'locality_weighted_lb_config'],
       },
     ),
   },
@@ -157,14 +169,11 @@ export const clusterSchema = message(
       cluster_type: 'custom cluster types are not supported by nodevoy',
       upstream_bind_config: NOT_YET,
       lb_subset_config: NOT_YET,
-      ring_hash_lb_config: NOT_YET,
-      maglev_lb_config: NOT_YET,
       dns_resolvers: 'nodevoy uses the system resolver',
       use_tcp_for_dns_lookups: 'nodevoy uses the system resolver',
       dns_resolution_config: 'nodevoy uses the system resolver',
       typed_dns_resolver_config: 'nodevoy uses the system resolver',
       filters: 'upstream network filters are not implemented by nodevoy yet',
-      load_balancing_policy: 'use lb_policy',
       lrs_server: NOT_YET,
       track_timeout_budgets: NOT_YET,
       upstream_config: NOT_YET,
