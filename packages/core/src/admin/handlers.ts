@@ -4,6 +4,7 @@ import { renderStatsJson, renderStatsText, type StatsQuery } from '../stats/rend
 import type { Cluster } from '../upstream/cluster.js';
 import { healthFlagsText } from '../upstream/host.js';
 import type { Host } from '../upstream/types.js';
+import type { ResourceManager } from '../upstream/resource-manager.js';
 import type { AdminSource } from './admin-source.js';
 
 export interface AdminResponse {
@@ -131,12 +132,12 @@ const HOST_STATS_TEXT_ORDER = [...HOST_COUNTERS, ...HOST_GAUGES].sort();
 function clusterText(cluster: Cluster): string {
   const name = cluster.name;
   const lines = [`${name}::observability_name::${name}`];
-  for (const priority of ['default_priority', 'high_priority']) {
+  for (const [priority, resources] of [['default_priority', cluster.info.resources.DEFAULT], ['high_priority', cluster.info.resources.HIGH]] as const) {
     lines.push(
-      `${name}::${priority}::max_connections::${cluster.info.maxConnections}`,
-      `${name}::${priority}::max_pending_requests::1024`,
-      `${name}::${priority}::max_requests::1024`,
-      `${name}::${priority}::max_retries::${cluster.info.maxRetries}`,
+      `${name}::${priority}::max_connections::${resources.connections.max}`,
+      `${name}::${priority}::max_pending_requests::${resources.pendingRequests.max}`,
+      `${name}::${priority}::max_requests::${resources.requests.max}`,
+      `${name}::${priority}::max_retries::${resources.retries.max}`,
     );
   }
   lines.push(`${name}::added_via_api::false`);
@@ -175,7 +176,7 @@ function hostHealthStatusJson(host: Host): Record<string, unknown> {
 }
 
 function clusterJson(cluster: Cluster): unknown {
-  const thresholds = { max_connections: cluster.info.maxConnections, max_pending_requests: 1024, max_requests: 1024, max_retries: cluster.info.maxRetries };
+  const limits = (r: ResourceManager) => ({ max_connections: r.connections.max, max_pending_requests: r.pendingRequests.max, max_requests: r.requests.max, max_retries: r.retries.max });
   return {
     name: cluster.name,
     host_statuses: cluster.hosts.map((host) => ({
@@ -190,7 +191,7 @@ function clusterJson(cluster: Cluster): unknown {
       locality: Object.fromEntries(Object.entries(host.locality).filter(([, v]) => v !== '')),
       ...(host.priority ? { priority: host.priority } : {}),
     })),
-    circuit_breakers: { thresholds: [thresholds, { priority: 'HIGH', ...thresholds }] },
+    circuit_breakers: { thresholds: [limits(cluster.info.resources.DEFAULT), { priority: 'HIGH', ...limits(cluster.info.resources.HIGH) }] },
     observability_name: cluster.name,
   };
 }

@@ -15,6 +15,7 @@ import { NO_OUTLIER_DETECTION, type OutlierReporter } from './outlier/outlier-ty
 import { createClusterStats, type ClusterStats } from './cluster-stats.js';
 import { createHost, isHealthy } from './host.js';
 import { RoundRobinLoadBalancer } from './load-balancer.js';
+import { createResourceManagers } from './resource-manager.js';
 import type { LoadBalancer } from './load-balancing-policy.js';
 import { newTcpConnection } from './tcp-connection-pool.js';
 import type { ClusterInfo, Host, LoadBalancerContext, TcpPoolCallbacks, TcpPoolHandle, UpstreamCluster, UpstreamConnectionOptions } from './types.js';
@@ -22,8 +23,6 @@ import type { ClusterInfo, Host, LoadBalancerContext, TcpPoolCallbacks, TcpPoolH
 /** Envoy's defaults: 5 s connect timeout, 1 MiB buffers, 1024 connections. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 export const DEFAULT_BUFFER_LIMIT_BYTES = 1024 * 1024;
-const DEFAULT_MAX_CONNECTIONS = 1024;
-const DEFAULT_MAX_RETRIES = 3;
 const DEFAULT_CLEANUP_INTERVAL_MS = 5000;
 
 export interface ClusterDeps {
@@ -58,7 +57,6 @@ export class Cluster implements UpstreamCluster {
   constructor(private readonly deps: ClusterDeps) {
     const { config, statsScope } = deps;
     const stats = createClusterStats(statsScope);
-    const defaultThresholds = config.circuit_breakers?.thresholds?.find((t) => (t.priority ?? 'DEFAULT') === 'DEFAULT');
     const protocolOptions = new Map<string, TypedConfig>();
     for (const [name, typed] of Object.entries(config.typed_extension_protocol_options ?? {})) {
       protocolOptions.set(name, typed);
@@ -71,8 +69,8 @@ export class Cluster implements UpstreamCluster {
       stats,
       connectTimeoutMs: config.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
       perConnectionBufferLimitBytes: config.per_connection_buffer_limit_bytes ?? DEFAULT_BUFFER_LIMIT_BYTES,
-      maxConnections: defaultThresholds?.max_connections ?? DEFAULT_MAX_CONNECTIONS,
-      maxRetries: defaultThresholds?.max_retries ?? DEFAULT_MAX_RETRIES,
+      resources: createResourceManagers(config.circuit_breakers?.thresholds, statsScope),
+      maxConnectionsPerHost: config.circuit_breakers?.per_host_thresholds?.find((t) => (t.priority ?? 'DEFAULT') === 'DEFAULT')?.max_connections,
       metadata: config.metadata?.filter_metadata ?? {},
       protocolOptions: (name) => protocolOptions.get(name),
     };

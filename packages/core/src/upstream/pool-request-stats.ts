@@ -1,3 +1,4 @@
+import type { ResourceManager, RoutingPriority } from './resource-manager.js';
 import type { ClusterInfo, Host } from './types.js';
 
 /**
@@ -7,16 +8,39 @@ import type { ClusterInfo, Host } from './types.js';
  */
 export class PoolRequestStats {
   private state: 'pending' | 'active' | 'done' = 'pending';
+  private readonly resources: ResourceManager;
 
   constructor(
-    private readonly info: Pick<ClusterInfo, 'stats'>,
+    private readonly info: Pick<ClusterInfo, 'stats' | 'resources'>,
     private readonly host: Host,
-  ) {}
+    priority: RoutingPriority = 'DEFAULT',
+  ) {
+    this.resources = info.resources[priority];
+  }
+
+  /**
+   * Envoy's circuit breakers on a new request: `max_requests` (`upstream_rq_active_overflow`),
+   * then `max_pending_requests` (`upstream_rq_pending_overflow`). False: it overflows and must
+   * fail at once (reset reason overflow).
+   */
+  static admit(info: Pick<ClusterInfo, 'stats' | 'resources'>, priority: RoutingPriority = 'DEFAULT'): boolean {
+    const resources = info.resources[priority];
+    if (!resources.requests.canCreate()) {
+      info.stats.upstream_rq_active_overflow.inc();
+      return false;
+    }
+    if (!resources.pendingRequests.canCreate()) {
+      info.stats.upstream_rq_pending_overflow.inc();
+      return false;
+    }
+    return true;
+  }
 
   pending(): void {
     this.info.stats.upstream_rq_pending_total.inc();
     this.info.stats.upstream_rq_pending_active.inc();
     this.host.stats.rq_pending_active++;
+    this.resources.pendingRequests.inc();
   }
 
   /** A connection serves the request now: it counts in `upstream_rq_total`. */
@@ -27,6 +51,7 @@ export class PoolRequestStats {
     this.leavePending();
     stats.upstream_rq_total.inc();
     stats.upstream_rq_active.inc();
+    this.resources.requests.inc();
     this.host.stats.rq_total++;
     this.host.stats.rq_active++;
   }
@@ -54,6 +79,7 @@ export class PoolRequestStats {
     if (this.state !== 'active') return;
     this.state = 'done';
     this.info.stats.upstream_rq_active.dec();
+    this.resources.requests.dec();
     this.host.stats.rq_active--;
     if (outcome === 'success') this.host.stats.rq_success++;
     else this.host.stats.rq_error++;
@@ -66,12 +92,14 @@ export class PoolRequestStats {
     const stats = this.info.stats;
     stats.upstream_cx_destroy_with_active_rq.inc();
     stats.upstream_rq_active.dec();
+    this.resources.requests.dec();
     this.host.stats.rq_active--;
     if (event === 'RemoteClose') stats.upstream_cx_destroy_remote_with_active_rq.inc();
     else stats.upstream_cx_destroy_local_with_active_rq.inc();
   }
 
   private leavePending(): void {
+    this.resources.pendingRequests.dec();
     this.info.stats.upstream_rq_pending_active.dec();
     this.host.stats.rq_pending_active--;
   }

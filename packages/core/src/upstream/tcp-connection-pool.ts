@@ -26,12 +26,18 @@ export function newTcpConnection(
 ): TcpPoolHandle {
   const { info } = deps;
   const stats = info.stats;
-  if (deps.openConnections.size >= info.maxConnections) {
+  const perHostLimited = info.maxConnectionsPerHost !== undefined && host.stats.cx_active >= info.maxConnectionsPerHost;
+  if (!info.resources.DEFAULT.connections.canCreate() || perHostLimited) {
     stats.upstream_cx_overflow.inc();
     queueMicrotask(() => callbacks.onPoolFailure('Overflow', 'upstream connection limit reached', host));
     return { cancel() {} };
   }
-  const requests = (options.countsAsRequest ?? true) ? new PoolRequestStats(info, host) : undefined;
+  const countsAsRequest = options.countsAsRequest ?? true;
+  if (countsAsRequest && !PoolRequestStats.admit(info)) {
+    queueMicrotask(() => callbacks.onPoolFailure('Overflow', 'upstream request limit reached', host));
+    return { cancel() {} };
+  }
+  const requests = countsAsRequest ? new PoolRequestStats(info, host) : undefined;
   requests?.pending();
 
   const connection = deps.clientConnections.createClientConnection(host.address, {
@@ -72,6 +78,7 @@ class UpstreamConnectionTracker implements ConnectionCallbacks, TcpPoolHandle {
     stats.upstream_cx_active.inc();
     host.stats.cx_total++;
     host.stats.cx_active++;
+    deps.info.resources.DEFAULT.connections.inc();
     deps.openConnections.add(connection);
     this.connectTimer = setTimeout(() => this.onConnectTimeout(), deps.info.connectTimeoutMs);
   }
@@ -103,6 +110,7 @@ class UpstreamConnectionTracker implements ConnectionCallbacks, TcpPoolHandle {
     clearTimeout(this.connectTimer);
     stats.upstream_cx_active.dec();
     this.host.stats.cx_active--;
+    this.deps.info.resources.DEFAULT.connections.dec();
     this.deps.openConnections.delete(this.connection);
     stats.upstream_cx_destroy.inc();
     if (event === 'RemoteClose') stats.upstream_cx_destroy_remote.inc();

@@ -9,6 +9,7 @@ import type { WorkerContext } from '../server/worker.js';
 import type { StatsScope } from '../stats/store.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { OutlierReporter } from './outlier/outlier-types.js';
+import type { ResourceManager, RoutingPriority } from './resource-manager.js';
 
 export type HealthStatus = 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY' | 'DRAINING' | 'TIMEOUT' | 'DEGRADED';
 
@@ -45,9 +46,10 @@ export interface ClusterInfo {
   readonly stats: ClusterStats;
   readonly connectTimeoutMs: number;
   readonly perConnectionBufferLimitBytes: number;
-  readonly maxConnections: number;
-  /** The default priority's `max_retries` circuit breaker: retries in flight at once (Envoy's default 3). */
-  readonly maxRetries: number;
+  /** The circuit breakers of each routing priority (connections, pending requests, requests, retries). */
+  readonly resources: Readonly<Record<RoutingPriority, ResourceManager>>;
+  /** `per_host_thresholds.max_connections`: connections to one host at once (undefined: no limit). */
+  readonly maxConnectionsPerHost: number | undefined;
   readonly metadata: Readonly<Record<string, Record<string, unknown>>>;
   /** `typed_extension_protocol_options` by extension name or `@type`. */
   protocolOptions(name: string): TypedConfig | undefined;

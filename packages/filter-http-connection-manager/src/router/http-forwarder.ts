@@ -224,7 +224,11 @@ export class HttpForwarder {
       return;
     }
     if (this.retry && this.retryIf(this.retry.state.onFailure(failure, this.attemptAssigned))) return;
-    this.fail(failure.hopFailure ? LocalReplies.innerHopFailure(failure.hopFailure) : LocalReplies.upstreamFailure(failure.resetReason, upstreamFailureDetails(failure), this.attemptsMade > 1));
+    if (failure.hopFailure) return this.fail(LocalReplies.innerHopFailure(failure.hopFailure));
+    const reply = LocalReplies.upstreamFailure(failure.resetReason, upstreamFailureDetails(failure), this.attemptsMade > 1);
+    // A circuit breaker said no: Envoy tells the client the proxy, not the upstream, is overloaded.
+    const overloaded = failure.kind === 'overflow' && this.setup.options.envoyHeaders;
+    this.fail(overloaded ? { ...reply, headers: [['x-envoy-overloaded', 'true']] } : reply);
   }
 
   private onPerTryTimeout(): void {

@@ -10,8 +10,6 @@ const BASE_INTERVAL_MS = 25;
 /** gRPC statuses a `retry_on` names, by their code in `grpc-status`. */
 const GRPC_CONDITIONS: Readonly<Record<string, string>> = { '1': 'cancelled', '4': 'deadline-exceeded', '8': 'resource-exhausted', '13': 'internal', '14': 'unavailable' };
 
-/** Retries in flight per cluster (Envoy's resource manager `retries`), for its `max_retries` circuit breaker. */
-const activeRetries = new WeakMap<ClusterInfo, number>();
 
 export type RetryVerdict =
   /** No retry condition holds: the answer (or failure) goes to the client. */
@@ -128,7 +126,7 @@ export class RetryState {
   release(): void {
     if (!this.holdsSlot) return;
     this.holdsSlot = false;
-    this.setActive((activeRetries.get(this.cluster) ?? 1) - 1);
+    this.cluster.resources.DEFAULT.retries.dec();
   }
 
   /** Envoy's shouldRetry: counts the outcome, takes a retry and a slot, and picks the back-off. */
@@ -141,22 +139,17 @@ export class RetryState {
       return { retry: false, reason: 'limit_exceeded' };
     }
     this.retriesLeft--;
-    const active = activeRetries.get(this.cluster) ?? 0;
-    if (active >= this.cluster.maxRetries) {
+    // The cluster's `max_retries` circuit breaker (or its retry budget): retries in flight at once.
+    const retries = this.cluster.resources.DEFAULT.retries;
+    if (!retries.canCreate()) {
       this.stats.upstream_rq_retry_overflow.inc();
       return { retry: false, reason: 'overflow' };
     }
-    this.setActive(active + 1);
+    retries.inc();
     this.holdsSlot = true;
     this.stats.upstream_rq_retry.inc();
     this.stats.upstream_rq_retry_backoff_exponential.inc();
     return { retry: true, delayMs: this.nextBackoffMs() };
-  }
-
-  /** The cluster's retries in flight, and its `circuit_breakers.default.rq_retry_open` gauge. */
-  private setActive(active: number): void {
-    activeRetries.set(this.cluster, active);
-    this.stats['circuit_breakers.default.rq_retry_open'].set(active >= this.cluster.maxRetries ? 1 : 0);
   }
 
   /** Envoy's JitteredExponentialBackOffStrategy: uniform below base x (2^n - 1), capped at max_interval. */

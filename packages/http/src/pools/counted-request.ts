@@ -12,6 +12,7 @@ export function countedRequest(
   callbacks: UpstreamRequestCallbacks,
   start: (counted: UpstreamRequestCallbacks) => UpstreamRequest,
 ): UpstreamRequest {
+  if (!PoolRequestStats.admit(cluster.info)) return overflowed(callbacks);
   const stats = new PoolRequestStats(cluster.info, host);
   stats.pending();
   const request = start({
@@ -45,6 +46,21 @@ export function countedRequest(
     reset() {
       stats.cancelled();
       request.reset();
+    },
+  };
+}
+
+/** A request a circuit breaker refused: it fails at once (never synchronously), reset reason overflow. */
+function overflowed(callbacks: UpstreamRequestCallbacks): UpstreamRequest {
+  let reset = false;
+  queueMicrotask(() => {
+    if (!reset) callbacks.onFailure({ kind: 'overflow', resetReason: 'overflow', detail: 'circuit breaker open' });
+  });
+  return {
+    sendData: () => true,
+    readDisable() {},
+    reset() {
+      reset = true;
     },
   };
 }

@@ -174,7 +174,7 @@ export class HttpPools {
     let agent = this.agents.get(key);
     if (!agent) {
       // The Agent closes a pooled connection idle for `timeout`; a busy one is the route timeout's.
-      agent = new Agent({ keepAlive: true, maxSockets: cluster.info.maxConnections, scheduling: 'lifo', timeout: upstreamLimits(cluster).idleTimeoutMs });
+      agent = new Agent({ keepAlive: true, maxSockets: cluster.info.resources.DEFAULT.connections.max, scheduling: 'lifo', timeout: upstreamLimits(cluster).idleTimeoutMs });
       const alpn = upstreamCodec(cluster.info) === 'alpn';
       agent.createConnection = (options) => {
         const spare = this.spareConnections.get(key);

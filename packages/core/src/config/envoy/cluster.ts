@@ -78,7 +78,10 @@ export const thresholdsSchema = message('envoy.config.cluster.v3.CircuitBreakers
   max_pending_requests: uint32(),
   max_requests: uint32(),
   max_retries: uint32(),
-  retry_budget: struct(),
+  retry_budget: message('envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget', {
+    budget_percent: message('envoy.type.v3.Percent', { value: double({ gte: 0, lte: 100 }) }),
+    min_retry_concurrency: uint32(),
+  }),
   track_remaining: bool(),
   max_connection_pools: uint32(),
 });
