@@ -5,6 +5,7 @@ import { routeCorsPolicySchema } from './cors-policy.js';
 import { headerMatcherSchema } from './matchers.js';
 import { retryPolicySchema } from './retry-policy.js';
 import { hashPolicySchema } from './hash-policy.js';
+import { requestMirrorPolicySchema } from './mirror-policy.js';
 
 const { message, string, bool, repeated, required, uint32, enumOf, duration, struct } = schema;
 
@@ -103,12 +104,12 @@ export const routeActionSchema = message(
     cors: routeCorsPolicySchema,
     retry_policy: retryPolicySchema,
     hash_policy: repeated(hashPolicySchema),
+    request_mirror_policies: repeated(requestMirrorPolicySchema),
   },
   {
     oneofs: [{ fields: ['cluster', 'cluster_header', 'weighted_clusters'], required: true }],
     unsupported: {
       regex_rewrite: NOT_YET,
-      request_mirror_policies: NOT_YET,
       max_stream_duration: NOT_YET,
       metadata_match: NOT_YET,
       host_rewrite_header: NOT_YET,

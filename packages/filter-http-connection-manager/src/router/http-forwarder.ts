@@ -9,7 +9,8 @@ import type { RetryState, RetryVerdict } from './retry-state.js';
 
 const EMPTY = Buffer.alloc(0);
 /** What a request body may take while it is kept for a retry, when the connection sets no limit. */
-const DEFAULT_RETRY_BUFFER_BYTES = 1024 * 1024;
+/** Envoy's default connection buffer limit: what a retry (or a shadow) may hold of a body when the connection sets none. */
+export const DEFAULT_BODY_BUFFER_BYTES = 1024 * 1024;
 
 /** Where one attempt goes: the host, and the request as it is sent there. */
 export interface AttemptTarget {
@@ -161,7 +162,7 @@ export class HttpForwarder {
   private keep(data: Buffer): void {
     this.body?.push(data);
     this.bodyBytes += data.length;
-    const limit = this.callbacks.connection.bufferLimitBytes || DEFAULT_RETRY_BUFFER_BYTES;
+    const limit = this.callbacks.connection.bufferLimitBytes || DEFAULT_BODY_BUFFER_BYTES;
     if (this.bodyBytes <= limit) return;
     this.cluster.info.stats.retry_or_shadow_abandoned.inc();
     this.retry?.state.release();
@@ -324,10 +325,7 @@ export class HttpForwarder {
 
   /** Envoy's router charges every upstream response code, local 503/504 included. */
   private countResponse(status: number): void {
-    const scope = this.cluster.info.statsScope;
-    scope.counter(`upstream_rq_${status}`).inc();
-    scope.counter(`upstream_rq_${Math.floor(status / 100)}xx`).inc();
-    this.cluster.info.stats.upstream_rq_completed.inc();
+    countUpstreamResponse(this.cluster, status);
   }
 
   private clearPerTryTimer(): void {
@@ -348,4 +346,12 @@ export class HttpForwarder {
 function upstreamFailureDetails(failure: UpstreamFailure): string {
   const transport = failure.kind === 'connect' && failure.detail ? `|${upstreamTransportFailureReason(failure.detail)}` : '';
   return `upstream_reset_before_response_started{${failure.resetReason}${transport}}`.replace(/\s/g, '_');
+}
+
+/** Envoy's router charges an upstream answer (or a local one in its place) to the cluster: `upstream_rq_<code>`, `_<class>xx`, `_completed`. */
+export function countUpstreamResponse(cluster: UpstreamCluster, status: number): void {
+  const scope = cluster.info.statsScope;
+  scope.counter(`upstream_rq_${status}`).inc();
+  scope.counter(`upstream_rq_${Math.floor(status / 100)}xx`).inc();
+  cluster.info.stats.upstream_rq_completed.inc();
 }

@@ -7,8 +7,9 @@ import type { HcmStats } from '../stats.js';
 import { ConnectTerminator } from './connect-terminator.js';
 import { setCookieValue } from './hash-policy.js';
 import type { ResolvedRoute } from '../routing/route-table.js';
-import { HttpForwarder, type AttemptTarget } from './http-forwarder.js';
+import { countUpstreamResponse, DEFAULT_BODY_BUFFER_BYTES, HttpForwarder, type AttemptTarget } from './http-forwarder.js';
 import { RetryState } from './retry-state.js';
+import { RequestMirror } from './request-mirror.js';
 import { redirectFor } from './redirect.js';
 import { upstreamRequestHead } from './request-rewrite.js';
 
@@ -32,6 +33,8 @@ const CLUSTER_NOT_FOUND = { SERVICE_UNAVAILABLE: 503, NOT_FOUND: 404, INTERNAL_S
 export class RouterFilter implements HttpFilter {
   private callbacks!: DecoderFilterCallbacks;
   private target: HttpForwarder | ConnectTerminator | undefined;
+  /** The shadows of this request (`request_mirror_policies`), fed its body too. */
+  private mirror: RequestMirror | undefined;
   /** The tag of this request's per-request passthrough, withdrawn when the request ends. */
   private passthroughTag: string | undefined;
 
@@ -114,9 +117,24 @@ export class RouterFilter implements HttpFilter {
       }
       return chosen ? targetFor(chosen, performance.now() - startedAt) : undefined;
     };
+    const pools = httpPools(this.context.factory.server);
+    this.mirror = RequestMirror.start(route.action?.request_mirror_policies, {
+      headers,
+      runtime: this.context.factory.server.runtime,
+      pools,
+      worker: this.callbacks.connection.worker,
+      requester: this.callbacks.requestInfo,
+      loadBalancerContext: lbContext,
+      getCluster: (name) => this.context.factory.server.clusterManager.getCluster(name),
+      headFor: (chosen) => upstreamRequestHead(headers, route, chosen, undefined, options),
+      timeoutMs,
+      headersOnly: endStream,
+      bufferLimitBytes: this.callbacks.connection.bufferLimitBytes || DEFAULT_BODY_BUFFER_BYTES,
+      countResponse: countUpstreamResponse,
+    });
     const forwarder = new HttpForwarder(this.callbacks, {
       cluster,
-      pools: httpPools(this.context.factory.server),
+      pools,
       route,
       clusterResponseMutation: picked.response,
       options,
@@ -172,18 +190,21 @@ export class RouterFilter implements HttpFilter {
   }
 
   decodeData(data: Buffer, endStream: boolean): HttpFilterStatus {
+    this.mirror?.sendData(data, endStream);
     this.target?.sendData(data, endStream);
     return 'stop';
   }
 
   /** Request trailers end the body upstream; they are not sent on (a documented difference). */
   decodeTrailers(): HttpFilterStatus {
+    this.mirror?.sendData(EMPTY, true);
     this.target?.sendData(EMPTY, true);
     return 'stop';
   }
 
   onDestroy(): void {
     if (this.passthroughTag !== undefined) this.context.passthrough.withdraw(this.passthroughTag);
+    this.mirror?.abandon();
     this.target?.abandon();
   }
 }
