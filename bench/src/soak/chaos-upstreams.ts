@@ -23,7 +23,7 @@ export function bodyFor(seed: number, size: number): Buffer {
 export const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** A server that can be killed and brought back on its port. */
-class Killable {
+export class Killable {
   private readonly sockets = new Set<Socket>();
   private listening = false;
 

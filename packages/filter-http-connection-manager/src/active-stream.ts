@@ -62,12 +62,11 @@ export class ActiveStream implements FilterCallbackStream {
   ) {
     this.streamId = runtime.nextStreamId();
     this.requestInfo = new RequestInfo(connection.info);
-    this.timeouts = new StreamTimeouts(
-      runtime.streamIdleTimeoutMs,
-      runtime.requestTimeoutMs,
-      () => this.onTimeout('downstream_rq_idle_timeout', LocalReplies.streamIdleTimeout()),
-      () => this.onTimeout('downstream_rq_timeout', LocalReplies.requestTimeout()),
-    );
+    this.timeouts = new StreamTimeouts(runtime.streamIdleTimeoutMs, runtime.requestTimeoutMs, runtime.maxStreamDurationMs, {
+      onIdle: () => this.onTimeout('downstream_rq_idle_timeout', LocalReplies.streamIdleTimeout()),
+      onRequestTimeout: () => this.onTimeout('downstream_rq_timeout', LocalReplies.requestTimeout()),
+      onMaxDuration: () => this.onTimeout('downstream_rq_max_duration_reached', LocalReplies.maxDurationTimeout()),
+    });
     const limit = connection.bufferLimitBytes;
     const isDone = () => this.complete;
     const onFilterError = (callback: string, error: unknown) => this.onFilterError(callback, error);
@@ -149,6 +148,8 @@ export class ActiveStream implements FilterCallbackStream {
     this.resolvedRoute = this.runtime.routes.resolve(headers);
     const routeIdleTimeout = this.resolvedRoute?.action?.idle_timeout;
     if (routeIdleTimeout !== undefined) this.timeouts.setIdleTimeout(routeIdleTimeout);
+    const routeMaxDuration = this.resolvedRoute?.action?.max_stream_duration?.max_stream_duration;
+    if (routeMaxDuration !== undefined) this.timeouts.setMaxDuration(routeMaxDuration);
     // CONNECT and HTTP/1.1 upgrades (websocket) need the route's or the connection manager's consent.
     const upgrade = headers.get(':method') === 'CONNECT' ? 'CONNECT' : upgradeRequested(headers);
     if (upgrade !== undefined && this.resolvedRoute && !this.resolvedRoute.upgrade(upgrade).allowed) {
@@ -423,7 +424,7 @@ export class ActiveStream implements FilterCallbackStream {
   }
 
   /** Envoy: a 408 if nothing was answered yet, else the stream is reset. */
-  private onTimeout(counter: 'downstream_rq_idle_timeout' | 'downstream_rq_timeout', reply: LocalReply): void {
+  private onTimeout(counter: 'downstream_rq_idle_timeout' | 'downstream_rq_timeout' | 'downstream_rq_max_duration_reached', reply: LocalReply): void {
     if (this.complete) return;
     this.runtime.stats[counter].inc();
     if (this.responseStarted) {

@@ -22,6 +22,8 @@ export interface HcmRuntime {
   /** `stream_idle_timeout` (default 5 min) and `request_timeout` (default off), in ms; 0 is off. */
   readonly streamIdleTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  /** `common_http_protocol_options.max_stream_duration` (default off), in ms; 0 is off. */
+  readonly maxStreamDurationMs: number;
   readonly stripHostPort: 'any' | 'matching' | undefined;
   readonly pathNormalization: PathNormalization;
   readonly headersWithUnderscoresAction: UnderscoresAction;

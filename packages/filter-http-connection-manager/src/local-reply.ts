@@ -32,6 +32,9 @@ export const LocalReplies = {
   underscoreInHeaders: (): LocalReply => ({ status: 400, body: 'Bad Request', details: 'unexpected_underscore' }),
   streamIdleTimeout: (): LocalReply => ({ status: 408, body: 'stream timeout', details: 'stream_idle_timeout' }),
   requestTimeout: (): LocalReply => ({ status: 408, body: 'request timeout', details: 'request_overall_timeout' }),
+  /** `max_stream_duration`: Envoy answers 504 here (not 408). */
+  maxDurationTimeout: (): LocalReply => ({ status: 504, body: 'downstream duration timeout', details: 'max_duration_timeout' }),
+  perTryIdleTimeout: (): LocalReply => ({ status: 504, body: 'upstream request timeout', details: 'upstream_per_try_idle_timeout' }),
   upstreamTimeout: (): LocalReply => ({ status: 504, body: 'upstream request timeout', details: 'upstream_response_timeout' }),
   perTryTimeout: (): LocalReply => ({ status: 504, body: 'upstream request timeout', details: 'upstream_per_try_timeout' }),
   retryBufferExceeded: (): LocalReply => ({ status: 507, body: 'exceeded request buffer limit while retrying upstream', details: 'request_payload_exceeded_retry_buffer_limit' }),
@@ -56,6 +59,7 @@ const RESPONSE_FLAGS: readonly (readonly [prefix: string, flag: string])[] = [
   ['inner_hop_failure', 'UF'],
   ['upstream_response_timeout', 'UT'],
   ['upstream_per_try_timeout', 'UT'],
+  ['upstream_per_try_idle_timeout', 'UT'],
   ['stream_idle_timeout', 'SI'],
   ['downstream_remote_disconnect', 'DC'],
   ['local_rate_limited', 'RL'],

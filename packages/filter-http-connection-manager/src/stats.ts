@@ -32,6 +32,7 @@ export function createHcmStats(scope: StatsScope) {
       'downstream_rq_response_before_rq_complete',
       'downstream_rq_timeout',
       'downstream_rq_idle_timeout',
+      'downstream_rq_max_duration_reached',
       // nodevoy's own: a stream an HTTP filter's throw (or rejected promise) ended.
       'downstream_rq_filter_error',
       'dropped_headers_with_underscores',

@@ -1,24 +1,46 @@
+/** What a stream does when one of its clocks runs out. */
+export interface StreamTimeoutHandlers {
+  onIdle(): void;
+  onRequestTimeout(): void;
+  onMaxDuration(): void;
+}
+
 /**
- * A stream's two clocks, as Envoy's ActiveStream keeps them: the idle timeout (no activity in
- * either direction; `stream_idle_timeout`, or the route's `idle_timeout` once routed) and the
- * request timeout (the whole request must arrive; `request_timeout`). 0 disables either.
+ * A stream's clocks, as Envoy's ActiveStream keeps them: the idle timeout (no activity in
+ * either direction; `stream_idle_timeout`, or the route's `idle_timeout` once routed), the
+ * request timeout (the whole request must arrive; `request_timeout`) and the maximum duration
+ * (`max_stream_duration`, or the route's once routed). 0 disables any of them.
  */
 export class StreamTimeouts {
   private idleMs: number;
   private idleTimer: NodeJS.Timeout | undefined;
   private requestTimer: NodeJS.Timeout | undefined;
+  private durationTimer: NodeJS.Timeout | undefined;
+  private readonly startedAt = performance.now();
   /** The stream ended: activity reported late (request bytes after the answer) arms nothing. */
   private cleared = false;
+  private readonly onIdle: () => void;
 
   constructor(
     idleMs: number,
     requestMs: number,
-    private readonly onIdle: () => void,
-    onRequestTimeout: () => void,
+    maxDurationMs: number,
+    private readonly handlers: StreamTimeoutHandlers,
   ) {
     this.idleMs = idleMs;
+    this.onIdle = () => handlers.onIdle();
     this.activity();
-    if (requestMs > 0) this.requestTimer = setTimeout(onRequestTimeout, requestMs);
+    if (requestMs > 0) this.requestTimer = setTimeout(() => handlers.onRequestTimeout(), requestMs);
+    this.setMaxDuration(maxDurationMs);
+  }
+
+  /** The route's `max_stream_duration` replaces the connection manager's, counted from the stream's start. */
+  setMaxDuration(ms: number): void {
+    clearTimeout(this.durationTimer);
+    this.durationTimer = undefined;
+    if (ms <= 0 || this.cleared) return;
+    const left = Math.max(0, ms - (performance.now() - this.startedAt));
+    this.durationTimer = setTimeout(() => this.handlers.onMaxDuration(), left);
   }
 
   /** The route's `idle_timeout` replaces the connection manager's for the rest of the stream. */
@@ -44,6 +66,8 @@ export class StreamTimeouts {
   clear(): void {
     this.cleared = true;
     this.requestComplete();
+    clearTimeout(this.durationTimer);
+    this.durationTimer = undefined;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
   }

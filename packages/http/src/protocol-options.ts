@@ -61,6 +61,7 @@ export const commonHttpProtocolOptionsSchema = message(
   'envoy.config.core.v3.HttpProtocolOptions',
   {
     idle_timeout: duration(),
+    max_stream_duration: duration(),
     max_requests_per_connection: uint32(),
     max_headers_count: uint32({ gte: 1 }),
     headers_with_underscores_action: schema.enumOf('envoy.config.core.v3.HttpProtocolOptions.HeadersWithUnderscoresAction', [
@@ -72,7 +73,6 @@ export const commonHttpProtocolOptionsSchema = message(
   {
     unsupported: {
       max_connection_duration: 'not implemented by nodevoy yet',
-      max_stream_duration: 'not implemented by nodevoy yet',
       max_response_headers_kb: 'not implemented by nodevoy yet',
     },
   },
@@ -113,6 +113,10 @@ export const httpProtocolOptionsSchema = message(
       // Downstream, the connection manager counts request headers; upstream responses are not counted yet.
       if (value.common_http_protocol_options?.max_headers_count !== undefined) {
         report('common_http_protocol_options', 'max_headers_count is not implemented by nodevoy for upstream responses yet', 'remove max_headers_count from the cluster');
+      }
+      // The connection manager's stream clock exists; the router's upstream one does not yet.
+      if (value.common_http_protocol_options?.max_stream_duration !== undefined) {
+        report('common_http_protocol_options', 'max_stream_duration is not implemented by nodevoy for upstream streams yet', 'set it on the connection manager or the route');
       }
     },
     unsupported: {

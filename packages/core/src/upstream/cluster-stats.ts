@@ -36,6 +36,7 @@ export function createClusterStats(scope: StatsScope) {
       'upstream_rq_completed',
       'upstream_rq_timeout',
       'upstream_rq_per_try_timeout',
+      'upstream_rq_per_try_idle_timeout',
       'upstream_rq_retry',
       'upstream_rq_retry_success',
       'upstream_rq_retry_limit_exceeded',

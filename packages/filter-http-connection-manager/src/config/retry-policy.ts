@@ -33,6 +33,7 @@ export const retryPolicySchema = message(
     retry_on: string(),
     num_retries: uint32(),
     per_try_timeout: duration(),
+    per_try_idle_timeout: duration(),
     retry_host_predicate: repeated(
       message(
         'envoy.config.route.v3.RetryPolicy.RetryHostPredicate',
@@ -59,7 +60,6 @@ export const retryPolicySchema = message(
   },
   {
     unsupported: {
-      per_try_idle_timeout: NOT_YET,
       retry_priority: NOT_YET,
       rate_limited_retry_back_off: NOT_YET,
       retry_options_predicates: NOT_YET,

@@ -105,12 +105,16 @@ export const routeActionSchema = message(
     retry_policy: retryPolicySchema,
     hash_policy: repeated(hashPolicySchema),
     request_mirror_policies: repeated(requestMirrorPolicySchema),
+    max_stream_duration: message(
+      'envoy.config.route.v3.RouteAction.MaxStreamDuration',
+      { max_stream_duration: duration() },
+      { unsupported: { grpc_timeout_header_max: NOT_YET, grpc_timeout_header_offset: NOT_YET } },
+    ),
   },
   {
     oneofs: [{ fields: ['cluster', 'cluster_header', 'weighted_clusters'], required: true }],
     unsupported: {
       regex_rewrite: NOT_YET,
-      max_stream_duration: NOT_YET,
       metadata_match: NOT_YET,
       host_rewrite_header: NOT_YET,
       host_rewrite_path_regex: NOT_YET,

@@ -55,6 +55,8 @@ export class HttpForwarder {
   private downstreamReadDisabled = false;
   private timer: NodeJS.Timeout | undefined;
   private perTryTimer: NodeJS.Timeout | undefined;
+  /** `per_try_idle_timeout`: runs from the attempt's connection until the attempt ends, restarted by every byte. */
+  private perTryIdleTimer: NodeJS.Timeout | undefined;
   private backoffTimer: NodeJS.Timeout | undefined;
   private sentAt = 0;
   private requestEnded = false;
@@ -86,6 +88,7 @@ export class HttpForwarder {
     if (endStream) this.requestEnded = true;
     if (this.body && data.length > 0) this.keep(data);
     if (this.finished) return;
+    this.perTryIdleTimer?.refresh();
     if (this.upstream && !this.upstream.sendData(data, endStream)) {
       // Envoy's counters for a request body the upstream connection cannot take yet.
       this.cluster.info.stats.upstream_flow_control_backed_up_total.inc();
@@ -118,15 +121,19 @@ export class HttpForwarder {
         if (!current()) return;
         this.cluster.outlier.putResult(target.host, 'LocalOriginConnectSuccess');
         this.attemptAssigned = true;
+        const idleMs = this.setup.options.perTryIdleTimeoutMs ?? 0;
+        if (idleMs > 0) this.perTryIdleTimer = setTimeout(() => this.onPerTryIdleTimeout(), idleMs);
         this.sentAt = performance.now();
       },
       onContinue: () => {
         if (current() && !this.responseStarted) this.callbacks.encodeContinue();
       },
       onResponseHeaders: (response, end) => {
+        this.perTryIdleTimer?.refresh();
         if (current()) this.onResponseHeaders(response, end);
       },
       onResponseData: (data, end) => {
+        this.perTryIdleTimer?.refresh();
         if (current()) this.onResponseData(data, end);
       },
       onResponseTrailers: (trailers) => {
@@ -217,6 +224,7 @@ export class HttpForwarder {
 
   private onFailure(failure: UpstreamFailure): void {
     this.clearPerTryTimer();
+    this.clearPerTryIdleTimer();
     if (this.host && failure.kind !== 'overflow') this.cluster.outlier.putResult(this.host, 'LocalOriginConnectFailed');
     if (this.responseStarted) {
       this.finished = true;
@@ -241,6 +249,25 @@ export class HttpForwarder {
     this.fail(LocalReplies.perTryTimeout());
   }
 
+  /**
+   * The attempt moved no byte for `per_try_idle_timeout`: as a per-try timeout (counted, maybe
+   * retried, else 504), except that a response already under way is reset.
+   */
+  private onPerTryIdleTimeout(): void {
+    this.perTryIdleTimer = undefined;
+    this.cluster.info.stats.upstream_rq_per_try_idle_timeout.inc();
+    if (this.host) this.cluster.outlier.putResult(this.host, 'LocalOriginTimeout', 504);
+    this.upstream?.reset();
+    if (this.responseStarted) {
+      this.finished = true;
+      this.clearTimers();
+      this.callbacks.resetStream();
+      return;
+    }
+    if (this.retry && this.retryIf(this.retry.state.onPerTryTimeout())) return;
+    this.fail(LocalReplies.perTryIdleTimeout());
+  }
+
   /** Starts the back-off before the next attempt if the verdict is to retry; false if not. */
   private retryIf(verdict: RetryVerdict): boolean {
     if (!verdict.retry) {
@@ -255,6 +282,7 @@ export class HttpForwarder {
     this.upstream?.reset();
     this.upstream = undefined;
     this.clearPerTryTimer();
+    this.clearPerTryIdleTimer();
     this.setDownstreamReadDisabled(false);
     this.backoffTimer = setTimeout(() => {
       this.backoffTimer = undefined;
@@ -333,10 +361,16 @@ export class HttpForwarder {
     this.perTryTimer = undefined;
   }
 
+  private clearPerTryIdleTimer(): void {
+    clearTimeout(this.perTryIdleTimer);
+    this.perTryIdleTimer = undefined;
+  }
+
   private clearTimers(): void {
     clearTimeout(this.timer);
     clearTimeout(this.backoffTimer);
     this.clearPerTryTimer();
+    this.clearPerTryIdleTimer();
     this.timer = undefined;
     this.backoffTimer = undefined;
   }

@@ -7,6 +7,8 @@ import type { ResolvedRoute } from '../routing/route-table.js';
 export interface ForwardingOptions {
   /** The route timeout; 0 is none. */
   readonly timeoutMs: number;
+  /** The retry policy's `per_try_idle_timeout`: an attempt that moves no byte for this long ends; 0 is none. */
+  readonly perTryIdleTimeoutMs?: number;
   /** False with the router's `suppress_envoy_headers`. */
   readonly envoyHeaders: boolean;
   readonly formatContext: FormatContext;

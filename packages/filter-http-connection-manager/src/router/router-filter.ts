@@ -98,7 +98,8 @@ export class RouterFilter implements HttpFilter {
     const timeoutMs = route.action?.timeout ?? HCM_DEFAULTS.routeTimeoutMs;
     const formatContext = requestFormatContext(this.callbacks, headers);
     const envoyHeaders = !this.context.suppressEnvoyHeaders;
-    const options = { timeoutMs, envoyHeaders, formatContext };
+    const perTryIdleTimeoutMs = (route.action?.retry_policy ?? route.virtualHostConfig.retry_policy)?.per_try_idle_timeout ?? 0;
+    const options = { timeoutMs, envoyHeaders, formatContext, perTryIdleTimeoutMs };
     // Consumes the x-envoy-retry-* headers, so they are read before the request head is made.
     const retryState = RetryState.create(route.action?.retry_policy ?? route.virtualHostConfig.retry_policy, headers, cluster.info);
     const startedAt = performance.now();
