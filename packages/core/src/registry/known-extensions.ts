@@ -24,7 +24,7 @@ const KNOWN: readonly KnownExtension[] = [
   known('envoy.filters.network.echo', 'envoy.extensions.filters.network.echo.v3.Echo', '@nodevoy/filter-echo'),
   known('envoy.health_checkers.http', 'envoy.config.core.v3.HealthCheck.HttpHealthCheck', '@nodevoy/health-checker-http'),
   known('envoy.health_checkers.tcp', 'envoy.config.core.v3.HealthCheck.TcpHealthCheck', '@nodevoy/health-checker-tcp'),
-  known('envoy.health_checkers.grpc', 'envoy.config.core.v3.HealthCheck.GrpcHealthCheck'),
+  known('envoy.health_checkers.grpc', 'envoy.config.core.v3.HealthCheck.GrpcHealthCheck', '@nodevoy/health-checker-http'),
   known('envoy.health_checkers.redis', 'envoy.extensions.health_checkers.redis.v3.Redis'),
   known('envoy.health_checkers.thrift', 'envoy.extensions.health_checkers.thrift.v3.Thrift'),
   known('envoy.load_balancing_policies.ring_hash', 'envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash', '@nodevoy/lb-ring-hash'),
