@@ -37,10 +37,10 @@ async function healthServer(t: TestLike, statuses: Map<string, number>, seen: Se
       },
     },
     {
-      Check: (call: { request: { service: string }; metadata: { get(k: string): unknown[] }; getHost(): string }, callback: (err: unknown, value?: object) => void) => {
+      Check: (call: import('@grpc/grpc-js').ServerUnaryCall<{ service: string }, object>, callback: import('@grpc/grpc-js').sendUnaryData<object>) => {
         seen.push({ service: call.request.service, authority: call.getHost(), tenant: call.metadata.get('x-tenant')[0] as string | undefined });
         const status = statuses.get(call.request.service);
-        if (status === undefined) callback({ code: grpc.status.NOT_FOUND, details: 'unknown service' });
+        if (status === undefined) callback({ code: grpc.status.NOT_FOUND, details: 'unknown service', name: 'NotFound', message: 'unknown service' });
         else callback(null, { status });
       },
     },
