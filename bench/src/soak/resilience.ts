@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { Agent, createServer, request } from 'node:http';
 import { freePort, startNodevoy, stop } from '../processes.js';
 import { Killable } from './chaos-upstreams.js';
+import { httpProxyBootstrap } from '@nodevoy/test-kit';
 
 const SECONDS = Number(process.env.RESILIENCE_SECONDS ?? 15);
 const CLIENTS = 16;
@@ -30,38 +31,21 @@ class Upstream extends Killable {
 }
 
 function config(ports: readonly number[], resilient: boolean): string {
-  const endpoints = ports.map((port) => `        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${port} } } }`).join('\n');
   const retry = resilient
     ? ', retry_policy: { retry_on: "5xx,connect-failure,reset", num_retries: 2, retry_host_predicate: [{ name: envoy.retry_host_predicates.previous_hosts }], host_selection_retry_max_attempts: 3, retry_back_off: { base_interval: 0.005s } }'
     : '';
-  const clusterExtra = resilient
+  const resilience = resilient
     ? `    outlier_detection: { consecutive_5xx: 3, interval: 0.5s, base_ejection_time: 1s, max_ejection_percent: 50 }
     health_checks: [{ timeout: 0.5s, interval: 0.25s, no_traffic_interval: 0.25s, unhealthy_threshold: 1, healthy_threshold: 1, http_health_check: { path: /healthz } }]
 `
     : '';
-  return `admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }
-static_resources:
-  listeners:
-  - name: http
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress
-          http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
-          route_config:
-            virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { prefix: / }, route: { cluster: backend, timeout: 2s${retry} } }] }]
-  clusters:
-  - name: backend
-    connect_timeout: 0.25s
-${clusterExtra}    load_assignment:
-      cluster_name: backend
-      endpoints:
-      - lb_endpoints:
-${endpoints}
-`;
+  return httpProxyBootstrap(
+    ports.map((port) => ({ port })),
+    {
+      routes: `              - { match: { prefix: / }, route: { cluster: backend, timeout: 2s${retry} } }\n`,
+      clusterExtra: `    connect_timeout: 0.25s\n${resilience}`,
+    },
+  );
 }
 
 interface Result {
