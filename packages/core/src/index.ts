@@ -213,7 +213,7 @@ export {
 } from './config/envoy/health-check.js';
 export { payloadBytes, payloadMatches } from './upstream/health-check/payload.js';
 export type { OutlierReporter, OutlierResult } from './upstream/outlier/outlier-types.js';
-export { hostHashKey, normalizedWeights, type LoadBalancer, type LoadBalancerFactoryContext, type LoadBalancingPolicyFactory } from './upstream/load-balancing-policy.js';
+export { hashingBalancer, hostHashKey, normalizedWeights, type HashedHostSet, type LoadBalancer, type LoadBalancerFactoryContext, type LoadBalancingPolicyFactory } from './upstream/load-balancing-policy.js';
 export { loadXxHash64, xxHash64, xxHash64Chain } from './hashing/xx-hash-64.js';
 export { randomHash64 } from './hashing/random-hash.js';
 export type {

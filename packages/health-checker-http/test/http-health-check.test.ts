@@ -11,6 +11,11 @@ import { join } from 'node:path';
 import t from 'tap';
 import {
   AdminClient,
+  anyHostRoutes,
+  bootstrap,
+  cluster,
+  httpConnectionManager,
+  internalListener,
   configProblems,
   httpProxyBootstrap,
   httpRequest,
@@ -175,27 +180,10 @@ t.test('a kept connection serves check after check', async (t) => {
 });
 
 t.test('an internal listener endpoint is checked in the first round', async (t) => {
-  const yaml = `admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }
-bootstrap_extensions:
-- name: envoy.bootstrap.internal_listener
-  typed_config: { "@type": type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener }
-static_resources:
-  listeners:
-  - name: inner
-    internal_listener: {}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: inner
-          http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
-          route_config:
-            virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { path: /healthz }, direct_response: { status: 200 } }] }]
-  clusters:
-  - name: to_inner
-    load_assignment: { cluster_name: to_inner, endpoints: [{ lb_endpoints: [{ endpoint: { address: { envoy_internal_address: { server_listener_name: inner } } } }] }] }
-${healthChecks('')}`;
+  const yaml = bootstrap({
+    listeners: [internalListener('inner', httpConnectionManager({ statPrefix: 'inner', routeConfig: anyHostRoutes('              - { match: { path: /healthz }, direct_response: { status: 200 } }\n') }))],
+    clusters: [cluster('to_inner', [{ internal: 'inner' }], healthChecks(''))],
+  });
   const proxy = await startInProcess(t, yaml);
   t.equal(proxy.stat('cluster.to_inner.membership_healthy'), 1, 'healthy as the server starts');
   t.equal(proxy.stat('cluster.to_inner.health_check.failure'), 0);

@@ -1,4 +1,4 @@
-import { Category, extensionPackage, randomHash64, type Host, type LoadBalancer, type LoadBalancingPolicyFactory, type NodevoyExtension } from '@nodevoy/core';
+import { Category, extensionPackage, hashingBalancer, type LoadBalancingPolicyFactory, type NodevoyExtension } from '@nodevoy/core';
 import { DEFAULT_TABLE_SIZE, MAGLEV_TYPE_URL, maglevFromCluster, maglevSchema, type MaglevConfig } from './maglev-config.js';
 import { MaglevTable } from './maglev-table.js';
 
@@ -18,19 +18,13 @@ export const maglevPolicy: LoadBalancingPolicyFactory<MaglevConfig> = {
     const [minEntries, maxEntries] = [stats.gauge('min_entries_per_host'), stats.gauge('max_entries_per_host')];
     const tableSize = config.table_size ?? DEFAULT_TABLE_SIZE;
     const useHostname = config.consistent_hashing_lb_config?.use_hostname_for_hashing ?? false;
-    let built: { hosts: readonly Host[]; table: MaglevTable } | undefined;
-    const balancer: LoadBalancer = {
-      pick(hosts, lbContext) {
-        // The cluster hands the same array until its hosts or their health change: one table per set.
-        if (built?.hosts !== hosts) {
-          built = { hosts, table: new MaglevTable(hosts, tableSize, useHostname) };
-          minEntries.set(built.table.minEntriesPerHost);
-          maxEntries.set(built.table.maxEntriesPerHost);
-        }
-        return built.table.choose(lbContext?.hashKey?.() ?? randomHash64()) ?? (hosts[0] as Host);
+    return hashingBalancer(
+      (hosts) => new MaglevTable(hosts, tableSize, useHostname),
+      (table) => {
+        minEntries.set(table.minEntriesPerHost);
+        maxEntries.set(table.maxEntriesPerHost);
       },
-    };
-    return balancer;
+    );
   },
 };
 

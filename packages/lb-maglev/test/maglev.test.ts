@@ -2,12 +2,11 @@
 // a key keeps its host, about 1/N of the keys move when one of N hosts leaves, weights), and
 // through a real proxy with a route's hash_policy on a query parameter and the source IP.
 import t from 'tap';
-import { loadXxHash64, socketAddress, xxHash64, type Host } from '@nodevoy/core';
-import { configProblems, httpProxyBootstrap, httpRequest, namedReply, startHttpUpstream, startInProcess } from '@nodevoy/test-kit';
+import { loadXxHash64, xxHash64 } from '@nodevoy/core';
+import { configProblems, httpProxyBootstrap, httpRequest, namedReply, startHttpUpstream, startInProcess, testHost } from '@nodevoy/test-kit';
 import { MaglevTable } from '../src/maglev-table.js';
 
-const host = (port: number, weight = 1): Host =>
-  ({ address: socketAddress('10.0.0.1', port), hostname: '', weight, priority: 0, health: 'HEALTHY', metadata: {}, locality: { region: '', zone: '', sub_zone: '' }, stats: {}, healthFlags: new Set() }) as unknown as Host;
+const host = (port: number, weight = 1) => testHost(port, { weight });
 
 await loadXxHash64();
 const keys = Array.from({ length: 4000 }, (_, i) => xxHash64(`user-${i}`));

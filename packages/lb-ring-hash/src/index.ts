@@ -1,4 +1,4 @@
-import { Category, extensionPackage, randomHash64, type LoadBalancer, type LoadBalancingPolicyFactory, type NodevoyExtension, type Host } from '@nodevoy/core';
+import { Category, extensionPackage, hashingBalancer, type LoadBalancingPolicyFactory, type NodevoyExtension } from '@nodevoy/core';
 import { Ring } from './ring.js';
 import { RING_HASH_TYPE_URL, ringHashFromCluster, ringHashSchema, type RingHashConfig } from './ring-hash-config.js';
 
@@ -22,20 +22,14 @@ export const ringHashPolicy: LoadBalancingPolicyFactory<RingHashConfig> = {
     const minSize = config.minimum_ring_size ?? DEFAULT_MIN_RING_SIZE;
     const maxSize = config.maximum_ring_size ?? DEFAULT_MAX_RING_SIZE;
     const useHostname = config.consistent_hashing_lb_config?.use_hostname_for_hashing ?? config.use_hostname_for_hashing ?? false;
-    let built: { hosts: readonly Host[]; ring: Ring } | undefined;
-    const balancer: LoadBalancer = {
-      pick(hosts, context) {
-        // The cluster hands the same array until its hosts or their health change: one ring per set.
-        if (built?.hosts !== hosts) {
-          built = { hosts, ring: new Ring(hosts, minSize, maxSize, useHostname) };
-          size.set(built.ring.size);
-          minHashes.set(built.ring.minHashesPerHost);
-          maxHashes.set(built.ring.maxHashesPerHost);
-        }
-        return built.ring.choose(context?.hashKey?.() ?? randomHash64()) ?? (hosts[0] as Host);
+    return hashingBalancer(
+      (hosts) => new Ring(hosts, minSize, maxSize, useHostname),
+      (ring) => {
+        size.set(ring.size);
+        minHashes.set(ring.minHashesPerHost);
+        maxHashes.set(ring.maxHashesPerHost);
       },
-    };
-    return balancer;
+    );
   },
 };
 

@@ -3,7 +3,7 @@
 // the keys move; weights are honoured), and through a real proxy with a route's hash_policy
 // (a header, a generated cookie), where a host failing its health check moves only its own keys.
 import t from 'tap';
-import { loadXxHash64, socketAddress, xxHash64, type Host } from '@nodevoy/core';
+import { loadXxHash64, xxHash64 } from '@nodevoy/core';
 import {
   askOnce,
   bootstrap,
@@ -16,13 +16,13 @@ import {
   startInProcess,
   startTaggedEchoServer,
   tcpListener,
+  testHost,
   tcpProxyFilter,
   type TestLike,
 } from '@nodevoy/test-kit';
 import { Ring } from '../src/ring.js';
 
-const host = (port: number, weight = 1): Host =>
-  ({ address: socketAddress('10.0.0.1', port), hostname: '', weight, priority: 0, health: 'HEALTHY', metadata: {}, locality: { region: '', zone: '', sub_zone: '' }, stats: {}, healthFlags: new Set() }) as unknown as Host;
+const host = (port: number, weight = 1) => testHost(port, { weight });
 
 await loadXxHash64();
 const keys = Array.from({ length: 4000 }, (_, i) => xxHash64(`user-${i}`));

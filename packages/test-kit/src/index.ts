@@ -12,6 +12,7 @@ export { NODEVOY_BIN } from './cli-bin.js';
 export { startNodevoy, runNodevoy, writeConfig, type RunningNodevoy, type StartOptions, type CliResult } from './cli-process.js';
 export { startInProcess, type InProcessNodevoy } from './in-process.js';
 export { configProblems } from './config-problems.js';
+export { testHost, type TestHostOptions } from './hosts.js';
 export * from './configs.js';
 export * from './http.js';
 export * from './tcp.js';

@@ -1,5 +1,6 @@
 import { schema } from '../config/schema/index.js';
-import type { MessageValue } from '../config/schema/types.js';
+import type { FieldType, MessageValue } from '../config/schema/types.js';
+import type { MessageType } from '../config/schema/message.js';
 import { Category } from '../registry/categories.js';
 import { LeastRequestLoadBalancer, RandomLoadBalancer, RoundRobinLoadBalancer } from './load-balancer.js';
 import type { LoadBalancingPolicyFactory } from './load-balancing-policy.js';
@@ -13,39 +14,44 @@ const roundRobinSchema = message('envoy.extensions.load_balancing_policies.round
 const randomSchema = message('envoy.extensions.load_balancing_policies.random.v3.Random', {}, { ignored: IGNORED });
 const leastRequestSchema = message('envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest', { choice_count: uint32({ gte: 2 }) }, { ignored: IGNORED });
 
-/** `envoy.load_balancing_policies.round_robin` (`lb_policy: ROUND_ROBIN`, the default). */
-export const roundRobinPolicy: LoadBalancingPolicyFactory<MessageValue<typeof roundRobinSchema.fields>> = {
-  name: 'envoy.load_balancing_policies.round_robin',
-  category: Category.loadBalancingPolicy,
-  typeUrls: [`${T}round_robin.v3.RoundRobin`],
-  configSchema: roundRobinSchema,
-  lbPolicy: 'ROUND_ROBIN',
-  createLoadBalancer: () => new RoundRobinLoadBalancer(),
-};
+/** One of core's balancers as a policy extension: `envoy.load_balancing_policies.<kind>`, its `@type` and `lb_policy` value. */
+function builtinPolicy<F extends Record<string, FieldType<unknown>>>(
+  kind: string,
+  typeName: string,
+  lbPolicy: string,
+  configSchema: MessageType<F>,
+  createLoadBalancer: LoadBalancingPolicyFactory<MessageValue<F>>['createLoadBalancer'],
+  configFromCluster?: LoadBalancingPolicyFactory<MessageValue<F>>['configFromCluster'],
+): LoadBalancingPolicyFactory<MessageValue<F>> {
+  return {
+    name: `envoy.load_balancing_policies.${kind}`,
+    category: Category.loadBalancingPolicy,
+    typeUrls: [`${T}${kind}.v3.${typeName}`],
+    configSchema,
+    lbPolicy,
+    createLoadBalancer,
+    ...(configFromCluster ? { configFromCluster } : {}),
+  };
+}
 
-/** `envoy.load_balancing_policies.least_request` (`lb_policy: LEAST_REQUEST`, `least_request_lb_config.choice_count`). */
-export const leastRequestPolicy: LoadBalancingPolicyFactory<MessageValue<typeof leastRequestSchema.fields>> = {
-  name: 'envoy.load_balancing_policies.least_request',
-  category: Category.loadBalancingPolicy,
-  typeUrls: [`${T}least_request.v3.LeastRequest`],
-  configSchema: leastRequestSchema,
-  lbPolicy: 'LEAST_REQUEST',
-  configFromCluster: (cluster) => {
+/** `lb_policy: ROUND_ROBIN` (the default). */
+export const roundRobinPolicy = builtinPolicy('round_robin', 'RoundRobin', 'ROUND_ROBIN', roundRobinSchema, () => new RoundRobinLoadBalancer());
+
+/** `lb_policy: LEAST_REQUEST`, with `least_request_lb_config.choice_count`. */
+export const leastRequestPolicy = builtinPolicy(
+  'least_request',
+  'LeastRequest',
+  'LEAST_REQUEST',
+  leastRequestSchema,
+  (config) => new LeastRequestLoadBalancer(config.choice_count ?? 2),
+  (cluster) => {
     const choiceCount = cluster.least_request_lb_config?.choice_count;
     return choiceCount !== undefined ? { choice_count: choiceCount } : {};
   },
-  createLoadBalancer: (config) => new LeastRequestLoadBalancer(config.choice_count ?? 2),
-};
+);
 
-/** `envoy.load_balancing_policies.random` (`lb_policy: RANDOM`). */
-export const randomPolicy: LoadBalancingPolicyFactory<MessageValue<typeof randomSchema.fields>> = {
-  name: 'envoy.load_balancing_policies.random',
-  category: Category.loadBalancingPolicy,
-  typeUrls: [`${T}random.v3.Random`],
-  configSchema: randomSchema,
-  lbPolicy: 'RANDOM',
-  createLoadBalancer: () => new RandomLoadBalancer(),
-};
+/** `lb_policy: RANDOM`. */
+export const randomPolicy = builtinPolicy('random', 'Random', 'RANDOM', randomSchema, () => new RandomLoadBalancer());
 
 /** The balancers every registry has: core's own, the ones a cluster falls back to. */
 export const BUILTIN_LB_POLICIES: readonly LoadBalancingPolicyFactory[] = [roundRobinPolicy, leastRequestPolicy, randomPolicy] as LoadBalancingPolicyFactory[];

@@ -16,6 +16,7 @@ import { createClusterStats, type ClusterStats } from './cluster-stats.js';
 import { createHost, isHealthy } from './host.js';
 import { RoundRobinLoadBalancer } from './load-balancer.js';
 import { createResourceManagers } from './resource-manager.js';
+import { DEFAULT_OVERPROVISIONING_FACTOR, priorityShares, type PriorityShare } from './priority-load.js';
 import type { LoadBalancer } from './load-balancing-policy.js';
 import { newTcpConnection } from './tcp-connection-pool.js';
 import type { ClusterInfo, Host, LoadBalancerContext, TcpPoolCallbacks, TcpPoolHandle, UpstreamCluster, UpstreamConnectionOptions } from './types.js';
@@ -48,7 +49,7 @@ export class Cluster implements UpstreamCluster {
   private cleanupTimer: NodeJS.Timeout | undefined;
   private readonly healthChecking: ClusterHealthChecking | undefined;
   private readonly outlierDetector: OutlierDetector | undefined;
-  private lbSet: { readonly hosts: readonly Host[]; readonly panic: boolean } = { hosts: [], panic: false };
+  private shares: readonly PriorityShare[] = [];
   /** `common_lb_config.healthy_panic_threshold` in percent (Envoy's default 50; 0 disables panic). */
   private readonly panicThreshold: number;
   /** Initialized (warm): membership gauges follow health changes from here on, as Envoy's. */
@@ -155,33 +156,42 @@ export class Cluster implements UpstreamCluster {
     });
   }
 
-  /** Picks a host from the load-balancing set (see `rebuildLoadBalancingSet`). */
+  /**
+   * Picks a host: first a priority level, in proportion to the traffic each takes (by the
+   * request's hash where it has one, so a key stays on its level), then a host of that level
+   * from its balancing set (see `rebuildLoadBalancingSet`).
+   */
   chooseHost(context?: LoadBalancerContext): Host | undefined {
     const provided = this.deps.discovery.chooseHost;
     if (provided) return this.clusterProvidedHost(provided.call(this.deps.discovery, context));
-    const { hosts, panic } = this.lbSet;
-    if (hosts.length === 0) return undefined;
+    const shares = this.shares;
+    let share = shares[0];
+    if (!share) return undefined;
+    if (shares.length > 1) {
+      const hash = context?.hashKey?.();
+      let point = hash === undefined ? Math.random() * 100 : Number(hash % 100n);
+      for (const candidate of shares) {
+        if (point < candidate.load) {
+          share = candidate;
+          break;
+        }
+        point -= candidate.load;
+      }
+    }
+    if (share.hosts.length === 0) return undefined;
     this.info.stats['default.total_match_count'].inc();
-    if (panic) this.info.stats.lb_healthy_panic.inc();
-    return this.loadBalancer.pick(hosts, context);
+    if (share.panic) this.info.stats.lb_healthy_panic.inc();
+    return this.loadBalancer.pick(share.hosts, context);
   }
 
   /**
-   * The hosts picks choose from, rebuilt when hosts or their health change (never per pick):
-   * the healthy hosts of the lowest priority that has one. When too few of that priority's hosts
-   * are healthy (under `healthy_panic_threshold`, 50% by default) or none is healthy anywhere,
-   * Envoy's panic mode balances over all of the priority's hosts: better to try hosts that
-   * failed their checks than to pile everything onto the few that pass.
+   * The balancing sets, rebuilt when hosts or their health change (never per pick): each
+   * priority level's share of the traffic and the hosts it goes to, as Envoy's priority load
+   * and panic mode decide them (see `priorityShares`).
    */
   private rebuildLoadBalancingSet(): void {
-    const hosts = this.currentHosts;
-    let priority = Infinity;
-    for (const host of hosts) if (host.priority < priority && isHealthy(host)) priority = host.priority;
-    if (priority === Infinity) priority = hosts.reduce((min, h) => Math.min(min, h.priority), Infinity);
-    const level = hosts.filter((h) => h.priority === priority);
-    const healthy = level.filter(isHealthy);
-    const panic = healthy.length === 0 || (healthy.length * 100) / level.length < this.panicThreshold;
-    this.lbSet = { hosts: panic ? level : healthy, panic: panic && level.length > 0 };
+    const factor = this.deps.config.load_assignment?.policy?.overprovisioning_factor;
+    this.shares = priorityShares(this.currentHosts, typeof factor === 'number' ? factor : DEFAULT_OVERPROVISIONING_FACTOR, this.panicThreshold);
   }
 
   /** A host the cluster type picked; the same address keeps the same Host (and its counters). */

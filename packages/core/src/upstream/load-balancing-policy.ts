@@ -2,6 +2,7 @@ import type { ClusterConfig } from '../config/envoy/cluster.js';
 import type { Category } from '../registry/categories.js';
 import type { ExtensionFactory } from '../registry/types.js';
 import type { StatsScope } from '../stats/store.js';
+import { randomHash64 } from '../hashing/random-hash.js';
 import type { Host, LoadBalancerContext } from './types.js';
 
 /** Picks one host from a non-empty candidate list (the cluster's load-balancing set). */
@@ -47,4 +48,29 @@ export function hostHashKey(host: Host, useHostname: boolean): string {
   if (useHostname) return host.hostname;
   const key = host.metadata['envoy.lb']?.['hash_key'];
   return typeof key === 'string' ? key : host.address.asString;
+}
+
+/** What a hashing balancer builds from a host set: a ring, a table. */
+export interface HashedHostSet {
+  choose(hash: bigint): Host | undefined;
+}
+
+/**
+ * A balancer that builds a structure once per host set and picks by the request's hash (a
+ * random one when it has none). The cluster hands the same array, one per priority level,
+ * until its hosts or their health change, so each set is built once; `onBuilt` reports it.
+ */
+export function hashingBalancer<T extends HashedHostSet>(build: (hosts: readonly Host[]) => T, onBuilt: (built: T) => void): LoadBalancer {
+  const built = new WeakMap<readonly Host[], T>();
+  return {
+    pick(hosts, context) {
+      let set = built.get(hosts);
+      if (!set) {
+        set = build(hosts);
+        built.set(hosts, set);
+        onBuilt(set);
+      }
+      return set.choose(context?.hashKey?.() ?? randomHash64()) ?? (hosts[0] as Host);
+    },
+  };
 }
