@@ -52,6 +52,8 @@ export interface ClientConnectionOptions {
   readonly internalHops?: number;
   readonly downstreamAddresses?: DownstreamAddresses;
   readonly alpnFallback?: readonly string[];
+  /** `upstream_connection_options.tcp_keepalive`: TCP keep-alive on a kernel socket, after this idle time (0: the system's). */
+  readonly tcpKeepaliveMs?: number;
 }
 
 /** What a client connection factory tells the transport socket it wraps a new connection in. */

@@ -15,6 +15,8 @@ export class TcpClientConnectionFactory implements ClientConnectionFactory {
     if (address.kind !== 'socket') throw new TypeError(`TCP factory given a ${address.kind} address`);
     const socket = new Socket({ allowHalfOpen: true });
     socket.setNoDelay(true);
+    // Node sets the idle time only; probes and their interval stay the system's.
+    if (options.tcpKeepaliveMs !== undefined) socket.setKeepAlive(true, options.tcpKeepaliveMs);
     const raw = new SocketIoHandle(socket, { local: socketAddress(address.family === 6 ? '::' : '0.0.0.0', 0), remote: address }, {
       host: address.ip,
       port: address.port,

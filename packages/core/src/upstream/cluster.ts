@@ -72,6 +72,7 @@ export class Cluster implements UpstreamCluster {
       perConnectionBufferLimitBytes: config.per_connection_buffer_limit_bytes ?? DEFAULT_BUFFER_LIMIT_BYTES,
       resources: createResourceManagers(config.circuit_breakers?.thresholds, statsScope),
       maxConnectionsPerHost: config.circuit_breakers?.per_host_thresholds?.find((t) => (t.priority ?? 'DEFAULT') === 'DEFAULT')?.max_connections,
+      tcpKeepaliveMs: keepaliveMs(config),
       metadata: config.metadata?.filter_metadata ?? {},
       protocolOptions: (name) => protocolOptions.get(name),
     };
@@ -153,6 +154,7 @@ export class Cluster implements UpstreamCluster {
       ...(this.deps.transportSocket ? { transportSocket: this.deps.transportSocket } : {}),
       host: { address: host.address, hostname: host.hostname, metadata: host.metadata, clusterMetadata: this.info.metadata },
       internalHops: 0,
+      ...(this.info.tcpKeepaliveMs !== undefined ? { tcpKeepaliveMs: this.info.tcpKeepaliveMs } : {}),
     });
   }
 
@@ -282,4 +284,10 @@ export class Cluster implements UpstreamCluster {
     stats.membership_healthy.set(hosts.filter(isHealthy).length);
     stats.membership_degraded.set(hosts.filter((h) => h.health === 'DEGRADED' || h.healthFlags.has('degraded_active_hc')).length);
   }
+}
+
+/** `upstream_connection_options.tcp_keepalive`: its idle time in ms (0: the system's), or undefined without one. */
+function keepaliveMs(config: ClusterConfig): number | undefined {
+  const keepalive = config.upstream_connection_options?.tcp_keepalive;
+  return keepalive ? (keepalive.keepalive_time ?? 0) * 1000 : undefined;
 }

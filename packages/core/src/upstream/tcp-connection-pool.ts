@@ -50,6 +50,7 @@ export function newTcpConnection(
     // Only a transport socket reads what is shared: no list is built for a plain connection.
     ...(options.requester && deps.transportSocket ? { sharedFilterState: options.requester.filterState.sharedWithUpstream() } : {}),
     ...(options.alpnFallback ? { alpnFallback: options.alpnFallback } : {}),
+    ...(info.tcpKeepaliveMs !== undefined ? { tcpKeepaliveMs: info.tcpKeepaliveMs } : {}),
   });
   const tracker = new UpstreamConnectionTracker(deps, host, connection, callbacks, requests);
   connection.setConnectionMeters({ rxTotal: stats.upstream_cx_rx_bytes_total, txTotal: stats.upstream_cx_tx_bytes_total });

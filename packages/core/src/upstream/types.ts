@@ -50,6 +50,8 @@ export interface ClusterInfo {
   readonly resources: Readonly<Record<RoutingPriority, ResourceManager>>;
   /** `per_host_thresholds.max_connections`: connections to one host at once (undefined: no limit). */
   readonly maxConnectionsPerHost: number | undefined;
+  /** `upstream_connection_options.tcp_keepalive`'s idle time in ms (0: the system's); undefined: no keep-alive. */
+  readonly tcpKeepaliveMs: number | undefined;
   readonly metadata: Readonly<Record<string, Record<string, unknown>>>;
   /** `typed_extension_protocol_options` by extension name or `@type`. */
   protocolOptions(name: string): TypedConfig | undefined;

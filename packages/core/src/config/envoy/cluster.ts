@@ -125,7 +125,13 @@ export const clusterSchema = message(
     cleanup_interval: duration({ gtMs: 0 }),
     transport_socket: transportSocketSchema,
     metadata: metadataSchema,
-    upstream_connection_options: struct(),
+    upstream_connection_options: message(
+      'envoy.config.cluster.v3.UpstreamConnectionOptions',
+      {
+        tcp_keepalive: message('envoy.config.core.v3.TcpKeepalive', { keepalive_probes: uint32(), keepalive_time: uint32(), keepalive_interval: uint32() }),
+      },
+      { ignored: ['set_local_interface_name_on_upstream_connections', 'happy_eyeballs_config'] },
+    ),
     close_connections_on_host_health_failure: bool(),
     ignore_health_on_host_removal: bool(),
     connection_pool_per_downstream_connection: bool(),
