@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadgen, firstLine, here, startProcess, stop } from './processes.js';
 import { benchCertificates } from './tls-bench.js';
-import { internalHopConfig, tlsTerminateConfig } from './topologies.js';
+import { httpChainConfig, httpDirectConfig, internalHopConfig, tlsTerminateConfig } from './topologies.js';
 
 const NODEVOY = here('../../packages/cli/dist/bin.js');
 const SECONDS = 4;
@@ -74,31 +74,46 @@ async function profileWorkload(name: string, config: string, load: (proxyPorts: 
 }
 
 const upstreamProcess = startProcess([here('./upstream.js')]);
-const upstream = JSON.parse(await firstLine(upstreamProcess)) as { echo: number; sink: number };
+const upstream = JSON.parse(await firstLine(upstreamProcess)) as { echo: number; sink: number; http: number };
 const seed = internalHopConfig(upstream.echo, upstream.sink);
 const tls = tlsTerminateConfig(upstream.echo, upstream.sink, (await benchCertificates()).server);
-const sections = [
-  await profileWorkload('bulk', seed, async (p) => {
+type Workload = [name: string, config: string, load: (proxyPorts: Map<string, number>) => Promise<string>];
+const workloads: Workload[] = [
+  ['bulk', seed, async (p) => {
     const r = await loadgen(['bulk', p.get('bulk_in') as number, SECONDS, 1]);
     return `One connection streaming 64 KiB writes for ${SECONDS} s: ${(r['gbps'] ?? NaN).toFixed(2)} Gbit/s.`;
-  }),
-  await profileWorkload('echo', seed, async (p) => {
+  }],
+  ['echo', seed, async (p) => {
     const r = await loadgen(['echo', p.get('echo_in') as number, SECONDS, 50, 64]);
     return `64-byte echo on 50 connections for ${SECONDS} s: ${(r['rps'] ?? NaN).toFixed(0)} requests/s.`;
-  }),
-  await profileWorkload('connections', seed, async (p) => {
+  }],
+  ['connections', seed, async (p) => {
     const r = await loadgen(['connrate', p.get('echo_in') as number, SECONDS, 50]);
     return `Connect, 1 byte each way, close, 50 at a time for ${SECONDS} s: ${(r['cps'] ?? NaN).toFixed(0)} connections/s.`;
-  }),
-  await profileWorkload('tls-bulk', tls, async (p) => {
+  }],
+  ['tls-bulk', tls, async (p) => {
     const r = await loadgen(['tls-bulk', p.get('bulk_in') as number, SECONDS, 1]);
     return `TLS listener, tcp_proxy to the sink: one connection streaming 64 KiB writes for ${SECONDS} s: ${(r['gbps'] ?? NaN).toFixed(2)} Gbit/s.`;
-  }),
-  await profileWorkload('tls-handshakes', tls, async (p) => {
+  }],
+  ['tls-handshakes', tls, async (p) => {
     const r = await loadgen(['handshake', p.get('echo_in') as number, SECONDS, 50, 0]);
     return `TLS listener, tcp_proxy to the echo upstream: full TLS 1.3 handshakes, 1 byte each way, close, 50 at a time for ${SECONDS} s: ${(r['cps'] ?? NaN).toFixed(0)} handshakes/s.`;
-  }),
+  }],
+  ['http-direct', httpDirectConfig(upstream.http), async (p) => {
+    const r = await loadgen(['http', p.get('http_in') as number, SECONDS, 50]);
+    return `HTTP/1.1 keep-alive GETs, connection manager -> upstream, 50 connections for ${SECONDS} s: ${(r['rps'] ?? NaN).toFixed(0)} requests/s.`;
+  }],
+  ['http-chain', httpChainConfig(upstream.http), async (p) => {
+    const r = await loadgen(['http', p.get('http_in') as number, SECONDS, 50]);
+    return `HTTP/1.1 keep-alive GETs through the seed's encap -> decap chain, 50 connections for ${SECONDS} s: ${(r['rps'] ?? NaN).toFixed(0)} requests/s.`;
+  }],
 ];
+// `npm run profile -w @nodevoy/bench -- http-direct echo` profiles just those workloads.
+const chosen = process.argv.slice(2);
+const sections: string[] = [];
+for (const [name, config, load] of workloads) {
+  if (chosen.length === 0 || chosen.includes(name)) sections.push(await profileWorkload(name, config, load));
+}
 upstreamProcess.kill('SIGKILL');
 writeFileSync(
   here('../PROFILE.md'),

@@ -32,10 +32,13 @@ interface RawResponse {
 /**
  * Splits a byte stream into responses: content-length and chunked bodies are framed; a
  * response with neither (a CONNECT's 200, a close-delimited body) takes the rest of the stream.
+ * 1xx, 204 and 304 answers have no body, nor has the answer to a HEAD (`methods`: the methods of
+ * the requests sent, in order).
  */
-function splitResponses(text: string): RawResponse[] {
+function splitResponses(text: string, methods: readonly string[] = []): RawResponse[] {
   const out: RawResponse[] = [];
   let at = 0;
+  let answered = 0;
   while (at < text.length) {
     const headEnd = text.indexOf('\r\n\r\n', at);
     if (headEnd < 0) {
@@ -50,7 +53,14 @@ function splitResponses(text: string): RawResponse[] {
     const header = (name: string) => headers.find(([n]) => n === name)?.[1];
     const bodyStart = headEnd + 4;
     const length = header('content-length');
-    if (length !== undefined) {
+    const code = Number(status.split(' ')[1]);
+    const interim = code >= 100 && code < 200 && code !== 101;
+    const toHead = !interim && methods[answered] === 'HEAD';
+    if (!interim) answered++;
+    if (interim || code === 204 || code === 304 || toHead) {
+      out.push({ status, headers, body: '', complete: true });
+      at = bodyStart;
+    } else if (length !== undefined) {
       const end = bodyStart + Number(length);
       out.push({ status, headers, body: text.slice(bodyStart, end), complete: text.length >= end });
       at = end;
@@ -83,8 +93,8 @@ function readChunks(text: string, from: number): { body: string; next: number; c
   }
 }
 
-export function parseHttpResponses(data: Buffer): HttpResponseObservation[] {
-  return splitResponses(data.toString('latin1')).map((r) => ({
+export function parseHttpResponses(data: Buffer, methods?: readonly string[]): HttpResponseObservation[] {
+  return splitResponses(data.toString('latin1'), methods).map((r) => ({
     status: r.status,
     // Framing is the codec's business (chunked or a length): the body is compared instead.
     headers: r.headers
@@ -110,8 +120,8 @@ export function decodedBody(contentEncoding: string | undefined, body: string): 
 }
 
 /** How many whole, framed responses the bytes hold. */
-export function completeResponses(data: Buffer): number {
-  return splitResponses(data.toString('latin1')).filter((r) => r.complete).length;
+export function completeResponses(data: Buffer, methods?: readonly string[]): number {
+  return splitResponses(data.toString('latin1'), methods).filter((r) => r.complete).length;
 }
 
 /** The request an upstream saw, with the values a proxy generates per run masked. */
@@ -122,4 +132,9 @@ export function maskedHeaders(headers: Record<string, string | string[] | undefi
     out[name] = VOLATILE.has(name) ? '<varies>' : Array.isArray(value) ? value.join(', ') : (value ?? '');
   }
   return out;
+}
+
+/** The methods of the HTTP/1.x requests in bytes a client sent, in order. */
+export function requestMethods(sent: string): string[] {
+  return [...sent.matchAll(/(?:^|\n)([A-Z]+) [^ \r\n]+ HTTP\/\d\.\d\r\n/g)].map((m) => m[1] as string);
 }

@@ -59,7 +59,7 @@ export async function observe(
     out.http_responses = Object.fromEntries(
       spec.http_responses.map((c) => {
         const record = traffic.connections.get(c);
-        return [c, { responses: parseHttpResponses(record?.bytes() ?? Buffer.alloc(0)), end: record?.end ?? 'open' }];
+        return [c, { responses: parseHttpResponses(record?.bytes() ?? Buffer.alloc(0), record?.sentMethods), end: record?.end ?? 'open' }];
       }),
     );
   }

@@ -18,6 +18,8 @@ export class StreamRecord {
   private readonly chunks: Buffer[] = [];
   private length = 0;
   end: EndKind = 'open';
+  /** The methods of the HTTP/1.x requests sent on the stream, in order (a HEAD's answer has no body). */
+  readonly sentMethods: string[] = [];
   private readonly waiters: (() => void)[] = [];
 
   constructor(readonly socket: Socket) {

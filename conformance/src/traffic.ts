@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Admin } from './admin.js';
 import type { Step, TlsClient } from './scenario.js';
-import { completeResponses } from './http-responses.js';
+import { completeResponses, requestMethods } from './http-responses.js';
 import { StreamRecord } from './stream-record.js';
 import type { Upstream } from './upstreams.js';
 
@@ -60,8 +60,9 @@ export class Traffic {
       this.connections.set(step.connect.conn, record);
       await Promise.race([once(socket, tls ? 'secureConnect' : 'connect'), record.until(() => record.end !== 'open')]);
     } else if ('send' in step) {
-      const socket = this.socket(step.send.conn);
-      socket.write(step.send.text !== undefined ? Buffer.from(step.send.text.repeat(step.send.repeat ?? 1), step.send.encoding ?? 'utf8') : pattern(step.send.bytes ?? 0));
+      const record = this.record(step.send.conn);
+      if (step.send.text !== undefined) record.sentMethods.push(...requestMethods(step.send.text));
+      record.socket.write(step.send.text !== undefined ? Buffer.from(step.send.text.repeat(step.send.repeat ?? 1), step.send.encoding ?? 'utf8') : pattern(step.send.bytes ?? 0));
     } else if ('shutdown' in step) {
       this.socket(step.shutdown).end();
     } else if ('reset' in step) {
@@ -87,7 +88,7 @@ export class Traffic {
       await poll(() => (this.upstreamRecord(upstream, index)?.received ?? 0) >= bytes);
     } else if ('wait_responses' in step) {
       const record = this.record(step.wait_responses.conn);
-      await record.until(() => completeResponses(record.bytes()) >= step.wait_responses.count || record.end !== 'open');
+      await record.until(() => completeResponses(record.bytes(), record.sentMethods) >= step.wait_responses.count || record.end !== 'open');
     } else if ('wait_stat' in step) {
       const { name, at_least } = step.wait_stat;
       await poll(async () => ((await this.admin.stats()).get(name) ?? -Infinity) >= at_least);

@@ -1,8 +1,8 @@
 import { clusterReferences } from './routing/cluster-references.js';
 import { Category, createAccessLoggers, parseCidr, requestPassthrough, type ExtensionEntry, type FilterFactoryContext, type NetworkFilterFactory } from '@nodevoy/core';
-import { createHttp1Codec, type CodecOptions } from './codec/codecs.js';
+import type { CodecOptions } from './codec/codecs.js';
 import { HCM_DEFAULTS, httpConnectionManagerSchema, type HttpConnectionManagerConfig } from './config/hcm-config.js';
-import { codecHandlers, HttpConnectionManagerFilter, type HcmShared } from './hcm-filter.js';
+import { HttpConnectionManagerFilter, type HcmShared } from './hcm-filter.js';
 import type { HcmRuntime } from './hcm-runtime.js';
 import type { HttpFilterChainEntry, HttpFilterFactory } from './http-filter.js';
 import { RdsRoutes } from './routing/rds-routes.js';
@@ -92,20 +92,16 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
         ...(http2?.hpack_table_size !== undefined ? { headerTableSize: http2.hpack_table_size } : {}),
       },
     };
-    const connections = new WeakMap();
     const live = new Set<HttpConnectionManagerFilter>();
-    const handlers = codecHandlers(runtime, connections);
     const shared: HcmShared = {
       runtime,
       codecType: config.codec_type === 'HTTP1' || config.codec_type === 'HTTP2' ? config.codec_type : 'AUTO',
       codecOptions,
-      http1: createHttp1Codec(codecOptions, handlers),
-      connections,
       live,
     };
     server.lifecycle.onDrain(() => {
       for (const connection of [...live]) connection.drain();
     });
-    return (filterManager) => filterManager.addReadFilter(new HttpConnectionManagerFilter(shared, handlers));
+    return (filterManager) => filterManager.addReadFilter(new HttpConnectionManagerFilter(shared));
   },
 };

@@ -1,9 +1,11 @@
-import type { Server } from 'node:http';
 import type { ServerHttp2Session } from 'node:http2';
 import type { Connection, ConnectionEvent, FilterStatus, ReadFilter, ReadFilterCallbacks } from '@nodevoy/core';
 import { ConnectionDuplex } from '@nodevoy/http';
 import { ActiveStream } from './active-stream.js';
-import { serveHttp2, sniffCodec, type CodecError, type CodecHandlers, type CodecOptions } from './codec/codecs.js';
+import { serveHttp2, sniffCodec, type CodecOptions } from './codec/codecs.js';
+import type { CodecError } from './codec/codec-error.js';
+import type { DownstreamStream } from './codec/downstream-stream.js';
+import { Http1ServerCodec } from './codec/http1/http1-server-codec.js';
 import type { HcmRuntime } from './hcm-runtime.js';
 import { LocalReplies } from './local-reply.js';
 import { statusClass } from './stats.js';
@@ -12,58 +14,13 @@ import { Http2InboundGuard } from './codec/http2-inbound-guard.js';
 
 const EMPTY = Buffer.alloc(0);
 
-/** Per connection manager config: the runtime, the codec settings and the shared HTTP/1.1 server. */
+/** Per connection manager config: the runtime and the codec settings. */
 export interface HcmShared {
   readonly runtime: HcmRuntime;
   readonly codecType: 'AUTO' | 'HTTP1' | 'HTTP2';
   readonly codecOptions: CodecOptions;
-  readonly http1: Server;
-  /** The per-connection state of every connection this config serves, by its duplex. */
-  readonly connections: WeakMap<ConnectionDuplex, DownstreamConnection>;
   /** The connections open now, to close when the server drains. */
   readonly live: Set<HttpConnectionManagerFilter>;
-}
-
-/** Stream handlers shared by every connection of a config: a new ActiveStream per request. */
-export function codecHandlers(runtime: HcmRuntime, connections: WeakMap<ConnectionDuplex, DownstreamConnection>): CodecHandlers {
-  return {
-    onStream(stream, duplex) {
-      const downstream = connections.get(duplex);
-      const connection = duplex.connection;
-      if (!connection || !downstream) return;
-      const start = () => new ActiveStream(runtime, stream, connection, downstream).start();
-      if (stream.protocol === 'HTTP/2') start();
-      else downstream.whenPreviousDone(start);
-    },
-    onCodecError(error: CodecError, duplex: ConnectionDuplex) {
-      const downstream = connections.get(duplex);
-      if (downstream && !downstream.firstProtocolError()) return;
-      runtime.stats.downstream_cx_protocol_error.inc();
-      const status = error.status;
-      if (status === undefined) {
-        // The client ended its side mid-request: as Envoy, the connection closes and its streams reset.
-        duplex.destroy();
-        return;
-      }
-      if (downstream?.readingRequest?.onCodecError({ status, details: error.details })) return;
-      // The requests before the bad bytes are answered first: pipelined garbage must not cost the
-      // client the response to a valid request (Envoy answers it, then the error).
-      const reply = () => {
-        runtime.stats.downstream_rq_total.inc();
-        runtime.stats[statusClass(status)].inc();
-        const body = LocalReplies.codecError(status, error.details).body ?? '';
-        duplex.write(
-          `HTTP/1.1 ${status} ${body}\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncontent-type: text/plain\r\n` +
-            `date: ${new Date().toUTCString()}\r\nserver: ${runtime.serverName}\r\nconnection: close\r\n\r\n${body}`,
-        );
-        // Closed once written, as node:http closes a `connection: close` exchange (and Envoy its
-        // codec errors): not left half-open for as long as the client keeps its side.
-        duplex.destroySoon();
-      };
-      if (downstream) downstream.afterCurrent(reply);
-      else reply();
-    },
-  };
 }
 
 /**
@@ -72,17 +29,16 @@ export function codecHandlers(runtime: HcmRuntime, connections: WeakMap<Connecti
  */
 export class HttpConnectionManagerFilter implements ReadFilter {
   private connection!: Connection;
-  private readonly duplex = new ConnectionDuplex();
   private codec: 'http1' | 'http2' | undefined;
   private sniffed: Buffer[] = [];
+  private http1: Http1ServerCodec | undefined;
+  /** HTTP/2 runs node:http2 on the connection as a Duplex. */
+  private http2Duplex: ConnectionDuplex | undefined;
   private http2Session: ServerHttp2Session | undefined;
   private http2Guard: Http2InboundGuard | undefined;
-  private state: DownstreamConnection | undefined;
+  private state!: DownstreamConnection;
 
-  constructor(
-    private readonly shared: HcmShared,
-    private readonly handlers: CodecHandlers,
-  ) {}
+  constructor(private readonly shared: HcmShared) {}
 
   initializeReadFilterCallbacks(callbacks: ReadFilterCallbacks): void {
     const { stats } = this.shared.runtime;
@@ -94,7 +50,7 @@ export class HttpConnectionManagerFilter implements ReadFilter {
     connection.addConnectionCallbacks({
       onEvent: (event: ConnectionEvent) => {
         if (event === 'Connected') return;
-        this.state?.closed();
+        this.state.closed();
         this.shared.live.delete(this);
         stats.downstream_cx_active.dec();
         stats.downstream_cx_destroy.inc();
@@ -109,9 +65,7 @@ export class HttpConnectionManagerFilter implements ReadFilter {
   }
 
   onNewConnection(): FilterStatus {
-    this.duplex.attach(this.connection, { fedByFilter: true });
     this.state = new DownstreamConnection(this.shared.runtime.connectionIdleTimeoutMs, () => this.onIdle());
-    this.shared.connections.set(this.duplex, this.state);
     this.shared.live.add(this);
     if (this.shared.codecType === 'HTTP1') this.startCodec('http1');
     else if (this.shared.codecType === 'HTTP2') this.startCodec('http2');
@@ -141,13 +95,53 @@ export class HttpConnectionManagerFilter implements ReadFilter {
 
   /** Bytes for the codec; HTTP/2 ones first through the inbound frame guard. */
   private feed(data: Buffer, endStream: boolean): void {
-    if (!this.http2Guard) {
-      this.duplex.feed(data, endStream);
+    if (this.http1) {
+      this.http1.feed(data, endStream);
       return;
     }
-    const pieces = this.http2Guard.filter(data);
-    if (pieces.length === 0) this.duplex.feed(EMPTY, endStream);
-    for (let i = 0; i < pieces.length; i++) this.duplex.feed(pieces[i] as Buffer, endStream && i === pieces.length - 1);
+    const duplex = this.http2Duplex as ConnectionDuplex;
+    const pieces = (this.http2Guard as Http2InboundGuard).filter(data);
+    if (pieces.length === 0) duplex.feed(EMPTY, endStream);
+    for (let i = 0; i < pieces.length; i++) duplex.feed(pieces[i] as Buffer, endStream && i === pieces.length - 1);
+  }
+
+  /** A request from either codec: HTTP/1.x ones run one at a time, in order. */
+  private onStream(stream: DownstreamStream): void {
+    const start = () => new ActiveStream(this.shared.runtime, stream, this.connection, this.state).start();
+    if (stream.protocol === 'HTTP/2') start();
+    else this.state.whenPreviousDone(start);
+  }
+
+  /** Bytes that are not HTTP/1.x: Envoy's codec error answer, after the requests before them. */
+  private onCodecError(error: CodecError): void {
+    const codec = this.http1 as Http1ServerCodec;
+    if (!this.state.firstProtocolError()) return;
+    const { runtime } = this.shared;
+    runtime.stats.downstream_cx_protocol_error.inc();
+    const status = error.status;
+    if (status === undefined) {
+      // The client ended its side mid-request: as Envoy, the connection closes and its streams reset.
+      codec.destroy();
+      return;
+    }
+    if (this.state.readingRequest?.onCodecError({ status, details: error.details })) return;
+    // The requests before the bad bytes are answered first: pipelined garbage must not cost the
+    // client the response to a valid request (Envoy answers it, then the error).
+    this.state.afterCurrent(() => {
+      runtime.stats.downstream_rq_total.inc();
+      runtime.stats[statusClass(status)].inc();
+      const body = LocalReplies.codecError(status, error.details).body ?? '';
+      codec.write(
+        Buffer.from(
+          `HTTP/1.1 ${status} ${body}\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncontent-type: text/plain\r\n` +
+            `date: ${new Date().toUTCString()}\r\nserver: ${runtime.serverName}\r\nconnection: close\r\n\r\n${body}`,
+          'latin1',
+        ),
+      );
+      // Closed once written, as Envoy closes after its codec errors: not left half-open for as
+      // long as the client keeps its side.
+      codec.closeWhenWritten();
+    });
   }
 
   private startCodec(codec: 'http1' | 'http2'): void {
@@ -161,18 +155,23 @@ export class HttpConnectionManagerFilter implements ReadFilter {
     if (codec === 'http1') {
       stats.downstream_cx_http1_total.inc();
       stats.downstream_cx_http1_active.inc();
-      this.shared.http1.emit('connection', this.duplex);
+      this.http1 = new Http1ServerCodec(this.connection, this.shared.codecOptions, {
+        onStream: (stream) => this.onStream(stream),
+        onCodecError: (error) => this.onCodecError(error),
+      });
     } else {
       stats.downstream_cx_http2_total.inc();
       stats.downstream_cx_http2_active.inc();
+      const duplex = (this.http2Duplex = new ConnectionDuplex());
+      duplex.attach(this.connection, { fedByFilter: true });
       this.http2Guard = new Http2InboundGuard();
-      this.http2Session = serveHttp2(this.duplex, this.shared.codecOptions, this.handlers);
+      this.http2Session = serveHttp2(duplex, this.shared.codecOptions, (stream) => this.onStream(stream));
     }
   }
 
   /** The server drains: once no request is open, the connection closes (pooled peers stop reusing it). */
   drain(): void {
-    this.state?.drainWhenIdle(() => {
+    this.state.drainWhenIdle(() => {
       this.shared.runtime.stats.downstream_cx_drain_close.inc();
       this.closeGracefully('drain');
     });

@@ -29,5 +29,7 @@ export { HTTP_POOLS, HttpPools, httpPools } from './pools/http-pools.js';
 export { UpstreamConnectError } from './pools/upstream-connector.js';
 export type { RequestHead, ResponseHead, UpstreamFailure, UpstreamRequest, UpstreamRequestCallbacks } from './pools/types.js';
 export { reasonPhrase } from './status-text.js';
+export { HTTPParser, LLHTTP_METHODS, type HeadersCompleteCallback, type LlhttpError, type LlhttpParser } from './llhttp.js';
+export { LAST_CHUNK, UNSAFE_HEADER_VALUE, chunkOf, lastChunkWithTrailers } from './chunked-body.js';
 export { httpStatusSchema } from './http-status-schema.js';
 export { HTTP2_SESSION_MEMORY_MB } from './http2-session-memory.js';

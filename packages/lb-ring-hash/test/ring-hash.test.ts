@@ -99,7 +99,10 @@ t.test('through the proxy: the same x-user always reaches the same host; a faile
       if (now === first.get(user)) stayed++;
     }
   }
-  t.ok(stayed >= others * 0.8, `${stayed} of ${others} users of the live hosts stayed where they were`);
+  // The ring keeps its size, so the live hosts get new points and some of their users move too
+  // (about a quarter, varying with the random ports the hosts hash by); a balancer that
+  // ignored the ring would keep only half of them with two hosts left.
+  t.ok(stayed >= others * 0.6, `${stayed} of ${others} users of the live hosts stayed where they were`);
 });
 
 t.test('a cookie with a ttl is set when missing, and then keeps the client on its host', async (t) => {

@@ -1,11 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { HeaderMap, reasonPhrase } from '@nodevoy/http';
-import { discardRequestBody, type CodecIssue, type DownstreamProtocol, type DownstreamStream, type DownstreamStreamCallbacks } from './downstream-stream.js';
+import type { CodecIssue, DownstreamProtocol, DownstreamStream, DownstreamStreamCallbacks } from './downstream-stream.js';
+import { firstHeader, isHttp10, joinedHeader, type ParsedRequest } from './http1/parsed-request.js';
 
 const EMPTY = Buffer.alloc(0);
 
-/** Envoy's view of an HTTP/1.x request: the request line and Host as pseudo-headers. */
 /** How the connection manager's `http_protocol_options` shape HTTP/1.x requests and responses. */
 export interface Http1Options {
   /** `enable_trailers`: responses may carry trailers (chunked bodies). */
@@ -17,9 +15,9 @@ export interface Http1Options {
 }
 
 /** Envoy's codec checks on a parsed HTTP/1.x request, in the order it makes them. */
-export function http1RequestIssue(req: IncomingMessage, options: Http1Options): CodecIssue | undefined {
-  // node's parser takes HTTP/0.9 and HTTP/2.0 request lines; Envoy serves 1.x only.
-  if (req.httpVersionMajor !== 1) return { status: 426, details: 'codec_error:unsupported_version' };
+export function http1RequestIssue(req: ParsedRequest, options: Http1Options): CodecIssue | undefined {
+  // llhttp takes HTTP/0.9 and HTTP/2.0 request lines; Envoy serves 1.x only.
+  if (req.versionMajor !== 1) return { status: 426, details: 'codec_error:unsupported_version' };
   if (req.rawHeaders.length / 2 > options.maxHeadersCount) return { status: 431, details: 'codec_error:too_many_headers' };
   let hosts = 0;
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -28,11 +26,11 @@ export function http1RequestIssue(req: IncomingMessage, options: Http1Options): 
   }
   // RFC 9112 §3.2: a request with more than one Host is answered 400 (Envoy joins them).
   if (hosts > 1) return { status: 400, details: 'codec_error:duplicate_host' };
-  const codings = req.headers['transfer-encoding'];
+  const codings = joinedHeader(req.rawHeaders, 'transfer-encoding');
   // Only `chunked` is implemented, as in Envoy: another coding would reach the upstream undone.
   if (codings !== undefined && codings.trim().toLowerCase() !== 'chunked') return { status: 501, details: 'codec_error:unsupported_transfer_encoding' };
-  if (!requestTargetValid(req.method ?? '', req.url ?? '')) return { status: 400, details: 'codec_error:invalid_request_target' };
-  const host = req.headers.host;
+  if (!requestTargetValid(req.method, req.url)) return { status: 400, details: 'codec_error:invalid_request_target' };
+  const host = firstHeader(req.rawHeaders, 'host');
   if (host !== undefined && !AUTHORITY.test(host)) return { status: 400, details: 'codec_error:invalid_authority' };
   return undefined;
 }
@@ -51,11 +49,12 @@ function requestTargetValid(method: string, target: string): boolean {
 
 const ABSOLUTE_URL = /^https?:\/\//i;
 
-export function requestHeaders(req: IncomingMessage, isConnect: boolean, options?: Http1Options): HeaderMap {
+/** Envoy's view of an HTTP/1.x request: the request line and Host as pseudo-headers. */
+export function requestHeaders(req: ParsedRequest, isConnect: boolean, options?: Http1Options): HeaderMap {
   const headers = new HeaderMap();
-  headers.add(':method', req.method ?? 'GET');
-  let host = req.headers.host ?? (req.httpVersion === '1.0' ? options?.defaultHostForHttp10 : undefined);
-  let path = req.url ?? '/';
+  headers.add(':method', req.method);
+  let host = firstHeader(req.rawHeaders, 'host') ?? (isHttp10(req) ? options?.defaultHostForHttp10 : undefined);
+  let path = req.url;
   if (!isConnect && ABSOLUTE_URL.test(path)) {
     // A proxy-style request (`GET http://host/path`): the URL's authority wins over Host.
     const url = new URL(path);
@@ -64,7 +63,7 @@ export function requestHeaders(req: IncomingMessage, isConnect: boolean, options
   }
   if (isConnect) {
     // The request-target wins over Host for CONNECT (Envoy's IgnoreH11HostField).
-    headers.add(':authority', req.url ?? '');
+    headers.add(':authority', req.url);
   } else {
     headers.add(':scheme', 'http');
     headers.add(':path', path);
@@ -76,109 +75,8 @@ export function requestHeaders(req: IncomingMessage, isConnect: boolean, options
   return headers;
 }
 
-function protocolOf(req: IncomingMessage): DownstreamProtocol {
-  return req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1';
-}
-
-/** A regular HTTP/1.x request served through node:http's ServerResponse. */
-export class Http1RequestStream implements DownstreamStream {
-  readonly protocol: DownstreamProtocol;
-  readonly headers: HeaderMap;
-  readonly headersEndStream: boolean;
-  readonly codecIssue: CodecIssue | undefined;
-  private callbacks: DownstreamStreamCallbacks | undefined;
-  private finished = false;
-
-  constructor(
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
-    private readonly options: Http1Options,
-  ) {
-    this.protocol = protocolOf(req);
-    this.headers = requestHeaders(req, false, options);
-    this.codecIssue = http1RequestIssue(req, options);
-    const length = req.headers['content-length'];
-    this.headersEndStream = (length === undefined || Number(length) === 0) && req.headers['transfer-encoding'] === undefined;
-    // nodevoy writes the headers Envoy writes: no automatic Date or Connection: keep-alive.
-    res.sendDate = false;
-    res.removeHeader('connection');
-    // A request that asked to close (or an HTTP/1.0 one without keep-alive) gets Envoy's `connection: close`.
-    if (!res.shouldKeepAlive) this.closeConnectionAfterResponse();
-  }
-
-  readonly parsedWholeRequest = (): boolean => this.req.complete;
-
-  readonly abandonRequest = (): void => discardRequestBody(this.req);
-
-  start(callbacks: DownstreamStreamCallbacks): void {
-    this.callbacks = callbacks;
-    if (this.headersEndStream) {
-      this.req.resume();
-    } else {
-      this.req.on('data', (chunk: Buffer) => callbacks.onData(chunk, false));
-      this.req.on('end', () => {
-        // As Envoy's codec: with `enable_trailers` trailers end the request, else the body's end does.
-        if (this.options.enableTrailers && this.req.rawTrailers.length > 0) callbacks.onTrailers(HeaderMap.fromRaw(this.req.rawTrailers));
-        else callbacks.onData(EMPTY, true);
-      });
-    }
-    this.res.on('close', () => {
-      if (!this.finished) callbacks.onReset('downstream connection closed');
-    });
-  }
-
-  readDisable(disable: boolean): void {
-    if (disable) this.req.pause();
-    else this.req.resume();
-  }
-
-  respondContinue(): void {
-    if (!this.res.headersSent && !this.finished) this.res.writeContinue();
-  }
-
-  respondHeaders(headers: HeaderMap, endStream: boolean): void {
-    const status = Number(headers.get(':status') ?? 200);
-    this.res.writeHead(status, reasonPhrase(status), headers.toRaw());
-    if (endStream) this.end();
-  }
-
-  respondData(data: Buffer, endStream: boolean): boolean {
-    if (endStream) {
-      this.end(data);
-      return true;
-    }
-    return data.length === 0 || this.res.write(data);
-  }
-
-  respondTrailers(trailers: HeaderMap): void {
-    // As Envoy's HTTP/1.1 codec: trailers go out only with `enable_trailers` (chunked bodies).
-    if (this.options.enableTrailers) this.res.addTrailers([...trailers].filter(([name]) => !name.startsWith(':')));
-    this.end();
-  }
-
-  onWritable(callback: () => void): void {
-    this.res.once('drain', callback);
-  }
-
-  reset(): void {
-    this.finished = true;
-    this.res.socket?.destroy();
-  }
-
-  closeConnectionAfterResponse(): void {
-    this.res.shouldKeepAlive = false;
-    if (!this.res.headersSent) this.res.setHeader('connection', 'close');
-  }
-
-  drainConnection(): void {
-    this.closeConnectionAfterResponse();
-  }
-
-  private end(data: Buffer = EMPTY): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.res.end(data.length > 0 ? data : undefined);
-  }
+function protocolOf(req: ParsedRequest): DownstreamProtocol {
+  return isHttp10(req) ? 'HTTP/1.0' : 'HTTP/1.1';
 }
 
 /**
@@ -191,10 +89,23 @@ export type Http1TakeoverKind = 'connect' | 'upgrade' | 'h2c';
 /** What an h2c upgrade request carries only for the upgrade, taken off as Envoy does. */
 const H2C_UPGRADE_HEADERS = ['upgrade', 'http2-settings', 'connection'];
 
+/** What a takeover stream needs of its connection's codec. */
+export interface TakeoverWire {
+  write(data: Buffer): void;
+  readonly writable: boolean;
+  onWritable(callback: () => void): void;
+  readDisable(disable: boolean): void;
+  /** Our FIN: the tunnel's half-close. */
+  endWrite(): void;
+  /** Written, then closed (an answer that refused the tunnel). */
+  closeWhenWritten(): void;
+  abort(): void;
+}
+
 /**
- * An HTTP/1.1 exchange on the raw connection node:http hands over after the request headers
- * (its CONNECT and upgrade events). An answer that opens the tunnel is written without framing
- * and the connection carries the tunnel from then on; any other answer ends with the connection.
+ * An HTTP/1.1 exchange that has the connection after its request head (a CONNECT, an upgrade).
+ * An answer that opens the tunnel is written without framing and the connection carries the
+ * tunnel from then on; any other answer ends with the connection.
  */
 export class Http1TakeoverStream implements DownstreamStream {
   readonly protocol: DownstreamProtocol;
@@ -206,11 +117,15 @@ export class Http1TakeoverStream implements DownstreamStream {
   private done = false;
   /** The answer opened the tunnel (a 2xx to CONNECT, a 101 to an upgrade). */
   private tunnel = false;
+  private callbacks: DownstreamStreamCallbacks | undefined;
+  /** Bytes (and the client's FIN, as an empty last one) before the stream started or while it is paused. */
+  private held: Array<{ data: Buffer; end: boolean }> = [];
+  private paused = false;
+  private readingDisabled = false;
 
   constructor(
-    req: IncomingMessage,
-    private readonly socket: Duplex,
-    private readonly head: Buffer,
+    req: ParsedRequest,
+    private readonly wire: TakeoverWire,
     private readonly kind: Http1TakeoverKind,
     options: Http1Options,
   ) {
@@ -218,29 +133,41 @@ export class Http1TakeoverStream implements DownstreamStream {
     this.headers = requestHeaders(req, kind === 'connect');
     this.codecIssue = http1RequestIssue(req, options);
     if (kind === 'h2c') for (const name of H2C_UPGRADE_HEADERS) this.headers.remove(name);
-    this.requestBodyLeft = kind === 'h2c' ? Number(req.headers['content-length'] ?? 0) : Infinity;
+    this.requestBodyLeft = kind === 'h2c' ? Number(firstHeader(req.rawHeaders, 'content-length') ?? 0) : Infinity;
     this.headersEndStream = this.requestBodyLeft === 0;
   }
 
   start(callbacks: DownstreamStreamCallbacks): void {
-    if (this.head.length > 0) queueMicrotask(() => this.onRequestBytes(callbacks, this.head));
-    this.socket.on('data', (chunk: Buffer) => this.onRequestBytes(callbacks, chunk));
-    this.socket.on('end', () => {
-      if (this.requestBodyLeft > 0) callbacks.onData(EMPTY, true);
-    });
-    this.socket.on('error', () => {});
-    this.socket.on('close', () => {
-      if (!this.done) callbacks.onReset('downstream connection closed');
-    });
+    this.callbacks = callbacks;
+    // Bytes that came with the request head are delivered once the stream has started.
+    if (this.held.length > 0) queueMicrotask(() => this.deliverHeld());
+  }
+
+  /** The connection's bytes after the request head; `end`: the client's FIN. */
+  onBytes(data: Buffer, end: boolean): void {
+    if (this.done && !this.tunnel) return;
+    if (this.callbacks && !this.paused && this.held.length === 0) this.deliver(data, end);
+    else if (data.length > 0 || end) this.held.push({ data, end });
+  }
+
+  /** The connection closed. */
+  onClosed(): void {
+    if (this.done) return;
+    this.done = true;
+    this.callbacks?.onReset('downstream connection closed');
   }
 
   readDisable(disable: boolean): void {
-    if (disable) this.socket.pause();
-    else this.socket.resume();
+    this.paused = disable;
+    if (disable !== this.readingDisabled) {
+      this.readingDisabled = disable;
+      this.wire.readDisable(disable);
+    }
+    if (!disable) this.deliverHeld();
   }
 
   respondContinue(): void {
-    if (!this.done) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+    if (!this.done) this.wire.write(Buffer.from('HTTP/1.1 100 Continue\r\n\r\n'));
   }
 
   respondHeaders(headers: HeaderMap, endStream: boolean): void {
@@ -259,14 +186,14 @@ export class Http1TakeoverStream implements DownstreamStream {
     }
     for (const [name, value] of regular) if (!name.startsWith(':')) lines.push(`${name}: ${value}`);
     this.tunnel = tunnel;
-    this.socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    this.wire.write(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'));
     if (endStream) this.finish();
   }
 
   respondData(data: Buffer, endStream: boolean): boolean {
-    const ok = data.length === 0 || this.socket.write(data);
+    if (data.length > 0 && !this.done) this.wire.write(data);
     if (endStream) this.finish();
-    return ok;
+    return this.wire.writable;
   }
 
   respondTrailers(): void {
@@ -274,12 +201,12 @@ export class Http1TakeoverStream implements DownstreamStream {
   }
 
   onWritable(callback: () => void): void {
-    this.socket.once('drain', callback);
+    this.wire.onWritable(callback);
   }
 
   reset(): void {
     this.done = true;
-    this.socket.destroy();
+    this.wire.abort();
   }
 
   closeConnectionAfterResponse(): void {
@@ -290,16 +217,29 @@ export class Http1TakeoverStream implements DownstreamStream {
     // Same: nothing follows this exchange on the connection.
   }
 
+  private deliverHeld(): void {
+    while (this.callbacks && !this.paused && this.held.length > 0) {
+      const next = this.held.shift() as { data: Buffer; end: boolean };
+      this.deliver(next.data, next.end);
+    }
+  }
+
   /** The tunnel's bytes, or an h2c request's body up to its length (anything after is dropped: the connection closes). */
-  private onRequestBytes(callbacks: DownstreamStreamCallbacks, chunk: Buffer): void {
+  private deliver(data: Buffer, end: boolean): void {
+    const callbacks = this.callbacks as DownstreamStreamCallbacks;
     if (this.requestBodyLeft === Infinity) {
-      callbacks.onData(chunk, false);
+      if (data.length > 0 || end) callbacks.onData(data, end);
       return;
     }
     if (this.requestBodyLeft === 0) return;
-    const body = chunk.subarray(0, this.requestBodyLeft);
+    if (end && data.length < this.requestBodyLeft) {
+      callbacks.onData(data, true);
+      this.requestBodyLeft = 0;
+      return;
+    }
+    const body = data.subarray(0, this.requestBodyLeft);
     this.requestBodyLeft -= body.length;
-    callbacks.onData(body, this.requestBodyLeft === 0);
+    if (body.length > 0) callbacks.onData(body, this.requestBodyLeft === 0);
   }
 
   /**
@@ -309,7 +249,7 @@ export class Http1TakeoverStream implements DownstreamStream {
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    if (this.tunnel) this.socket.end();
-    else this.socket.end(() => this.socket.destroy());
+    if (this.tunnel) this.wire.endWrite();
+    else this.wire.closeWhenWritten();
   }
 }
