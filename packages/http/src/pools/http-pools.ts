@@ -1,15 +1,15 @@
-import { Agent } from 'node:http';
 import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
 import { ServiceKey, type HopFailure, type Host, type ServerContext, type UpstreamCluster, type UpstreamRequester, type WorkerContext } from '@nodevoy/core';
-import type { ConnectionDuplex } from '../connection-duplex.js';
+import { ConnectionDuplex } from '../connection-duplex.js';
 import { HTTP2_SESSION_MEMORY_MB } from '../http2-session-memory.js';
 import { commonHttpOptions, upstreamCodec, type UpstreamCodec } from '../protocol-options.js';
 import { countedRequest } from './counted-request.js';
-import { Http1UpstreamRequest } from './http1-request.js';
+import { Http1ClientConnection } from './http1/http1-client-connection.js';
+import { Http1Pool } from './http1/http1-pool.js';
 import { Http2UpstreamRequest } from './http2-request.js';
 import type { RequestHead, UpstreamRequest, UpstreamRequestCallbacks } from './types.js';
 import { AwaitingCodecRequest } from './awaiting-codec-request.js';
-import { UpstreamConnectError, connectUpstream, countCodec, requesterOf } from './upstream-connector.js';
+import { UpstreamConnectError, connectUpstream, countCodec } from './upstream-connector.js';
 
 /** What an `auto_config` cluster offers ALPN, in Envoy's order of preference. */
 const ALPN_CHOICES = ['h2', 'http/1.1'] as const;
@@ -17,27 +17,23 @@ const ALPN_HTTP1 = ['http/1.1'] as const;
 
 /**
  * The upstream HTTP connection pools of one server, per cluster, host and worker: HTTP/1.1
- * keep-alive (a node:http Agent on nodevoy connections) or one multiplexed HTTP/2 session.
+ * keep-alive (nodevoy's own codec on its connections) or one multiplexed HTTP/2 session.
  * The codec follows the cluster's protocol options, as in Envoy; with `auto_config` the first
  * connection's ALPN chooses it (HTTP/1.1 when ALPN chose nothing), and requests wait for that
  * handshake. HTTP/2 so chosen lasts as long as its session, then ALPN is asked again; HTTP/1.1
  * stays, and later connections offer only `http/1.1`.
  */
 export class HttpPools {
-  private readonly agents = new Map<string, Agent>();
+  private readonly http1Pools = new Map<string, Http1Pool>();
   private readonly sessions = new Map<string, ClientHttp2Session>();
   /** Per HTTP/2 session: what the inner side of its internal hop reported, if it gave up. */
   private readonly hopFailures = new WeakMap<ClientHttp2Session, () => HopFailure | undefined>();
   private readonly streamsServed = new WeakMap<ClientHttp2Session, number>();
   private readonly openStreams = new WeakMap<ClientHttp2Session, number>();
-  /** Requests each pooled HTTP/1.1 connection has carried. */
-  private readonly requestsServed = new WeakMap<object, number>();
   /** Per pool key of an `auto_config` cluster: the codec ALPN chose (HTTP/2: for the session it runs). */
   private readonly negotiated = new Map<string, UpstreamCodec>();
   /** Per pool key: the requests waiting for the handshake that will choose. */
   private readonly negotiating = new Map<string, AwaitingCodecRequest[]>();
-  /** Per pool key: the connection whose handshake chose HTTP/1.1, until the Agent takes it. */
-  private readonly spareConnections = new Map<string, ConnectionDuplex>();
 
   /**
    * Starts a request on a pooled connection to `host`; everything else arrives via callbacks.
@@ -79,20 +75,12 @@ export class HttpPools {
       this.streamOpened(target.key, session, target.cluster);
       return stream;
     }
-    const { maxRequestsPerConnection } = upstreamLimits(target.cluster);
-    const upstream = new Http1UpstreamRequest(this.agent(target), head, endStream, target.requester, callbacks, (socket) => {
-      const served = (this.requestsServed.get(socket) ?? 0) + 1;
-      this.requestsServed.set(socket, served);
-      // The last request the connection may carry: it closes after the response.
-      return served !== maxRequestsPerConnection;
-    });
-    if (endStream) upstream.sendData(Buffer.alloc(0), true);
-    return upstream;
+    return this.http1Pool(target).request(head, endStream, target.requester, callbacks);
   }
 
   /**
    * The requests waiting for `key`'s codec, opening the connection whose ALPN chooses it if none
-   * is under way. That connection then serves: as the HTTP/2 session, or the Agent's first socket.
+   * is under way. That connection then serves: as the HTTP/2 session, or the HTTP/1.1 pool's first.
    */
   private negotiate(target: PoolTarget): AwaitingCodecRequest[] {
     const { key, cluster, host, worker, requester } = target;
@@ -100,30 +88,39 @@ export class HttpPools {
     if (existing) return existing;
     const waiting: AwaitingCodecRequest[] = [];
     this.negotiating.set(key, waiting);
-    const duplex = connectUpstream(cluster, host, worker, { requester, alpnFallback: ALPN_CHOICES });
-    let failure: UpstreamConnectError | undefined;
-    duplex.on('error', (error: Error) => {
-      if (error instanceof UpstreamConnectError) failure = error;
-    });
-    duplex.once('connect', () => {
-      this.negotiating.delete(key);
-      const codec: UpstreamCodec = duplex.connection?.ssl?.alpn === 'h2' ? 'http2' : 'http1';
-      this.negotiated.set(key, codec);
-      countCodec(cluster, codec);
-      // Envoy's mixed pool counts the connection again as the codec's client adopts it.
-      cluster.info.stats.upstream_cx_total.inc();
-      host.stats.cx_total++;
-      if (codec === 'http2') this.session(target, duplex);
-      else if (waiting.some((request) => request.waiting)) this.spareConnections.set(key, duplex);
-      else duplex.destroy();
-      for (const request of waiting) request.proceed(codec);
-    });
-    duplex.once('close', () => {
-      if (this.negotiating.get(key) !== waiting) return;
-      this.negotiating.delete(key);
-      const error = failure ?? new UpstreamConnectError('RemoteConnectionFailure', 'upstream connection closed before the handshake chose a protocol');
-      for (const request of waiting) request.fail(error.failure);
-    });
+    cluster.newTcpConnection(
+      host,
+      worker,
+      {
+        onPoolReady: (connection) => {
+          this.negotiating.delete(key);
+          const codec: UpstreamCodec = connection.ssl?.alpn === 'h2' ? 'http2' : 'http1';
+          this.negotiated.set(key, codec);
+          countCodec(cluster, codec);
+          // Envoy's mixed pool counts the connection again as the codec's client adopts it.
+          cluster.info.stats.upstream_cx_total.inc();
+          host.stats.cx_total++;
+          if (codec === 'http2') {
+            const duplex = new ConnectionDuplex();
+            duplex.attach(connection);
+            this.session(target, duplex);
+          } else if (waiting.some((request) => request.waiting)) {
+            const pool = this.http1Pool(target);
+            pool.adopt(new Http1ClientConnection(connection, pool));
+          } else {
+            connection.close('NoFlush', 'no request left');
+          }
+          for (const request of waiting) request.proceed(codec);
+        },
+        onPoolFailure: (reason, detail) => {
+          if (this.negotiating.get(key) !== waiting) return;
+          this.negotiating.delete(key);
+          const failure = new UpstreamConnectError(reason, detail).failure;
+          for (const request of waiting) request.fail(failure);
+        },
+      },
+      { countsAsRequest: false, requester, alpnFallback: ALPN_CHOICES },
+    );
     return waiting;
   }
 
@@ -132,7 +129,7 @@ export class HttpPools {
    * (HTTP/2 with a GOAWAY), so the internal listeners behind them can drain too.
    */
   drain(): void {
-    for (const agent of this.agents.values()) drainAgent(agent);
+    for (const pool of this.http1Pools.values()) pool.drain();
     for (const session of this.sessions.values()) session.close();
     this.sessions.clear();
   }
@@ -143,48 +140,39 @@ export class HttpPools {
    */
   drainCluster(name: string): void {
     const ofCluster = (key: string) => key.startsWith(`${name}|`);
-    for (const [key, agent] of this.agents) {
+    for (const [key, pool] of this.http1Pools) {
       if (!ofCluster(key)) continue;
-      this.agents.delete(key);
-      drainAgent(agent);
+      this.http1Pools.delete(key);
+      pool.drain();
     }
     for (const [key, session] of this.sessions) {
       if (!ofCluster(key)) continue;
       this.sessions.delete(key);
       session.close();
     }
-    for (const [key, spare] of this.spareConnections) {
-      if (!ofCluster(key)) continue;
-      this.spareConnections.delete(key);
-      spare.destroy();
-    }
     for (const key of this.negotiated.keys()) if (ofCluster(key)) this.negotiated.delete(key);
   }
 
   close(): void {
-    for (const spare of this.spareConnections.values()) spare.destroy();
-    this.spareConnections.clear();
-    for (const agent of this.agents.values()) agent.destroy();
+    for (const pool of this.http1Pools.values()) pool.close();
     for (const session of this.sessions.values()) session.destroy();
-    this.agents.clear();
+    this.http1Pools.clear();
     this.sessions.clear();
   }
 
-  private agent({ key, cluster, host, worker }: PoolTarget): Agent {
-    let agent = this.agents.get(key);
-    if (!agent) {
-      // The Agent closes a pooled connection idle for `timeout`; a busy one is the route timeout's.
-      agent = new Agent({ keepAlive: true, maxSockets: cluster.info.resources.DEFAULT.connections.max, scheduling: 'lifo', timeout: upstreamLimits(cluster).idleTimeoutMs });
-      const alpn = upstreamCodec(cluster.info) === 'alpn';
-      agent.createConnection = (options) => {
-        const spare = this.spareConnections.get(key);
-        this.spareConnections.delete(key);
-        if (spare && !spare.destroyed) return spare as never;
-        return connectUpstream(cluster, host, worker, { codec: 'http1', requester: requesterOf(options), ...(alpn ? { alpnFallback: ALPN_HTTP1 } : {}) }) as never;
-      };
-      this.agents.set(key, agent);
+  private http1Pool({ key, cluster, host, worker }: PoolTarget): Http1Pool {
+    let pool = this.http1Pools.get(key);
+    if (!pool) {
+      const { idleTimeoutMs, maxRequestsPerConnection } = upstreamLimits(cluster);
+      pool = new Http1Pool(cluster, host, worker, {
+        maxConnections: cluster.info.resources.DEFAULT.connections.max,
+        idleTimeoutMs,
+        maxRequestsPerConnection,
+        ...(upstreamCodec(cluster.info) === 'alpn' ? { alpnFallback: ALPN_HTTP1 } : {}),
+      });
+      this.http1Pools.set(key, pool);
     }
-    return agent;
+    return pool;
   }
 
   /** `key`'s HTTP/2 session; a new one opens a connection, or runs on `connected` (whose ALPN chose HTTP/2). */
@@ -249,12 +237,6 @@ interface PoolTarget {
 function upstreamLimits(cluster: UpstreamCluster): { idleTimeoutMs: number; maxRequestsPerConnection: number } {
   const common = commonHttpOptions(cluster.info);
   return { idleTimeoutMs: common?.idle_timeout ?? 3_600_000, maxRequestsPerConnection: common?.max_requests_per_connection ?? 0 };
-}
-
-/** An HTTP/1.1 pool that keeps no connection from now on: idle ones close, busy ones after their response. */
-function drainAgent(agent: Agent): void {
-  (agent as Agent & { keepAlive: boolean }).keepAlive = false;
-  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
 }
 
 export const HTTP_POOLS = new ServiceKey<HttpPools>('http connection pools');

@@ -46,17 +46,9 @@ export class UpstreamConnectError extends Error {
   }
 }
 
-/** How an HTTP/1.1 request hands its requester through node:http's Agent to `connectUpstream`. */
-export const REQUESTER = Symbol('nodevoy upstream requester');
-
-/** The requester a request passed in its options (undefined: none). */
-export function requesterOf(options: object): UpstreamRequester | undefined {
-  return (options as { [REQUESTER]?: UpstreamRequester })[REQUESTER];
-}
-
 /**
  * Opens a nodevoy upstream connection to a host and returns it at once as a Duplex that
- * connects later: what node:http's Agent and node:http2's `createConnection` need.
+ * connects later: what node:http2's `createConnection` needs.
  */
 export function connectUpstream(cluster: UpstreamCluster, host: Host, worker: WorkerContext, options: UpstreamConnectOptions): ConnectionDuplex {
   const duplex = new ConnectionDuplex();
