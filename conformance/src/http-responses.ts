@@ -96,9 +96,8 @@ function readChunks(text: string, from: number): { body: string; next: number; c
 export function parseHttpResponses(data: Buffer, methods?: readonly string[]): HttpResponseObservation[] {
   return splitResponses(data.toString('latin1'), methods).map((r) => ({
     status: r.status,
-    // Framing is the codec's business (chunked or a length): the body is compared instead.
+    // Framing headers compare too: nodevoy's HTTP/1.1 codec frames as Envoy's does.
     headers: r.headers
-      .filter(([name]) => name !== 'transfer-encoding' && name !== 'content-length')
       .map(([name, value]) => `${name}: ${VOLATILE.has(name) ? '<varies>' : value}`)
       .sort(),
     body: decodedBody(r.headers.find(([name]) => name === 'content-encoding')?.[1], r.body),

@@ -27,6 +27,10 @@ t.test('the framing of each kind of response', async (t) => {
 
   t.equal(head(200, [], true).text, 'HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n', 'headers-only: an explicit zero length');
   t.equal(head(204, [], true).text, 'HTTP/1.1 204 No Content\r\n\r\n', '204: neither length nor chunks');
+  t.equal(head(204, [['content-length', '0']], true).text, 'HTTP/1.1 204 No Content\r\n\r\n', 'a 204 never says content-length (a local reply sets one)');
+  const notModified = head(304, [['content-length', '1234']], false);
+  t.equal(notModified.text, 'HTTP/1.1 304 Not Modified\r\ncontent-length: 1234\r\n\r\n', 'a 304 keeps the length of the resource');
+  t.equal(notModified.framing, 'none', 'and has no body');
   t.equal(head(304, [], false).framing, 'none');
   t.equal(head(101, [['upgrade', 'websocket']], false).framing, 'none');
 

@@ -26,12 +26,16 @@ export interface AnsweredRequest {
 export function responseHead(headers: HeaderMap, endStream: boolean, request: AnsweredRequest, closeConnection: boolean): ResponseHead {
   const status = Number(headers.get(':status') ?? 200);
   let head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n`;
+  // RFC 9110 §8.6: a 1xx or 204 carries no Content-Length (Envoy's codec drops one).
+  const lengthAllowed = status >= 200 && status !== 204;
   let sawContentLength = false;
   let sawConnection = false;
   for (const [name, value] of headers) {
     if (name.charCodeAt(0) === 58 /* ':' */ || name === 'transfer-encoding' || UNSAFE_HEADER_VALUE.test(value)) continue;
-    if (name === 'content-length') sawContentLength = true;
-    else if (name === 'connection') {
+    if (name === 'content-length') {
+      if (!lengthAllowed) continue;
+      sawContentLength = true;
+    } else if (name === 'connection') {
       if (closeConnection) continue;
       sawConnection = true;
     }
@@ -40,10 +44,11 @@ export function responseHead(headers: HeaderMap, endStream: boolean, request: An
   if (closeConnection && !sawConnection) head += 'connection: close\r\n';
   let framing: BodyFraming = request.isHead ? 'none' : 'raw';
   let closeDelimited = false;
-  if (sawContentLength) {
-    // The length the response carries frames it.
-  } else if (status < 200 || status === 204 || status === 304) {
+  if (!lengthAllowed || status === 304) {
+    // No body, whatever a length says (a 304's describes the resource).
     framing = 'none';
+  } else if (sawContentLength) {
+    // The length the response carries frames it.
   } else if (endStream && !request.isHead) {
     head += 'content-length: 0\r\n';
     framing = 'none';
