@@ -81,6 +81,7 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
       maxRequestHeadersBytes: (config.max_request_headers_kb ?? HCM_DEFAULTS.maxRequestHeadersKb) * 1024,
       http1: {
         enableTrailers: config.http_protocol_options?.enable_trailers ?? false,
+        allowChunkedLength: config.http_protocol_options?.allow_chunked_length ?? false,
         defaultHostForHttp10: config.http_protocol_options?.default_host_for_http_10,
         maxHeadersCount: config.common_http_protocol_options?.max_headers_count ?? HCM_DEFAULTS.maxHeadersCount,
       },

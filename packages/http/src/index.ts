@@ -16,6 +16,7 @@ export { HeaderMutation } from './header-mutation.js';
 export { headerValueOptionSchema, headersToAdd, headersToRemove, type HeaderValueOptionConfig } from './header-options.js';
 export {
   commonHttpOptions,
+  http1Options,
   http1ProtocolOptionsSchema,
   http2ProtocolOptionsSchema,
   commonHttpProtocolOptionsSchema,

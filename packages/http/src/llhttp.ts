@@ -30,6 +30,7 @@ interface LlhttpParserClass {
   readonly kOnBody: number;
   readonly kOnMessageComplete: number;
   readonly kLenientNone: number;
+  readonly kLenientChunkedLength: number;
 }
 
 export const HTTPParser = (createRequire(import.meta.url)('_http_common') as { HTTPParser: LlhttpParserClass }).HTTPParser;

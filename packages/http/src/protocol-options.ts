@@ -13,11 +13,8 @@ export const http1ProtocolOptionsSchema = message(
     allow_chunked_length: bool(),
   },
   {
-    // node's HTTP/1.1 parser always takes absolute URLs and always refuses chunked + length:
-    // Envoy's defaults, the only settings nodevoy can honour.
     check(value, report) {
       if (value.allow_absolute_url === false) report('allow_absolute_url', 'nodevoy always accepts absolute URLs', 'remove it (true is the default)');
-      if (value.allow_chunked_length === true) report('allow_chunked_length', 'not supported by nodevoy: a request with both is refused with 400', 'remove it');
     },
     ignored: ['header_key_format', 'override_stream_error_on_invalid_http_message', 'send_fully_qualified_url', 'use_balsa_parser', 'allow_custom_methods', 'ignore_http_11_upgrade'] },
 );
@@ -158,6 +155,13 @@ export function upstreamCodec(cluster: ClusterInfo): UpstreamCodec | 'alpn' {
   if (options?.explicit_http_config?.http2_protocol_options) return 'http2';
   if (options?.explicit_http_config?.http_protocol_options) return 'http1';
   return cluster.config.http2_protocol_options ? 'http2' : 'http1';
+}
+
+/** The cluster's HTTP/1.1 options (`explicit_http_config` or `auto_config`), if it set any. */
+export function http1Options(cluster: ClusterInfo): MessageValue<typeof http1ProtocolOptionsSchema.fields> | undefined {
+  const typed = cluster.protocolOptions(HTTP_PROTOCOL_OPTIONS_NAME) ?? cluster.protocolOptions(TYPE_URL);
+  const options = typed?.config as HttpProtocolOptions | undefined;
+  return options?.explicit_http_config?.http_protocol_options ?? options?.auto_config?.http_protocol_options;
 }
 
 /** The cluster's common HTTP options (idle timeout, max requests per connection...). */

@@ -8,6 +8,8 @@ const EMPTY = Buffer.alloc(0);
 export interface Http1Options {
   /** `enable_trailers`: responses may carry trailers (chunked bodies). */
   readonly enableTrailers: boolean;
+  /** `allow_chunked_length`: a request with both a length and chunks is read as chunked (its length removed), not refused. */
+  readonly allowChunkedLength: boolean;
   /** `default_host_for_http_10`: the authority of an HTTP/1.0 request without Host. */
   readonly defaultHostForHttp10: string | undefined;
   /** `common_http_protocol_options.max_headers_count` (Envoy's default: 100). */

@@ -2,7 +2,7 @@ import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
 import { ServiceKey, type HopFailure, type Host, type ServerContext, type UpstreamCluster, type UpstreamRequester, type WorkerContext } from '@nodevoy/core';
 import { ConnectionDuplex } from '../connection-duplex.js';
 import { HTTP2_SESSION_MEMORY_MB } from '../http2-session-memory.js';
-import { commonHttpOptions, upstreamCodec, type UpstreamCodec } from '../protocol-options.js';
+import { commonHttpOptions, http1Options, upstreamCodec, type UpstreamCodec } from '../protocol-options.js';
 import { countedRequest } from './counted-request.js';
 import { Http1ClientConnection } from './http1/http1-client-connection.js';
 import { Http1Pool } from './http1/http1-pool.js';
@@ -106,7 +106,7 @@ export class HttpPools {
             this.session(target, duplex);
           } else if (waiting.some((request) => request.waiting)) {
             const pool = this.http1Pool(target);
-            pool.adopt(new Http1ClientConnection(connection, pool));
+            pool.adopt(new Http1ClientConnection(connection, pool, http1Options(cluster.info)?.allow_chunked_length ?? false));
           } else {
             connection.close('NoFlush', 'no request left');
           }
@@ -168,6 +168,7 @@ export class HttpPools {
         maxConnections: cluster.info.resources.DEFAULT.connections.max,
         idleTimeoutMs,
         maxRequestsPerConnection,
+        allowChunkedLength: http1Options(cluster.info)?.allow_chunked_length ?? false,
         ...(upstreamCodec(cluster.info) === 'alpn' ? { alpnFallback: ALPN_HTTP1 } : {}),
       });
       this.http1Pools.set(key, pool);

@@ -43,7 +43,7 @@ export class Http1ServerCodec implements Http1Wire, TakeoverWire, ConnectionCall
     private readonly events: Http1CodecEvents,
   ) {
     this.parser = new HTTPParser();
-    this.parser.initialize(HTTPParser.REQUEST, {}, options.maxRequestHeadersBytes, HTTPParser.kLenientNone);
+    this.parser.initialize(HTTPParser.REQUEST, {}, options.maxRequestHeadersBytes, options.http1.allowChunkedLength ? HTTPParser.kLenientChunkedLength : HTTPParser.kLenientNone);
     this.parser[HTTPParser.kOnHeaders] = (headers: string[], url: string) => {
       for (const item of headers) this.pendingHeaders.push(item);
       this.pendingUrl += url;

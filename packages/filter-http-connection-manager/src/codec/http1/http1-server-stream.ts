@@ -53,6 +53,8 @@ export class Http1ServerStream implements DownstreamStream {
   ) {
     this.protocol = isHttp10(request) ? 'HTTP/1.0' : 'HTTP/1.1';
     this.headers = requestHeaders(request, false, options);
+    // Chunks win over a length (the parser only lets both through with `allow_chunked_length`): the length goes, as in Envoy.
+    if (this.headers.has('transfer-encoding')) this.headers.remove('content-length');
     this.codecIssue = http1RequestIssue(request, options);
     const length = firstHeader(request.rawHeaders, 'content-length');
     this.headersEndStream = (length === undefined || Number(length) === 0) && joinedHeader(request.rawHeaders, 'transfer-encoding') === undefined;

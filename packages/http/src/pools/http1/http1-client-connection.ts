@@ -56,9 +56,11 @@ export class Http1ClientConnection implements ConnectionCallbacks {
   constructor(
     readonly connection: Connection,
     private readonly owner: Http1ConnectionOwner,
+    /** `allow_chunked_length`: a response with both a length and chunks is read as chunked. */
+    allowChunkedLength: boolean,
   ) {
     this.parser = new HTTPParser();
-    this.parser.initialize(HTTPParser.RESPONSE, {}, 0, HTTPParser.kLenientNone);
+    this.parser.initialize(HTTPParser.RESPONSE, {}, 0, allowChunkedLength ? HTTPParser.kLenientChunkedLength : HTTPParser.kLenientNone);
     this.parser[HTTPParser.kOnHeaders] = (headers: string[]) => {
       for (const item of headers) this.pendingHeaders.push(item);
     };

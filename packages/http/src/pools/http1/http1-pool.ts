@@ -11,6 +11,8 @@ export interface Http1PoolLimits {
   readonly idleTimeoutMs: number;
   /** Requests one connection carries before it closes (0: no limit). */
   readonly maxRequestsPerConnection: number;
+  /** `allow_chunked_length`: a response with both a length and chunks is read as chunked. */
+  readonly allowChunkedLength: boolean;
   /** ALPN to offer on new connections where the transport socket configures none. */
   readonly alpnFallback?: readonly string[];
 }
@@ -123,7 +125,7 @@ export class Http1Pool implements Http1ConnectionSource, Http1ConnectionOwner {
       {
         onPoolReady: (raw) => {
           this.connecting--;
-          const connection = new Http1ClientConnection(raw, this);
+          const connection = new Http1ClientConnection(raw, this, this.limits.allowChunkedLength);
           this.all.add(connection);
           if (this.draining) connection.closeAfterExchange = true;
           const next = this.waiting.shift();

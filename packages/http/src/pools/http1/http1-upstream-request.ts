@@ -115,6 +115,8 @@ export class Http1UpstreamRequest implements UpstreamRequest, Http1Exchange {
     if (this.done) return;
     this.tunnel = tunnel;
     const headers = HeaderMap.fromRaw(rawHeaders);
+    // Chunks win over a length (the parser only lets both through with `allow_chunked_length`): the length goes, as in Envoy.
+    if (headers.has('transfer-encoding')) headers.remove('content-length');
     // As Envoy's codec: a response that can have no body ends with its headers.
     this.bodiless = !tunnel && (this.isHead || status === 204 || status === 304 || (headers.get('content-length') === '0' && !headers.has('transfer-encoding')));
     this.callbacks.onResponseHeaders({ status, headers }, this.bodiless);
