@@ -82,6 +82,19 @@ export async function measureHttp(subject: HttpSubject, httpPort: number): Promi
   return row;
 }
 
+/** The better figures of two rounds of one subject (the load generator shares the cores, so single runs wander). */
+export function bestHttpRow(a: HttpRow, b: HttpRow): HttpRow {
+  return {
+    ...a,
+    rps1: Math.max(a.rps1, b.rps1),
+    p99us1: Math.min(a.p99us1, b.p99us1),
+    rps50: Math.max(a.rps50, b.rps50),
+    p99us50: Math.min(a.p99us50, b.p99us50),
+    cpuPerReqUs: Math.min(a.cpuPerReqUs, b.cpuPerReqUs),
+    peakRssMiB: Math.max(a.peakRssMiB, b.peakRssMiB),
+  };
+}
+
 export function httpTable(rows: HttpRow[], missing: readonly string[] = []): string {
   const f = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
   const cpu = (key: HttpSubjectKey) => rows.find((r) => r.key === key)?.cpuPerReqUs ?? NaN;

@@ -37,6 +37,8 @@ export class HttpConnectionManagerFilter implements ReadFilter {
   private http2Session: ServerHttp2Session | undefined;
   private http2Guard: Http2InboundGuard | undefined;
   private state!: DownstreamConnection;
+  /** `max_connection_duration`'s clock. */
+  private lifetime: NodeJS.Timeout | undefined;
 
   constructor(private readonly shared: HcmShared) {}
 
@@ -50,6 +52,7 @@ export class HttpConnectionManagerFilter implements ReadFilter {
     connection.addConnectionCallbacks({
       onEvent: (event: ConnectionEvent) => {
         if (event === 'Connected') return;
+        clearTimeout(this.lifetime);
         this.state.closed();
         this.shared.live.delete(this);
         stats.downstream_cx_active.dec();
@@ -67,6 +70,8 @@ export class HttpConnectionManagerFilter implements ReadFilter {
   onNewConnection(): FilterStatus {
     this.state = new DownstreamConnection(this.shared.runtime.connectionIdleTimeoutMs, () => this.onIdle());
     this.shared.live.add(this);
+    const { maxConnectionDurationMs } = this.shared.runtime;
+    if (maxConnectionDurationMs > 0) this.lifetime = setTimeout(() => this.onMaxConnectionDuration(), maxConnectionDurationMs);
     if (this.shared.codecType === 'HTTP1') this.startCodec('http1');
     else if (this.shared.codecType === 'HTTP2') this.startCodec('http2');
     return 'continue';
@@ -175,6 +180,17 @@ export class HttpConnectionManagerFilter implements ReadFilter {
       this.shared.runtime.stats.downstream_cx_drain_close.inc();
       this.closeGracefully('drain');
     });
+  }
+
+  /**
+   * `max_connection_duration` reached: Envoy's drain sequence. An HTTP/1.1 response in flight
+   * says `connection: close`, HTTP/2 says GOAWAY; the connection closes once no request is open.
+   */
+  private onMaxConnectionDuration(): void {
+    this.shared.runtime.stats.downstream_cx_max_duration_reached.inc();
+    this.http1?.closeAfterOpenExchanges();
+    this.http2Session?.close();
+    this.state.drainWhenIdle(() => this.closeGracefully('max connection duration'));
   }
 
   /** Idle with no open request: HTTP/2 says GOAWAY first, HTTP/1.1 just closes. */

@@ -32,6 +32,8 @@ export interface HcmRuntime {
   readonly maxRequestsPerConnection: number;
   /** `common_http_protocol_options.idle_timeout` (default 1 h): a connection with no request. */
   readonly connectionIdleTimeoutMs: number;
+  /** `common_http_protocol_options.max_connection_duration` (default off), in ms; 0 is off. */
+  readonly maxConnectionDurationMs: number;
   /** `use_remote_address`, `xff_num_trusted_hops`, `skip_xff_append`, `internal_address_config`. */
   readonly forwardedFor: ForwardedForPolicy;
   readonly generateRequestId: boolean;

@@ -14,6 +14,7 @@ export function createHcmStats(scope: StatsScope) {
       'downstream_cx_protocol_error',
       'downstream_cx_idle_timeout',
       'downstream_cx_drain_close',
+      'downstream_cx_max_duration_reached',
       'downstream_cx_upgrades_total',
       'downstream_cx_rx_bytes_total',
       'downstream_cx_tx_bytes_total',

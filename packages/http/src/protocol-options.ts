@@ -58,6 +58,7 @@ export const commonHttpProtocolOptionsSchema = message(
   'envoy.config.core.v3.HttpProtocolOptions',
   {
     idle_timeout: duration(),
+    max_connection_duration: duration(),
     max_stream_duration: duration(),
     max_requests_per_connection: uint32(),
     max_headers_count: uint32({ gte: 1 }),
@@ -69,7 +70,6 @@ export const commonHttpProtocolOptionsSchema = message(
   },
   {
     unsupported: {
-      max_connection_duration: 'not implemented by nodevoy yet',
       max_response_headers_kb: 'not implemented by nodevoy yet',
     },
   },

@@ -20,6 +20,8 @@ export function createClusterStats(scope: StatsScope) {
       'upstream_cx_tx_bytes_total',
       'upstream_cx_close_notify',
       'upstream_cx_idle_timeout',
+      'upstream_cx_max_duration_reached',
+      'upstream_cx_max_requests',
       'upstream_cx_protocol_error',
       'upstream_cx_http1_total',
       'upstream_cx_http2_total',

@@ -163,10 +163,11 @@ export class HttpPools {
   private http1Pool({ key, cluster, host, worker }: PoolTarget): Http1Pool {
     let pool = this.http1Pools.get(key);
     if (!pool) {
-      const { idleTimeoutMs, maxRequestsPerConnection } = upstreamLimits(cluster);
+      const { idleTimeoutMs, maxRequestsPerConnection, maxConnectionDurationMs } = upstreamLimits(cluster);
       pool = new Http1Pool(cluster, host, worker, {
         maxConnections: cluster.info.resources.DEFAULT.connections.max,
         idleTimeoutMs,
+        maxConnectionDurationMs,
         maxRequestsPerConnection,
         allowChunkedLength: http1Options(cluster.info)?.allow_chunked_length ?? false,
         ...(upstreamCodec(cluster.info) === 'alpn' ? { alpnFallback: ALPN_HTTP1 } : {}),
@@ -196,9 +197,24 @@ export class HttpPools {
     });
     session.on('goaway', forget);
     session.on('close', forget);
-    const { idleTimeoutMs } = upstreamLimits(cluster);
+    const { idleTimeoutMs, maxConnectionDurationMs } = upstreamLimits(cluster);
     // Idle means no open stream (Envoy's idle_timeout), not merely no frames.
-    if (idleTimeoutMs > 0) session.setTimeout(idleTimeoutMs, () => (this.openStreams.get(session) ?? 0) === 0 && session.close());
+    if (idleTimeoutMs > 0) {
+      session.setTimeout(idleTimeoutMs, () => {
+        if ((this.openStreams.get(session) ?? 0) > 0) return;
+        cluster.info.stats.upstream_cx_idle_timeout.inc();
+        session.close();
+      });
+    }
+    if (maxConnectionDurationMs > 0) {
+      // Past its age the session takes no new stream (GOAWAY) and closes once its streams end.
+      const lifetime = setTimeout(() => {
+        cluster.info.stats.upstream_cx_max_duration_reached.inc();
+        forget();
+        session.close();
+      }, maxConnectionDurationMs);
+      session.once('close', () => clearTimeout(lifetime));
+    }
     this.sessions.set(key, session);
     return session;
   }
@@ -214,6 +230,7 @@ export class HttpPools {
     this.streamsServed.set(session, served);
     this.openStreams.set(session, (this.openStreams.get(session) ?? 0) + 1);
     if (served === upstreamLimits(cluster).maxRequestsPerConnection) {
+      cluster.info.stats.upstream_cx_max_requests.inc();
       this.sessions.delete(key);
       session.close();
     }
@@ -234,10 +251,14 @@ interface PoolTarget {
   readonly requester: UpstreamRequester | undefined;
 }
 
-/** Envoy's upstream defaults: a 1 h idle timeout, unlimited requests per connection (0). */
-function upstreamLimits(cluster: UpstreamCluster): { idleTimeoutMs: number; maxRequestsPerConnection: number } {
+/** Envoy's upstream defaults: a 1 h idle timeout, unlimited requests per connection and connection age (0). */
+function upstreamLimits(cluster: UpstreamCluster): { idleTimeoutMs: number; maxRequestsPerConnection: number; maxConnectionDurationMs: number } {
   const common = commonHttpOptions(cluster.info);
-  return { idleTimeoutMs: common?.idle_timeout ?? 3_600_000, maxRequestsPerConnection: common?.max_requests_per_connection ?? 0 };
+  return {
+    idleTimeoutMs: common?.idle_timeout ?? 3_600_000,
+    maxRequestsPerConnection: common?.max_requests_per_connection ?? 0,
+    maxConnectionDurationMs: common?.max_connection_duration ?? 0,
+  };
 }
 
 export const HTTP_POOLS = new ServiceKey<HttpPools>('http connection pools');

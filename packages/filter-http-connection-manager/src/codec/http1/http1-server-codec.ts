@@ -116,6 +116,11 @@ export class Http1ServerCodec implements Http1Wire, TakeoverWire, ConnectionCall
     this.closeWhenWritten();
   }
 
+  /** The connection is draining: every exchange under way ends it (`connection: close`), and nothing after them is served. */
+  closeAfterOpenExchanges(): void {
+    for (const stream of this.open) stream.closeConnectionAfterResponse();
+  }
+
   abort(): void {
     this.connection.close('FlushWrite', 'stream reset');
   }

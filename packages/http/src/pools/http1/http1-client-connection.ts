@@ -26,6 +26,10 @@ export interface Http1ConnectionOwner {
   /** The exchange completed and the connection may carry another. */
   released(connection: Http1ClientConnection): void;
   closed(connection: Http1ClientConnection): void;
+  /** The upstream said `connection: close` (Envoy's `upstream_cx_close_notify`). */
+  closeNotified(): void;
+  /** The upstream's bytes did not parse (`upstream_cx_protocol_error`). */
+  protocolError(): void;
 }
 
 /**
@@ -52,6 +56,8 @@ export class Http1ClientConnection implements ConnectionCallbacks {
   requestEnded = false;
   private isClosed = false;
   idleTimer: NodeJS.Timeout | undefined;
+  /** `max_connection_duration`'s clock. */
+  lifetimeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly connection: Connection,
@@ -134,6 +140,7 @@ export class Http1ClientConnection implements ConnectionCallbacks {
     if (event === 'Connected') return;
     this.isClosed = true;
     clearTimeout(this.idleTimer);
+    clearTimeout(this.lifetimeTimer);
     // A body that runs to the close is complete when the upstream closes cleanly.
     if (event === 'RemoteClose' && this.exchange && !this.tunnel && this.connection.detectedCloseType === 'Normal') this.parser.finish();
     const exchange = this.exchange;
@@ -170,6 +177,7 @@ export class Http1ClientConnection implements ConnectionCallbacks {
   }
 
   private fail(error: LlhttpError): void {
+    this.owner.protocolError();
     const exchange = this.exchange;
     this.exchange = undefined;
     exchange?.onConnectionFailure('protocol', `Parse Error: ${error.reason}`);
@@ -220,6 +228,7 @@ export class Http1ClientConnection implements ConnectionCallbacks {
     this.responseComplete = false;
     this.exchange = undefined;
     this.readDisable(false);
+    if (!this.keepAlive) this.owner.closeNotified();
     if (!this.keepAlive || this.closeAfterExchange) this.close('connection not reusable');
     else this.owner.released(this);
   }

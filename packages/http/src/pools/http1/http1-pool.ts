@@ -9,6 +9,8 @@ export interface Http1PoolLimits {
   readonly maxConnections: number;
   /** A pooled connection idle this long closes (0: never). */
   readonly idleTimeoutMs: number;
+  /** A connection this old takes no new request and closes once idle (0: no limit). */
+  readonly maxConnectionDurationMs: number;
   /** Requests one connection carries before it closes (0: no limit). */
   readonly maxRequestsPerConnection: number;
   /** `allow_chunked_length`: a response with both a length and chunks is read as chunked. */
@@ -72,7 +74,12 @@ export class Http1Pool implements Http1ConnectionSource, Http1ConnectionOwner {
       return;
     }
     this.idle.push(connection);
-    if (this.limits.idleTimeoutMs > 0) connection.idleTimer = setTimeout(() => connection.close('idle timeout'), this.limits.idleTimeoutMs);
+    if (this.limits.idleTimeoutMs > 0) {
+      connection.idleTimer = setTimeout(() => {
+        this.cluster.info.stats.upstream_cx_idle_timeout.inc();
+        connection.close('idle timeout');
+      }, this.limits.idleTimeoutMs);
+    }
   }
 
   closed(connection: Http1ClientConnection): void {
@@ -81,6 +88,14 @@ export class Http1Pool implements Http1ConnectionSource, Http1ConnectionOwner {
     if (index >= 0) this.idle.splice(index, 1);
     // A request still waiting gets the room this connection leaves.
     this.openForWaiting();
+  }
+
+  closeNotified(): void {
+    this.cluster.info.stats.upstream_cx_close_notify.inc();
+  }
+
+  protocolError(): void {
+    this.cluster.info.stats.upstream_cx_protocol_error.inc();
   }
 
   /** Takes no new request: idle connections close now, busy ones after their exchange. */
@@ -113,7 +128,21 @@ export class Http1Pool implements Http1ConnectionSource, Http1ConnectionOwner {
 
   private assign(request: Http1UpstreamRequest, connection: Http1ClientConnection): void {
     request.ready(connection);
-    if (connection.served === this.limits.maxRequestsPerConnection) connection.closeAfterExchange = true;
+    if (connection.served === this.limits.maxRequestsPerConnection && !connection.closeAfterExchange) {
+      connection.closeAfterExchange = true;
+      this.cluster.info.stats.upstream_cx_max_requests.inc();
+    }
+  }
+
+  /** `max_connection_duration` reached: an idle connection closes now, a busy one after its exchange. */
+  private expire(connection: Http1ClientConnection): void {
+    if (connection.closed) return;
+    this.cluster.info.stats.upstream_cx_max_duration_reached.inc();
+    const index = this.idle.indexOf(connection);
+    if (index >= 0) {
+      this.idle.splice(index, 1);
+      connection.close('max connection duration');
+    } else connection.closeAfterExchange = true;
   }
 
   private open(requester: UpstreamRequester | undefined): void {
@@ -127,6 +156,7 @@ export class Http1Pool implements Http1ConnectionSource, Http1ConnectionOwner {
           this.connecting--;
           const connection = new Http1ClientConnection(raw, this, this.limits.allowChunkedLength);
           this.all.add(connection);
+          if (this.limits.maxConnectionDurationMs > 0) connection.lifetimeTimer = setTimeout(() => this.expire(connection), this.limits.maxConnectionDurationMs);
           if (this.draining) connection.closeAfterExchange = true;
           const next = this.waiting.shift();
           if (next) this.assign(next, connection);
