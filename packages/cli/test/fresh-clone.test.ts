@@ -32,6 +32,13 @@ t.test('from a fresh clone', { timeout: 900_000, skip }, async (t) => {
     await runCommand(t, ['npm', 'run', 'build'], clone);
   });
 
+  await t.test('npm create nodevoy-extension: a new filter package that passes its own tests', async (t) => {
+    const created = await runCommand(t, command('npm create nodevoy-extension my-filter'), clone);
+    t.match(created.stdout, /created my-filter/);
+    const tests = await runCommand(t, ['npm', 'test'], join(clone, 'my-filter'));
+    t.match(tests.stdout, /# \{ total: \d+, pass: \d+ \}/);
+  });
+
   await t.test('the intro: two npx nodevoy processes, and curl gets its answer through CONNECT', async (t) => {
     const [terminate, encapsulate] = [
       command('npx nodevoy -c configs/envoy/terminate_http_in_http2_connect.yaml'),
