@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { TestLike } from '@nodevoy/test-kit';
+import { userEnvironment } from '../../../test-support/user-env.js';
 
 /** The text of every fenced code block of a Markdown document whose info string starts with `lang` (any block when undefined). */
 export function readmeBlocks(markdown: string, lang?: string): string[] {
@@ -19,7 +20,7 @@ export interface CommandResult {
 
 /** Runs `argv` in `cwd` to its end; a non-zero exit fails with what it printed. */
 export async function runCommand(t: TestLike, argv: readonly string[], cwd: string): Promise<CommandResult> {
-  const child = spawn(argv[0] as string, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(argv[0] as string, argv.slice(1), { cwd, env: userEnvironment(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   t.teardown(() => killGroup(child.pid));
   let stdout = '';
   let stderr = '';
@@ -39,7 +40,7 @@ export interface Background {
 }
 
 export function startCommand(t: TestLike, argv: readonly string[], cwd: string): Background {
-  const child = spawn(argv[0] as string, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(argv[0] as string, argv.slice(1), { cwd, env: userEnvironment(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   t.teardown(() => killGroup(child.pid, 'SIGKILL'));
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
+import { userEnvironment } from '../../../test-support/user-env.js';
 import { ScaffoldError, extensionNames, scaffold } from '../src/index.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -22,9 +23,7 @@ function workDir(t: Test): string {
 }
 
 function run(command: string, args: string[], cwd: string) {
-  // A clean environment: the tap running this test tells its children what to run through TAP_* variables.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^_?TAP/i.test(name) && name !== 'NODE_OPTIONS'));
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env, timeout: 240_000 });
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: userEnvironment(), timeout: 240_000 });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
