@@ -6,6 +6,7 @@ import t from 'tap';
 import { HeaderMap } from '@nodevoy/http';
 import { HTTPParser, LLHTTP_METHODS } from '@nodevoy/http';
 import { responseHead } from '../src/codec/http1/response-head.js';
+import { Http1TakeoverStream } from '../src/codec/http1-streams.js';
 
 const GET = { isHead: false, isHttp10: false };
 const HEAD = { isHead: true, isHttp10: false };
@@ -65,4 +66,14 @@ t.test('every method Node knows parses to its own name', async (t) => {
     parser.close();
     t.equal(seen, method);
   }
+});
+
+t.test('a CONNECT answer cannot be split either', async (t) => {
+  const written: Buffer[] = [];
+  const wire = { write: (data: Buffer) => void written.push(data), writable: true, onWritable() {}, readDisable() {}, endWrite() {}, closeWhenWritten() {}, abort() {} };
+  const request = { method: 'CONNECT', url: 'example.test:443', versionMajor: 1, versionMinor: 1, rawHeaders: ['host', 'example.test:443'], shouldKeepAlive: true };
+  const options = { enableTrailers: false, allowChunkedLength: false, defaultHostForHttp10: undefined, maxHeadersCount: 100 };
+  const stream = new Http1TakeoverStream(request, wire, 'connect', options);
+  stream.respondHeaders(HeaderMap.from([[':status', '200'], ['x-bad', 'a\r\nx-injected: 1'], ['x-good', 'fine']]), false);
+  t.equal(Buffer.concat(written).toString('latin1'), 'HTTP/1.1 200 OK\r\nx-good: fine\r\n\r\n');
 });

@@ -1,6 +1,7 @@
-import { HeaderMap, reasonPhrase } from '@nodevoy/http';
+import { HeaderMap, UNSAFE_HEADER_VALUE, reasonPhrase } from '@nodevoy/http';
 import type { CodecIssue, DownstreamProtocol, DownstreamStream, DownstreamStreamCallbacks } from './downstream-stream.js';
 import { firstHeader, isHttp10, joinedHeader, type ParsedRequest } from './http1/parsed-request.js';
+import { CONTINUE } from './http1/response-head.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -169,7 +170,7 @@ export class Http1TakeoverStream implements DownstreamStream {
   }
 
   respondContinue(): void {
-    if (!this.done) this.wire.write(Buffer.from('HTTP/1.1 100 Continue\r\n\r\n'));
+    if (!this.done) this.wire.write(CONTINUE);
   }
 
   respondHeaders(headers: HeaderMap, endStream: boolean): void {
@@ -186,7 +187,7 @@ export class Http1TakeoverStream implements DownstreamStream {
       regular.remove('transfer-encoding');
       regular.set('connection', 'close');
     }
-    for (const [name, value] of regular) if (!name.startsWith(':')) lines.push(`${name}: ${value}`);
+    for (const [name, value] of regular) if (!name.startsWith(':') && !UNSAFE_HEADER_VALUE.test(value)) lines.push(`${name}: ${value}`);
     this.tunnel = tunnel;
     this.wire.write(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'));
     if (endStream) this.finish();

@@ -4,7 +4,6 @@ import { ConnectionDuplex } from '../connection-duplex.js';
 import { HTTP2_SESSION_MEMORY_MB } from '../http2-session-memory.js';
 import { commonHttpOptions, http1Options, upstreamCodec, type UpstreamCodec } from '../protocol-options.js';
 import { countedRequest } from './counted-request.js';
-import { Http1ClientConnection } from './http1/http1-client-connection.js';
 import { Http1Pool } from './http1/http1-pool.js';
 import { Http2UpstreamRequest } from './http2-request.js';
 import type { RequestHead, UpstreamRequest, UpstreamRequestCallbacks } from './types.js';
@@ -105,8 +104,7 @@ export class HttpPools {
             duplex.attach(connection);
             this.session(target, duplex);
           } else if (waiting.some((request) => request.waiting)) {
-            const pool = this.http1Pool(target);
-            pool.adopt(new Http1ClientConnection(connection, pool, http1Options(cluster.info)?.allow_chunked_length ?? false));
+            this.http1Pool(target).adopt(connection);
           } else {
             connection.close('NoFlush', 'no request left');
           }

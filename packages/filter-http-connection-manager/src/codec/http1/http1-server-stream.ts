@@ -2,7 +2,7 @@ import { HeaderMap, LAST_CHUNK, chunkOf, lastChunkWithTrailers } from '@nodevoy/
 import type { CodecIssue, DownstreamProtocol, DownstreamStream, DownstreamStreamCallbacks } from '../downstream-stream.js';
 import { http1RequestIssue, requestHeaders, type Http1Options } from '../http1-streams.js';
 import { firstHeader, isHttp10, joinedHeader, type ParsedRequest } from './parsed-request.js';
-import { responseHead, type BodyFraming } from './response-head.js';
+import { CONTINUE, responseHead, type BodyFraming } from './response-head.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -204,5 +204,3 @@ export class Http1ServerStream implements DownstreamStream {
     this.wire.readDisable(false);
   }
 }
-
-const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');

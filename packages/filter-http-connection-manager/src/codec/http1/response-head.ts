@@ -60,3 +60,6 @@ export function responseHead(headers: HeaderMap, endStream: boolean, request: An
   }
   return { bytes: Buffer.from(`${head}\r\n`, 'latin1'), framing, closeDelimited };
 }
+
+/** The interim answer to `Expect: 100-continue`. */
+export const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');

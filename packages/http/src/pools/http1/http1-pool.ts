@@ -1,4 +1,4 @@
-import type { Host, UpstreamCluster, UpstreamRequester, WorkerContext } from '@nodevoy/core';
+import type { Connection, Host, UpstreamCluster, UpstreamRequester, WorkerContext } from '@nodevoy/core';
 import type { RequestHead, UpstreamRequest, UpstreamRequestCallbacks } from '../types.js';
 import { UpstreamConnectError, countCodec } from '../upstream-connector.js';
 import { Http1ClientConnection, type Http1ConnectionOwner } from './http1-client-connection.js';
@@ -43,9 +43,9 @@ export class Http1Pool implements Http1ConnectionSource, Http1ConnectionOwner {
     return new Http1UpstreamRequest(this, head, headersOnly, requester, callbacks);
   }
 
-  /** A connection the ALPN handshake of an `auto_config` cluster chose HTTP/1.1 on. */
-  adopt(connection: Http1ClientConnection | undefined): void {
-    if (connection) this.released(connection);
+  /** A connection the ALPN handshake of an `auto_config` cluster chose HTTP/1.1 on: the pool's from now on. */
+  adopt(raw: Connection): void {
+    this.released(this.attach(raw));
   }
 
   acquire(request: Http1UpstreamRequest, requester: UpstreamRequester | undefined): void {
@@ -145,6 +145,14 @@ export class Http1Pool implements Http1ConnectionSource, Http1ConnectionOwner {
     } else connection.closeAfterExchange = true;
   }
 
+  /** The pool's client codec on a new connection, its `max_connection_duration` clock started. */
+  private attach(raw: Connection): Http1ClientConnection {
+    const connection = new Http1ClientConnection(raw, this, this.limits.allowChunkedLength);
+    this.all.add(connection);
+    if (this.limits.maxConnectionDurationMs > 0) connection.lifetimeTimer = setTimeout(() => this.expire(connection), this.limits.maxConnectionDurationMs);
+    return connection;
+  }
+
   private open(requester: UpstreamRequester | undefined): void {
     this.connecting++;
     countCodec(this.cluster, 'http1');
@@ -154,9 +162,7 @@ export class Http1Pool implements Http1ConnectionSource, Http1ConnectionOwner {
       {
         onPoolReady: (raw) => {
           this.connecting--;
-          const connection = new Http1ClientConnection(raw, this, this.limits.allowChunkedLength);
-          this.all.add(connection);
-          if (this.limits.maxConnectionDurationMs > 0) connection.lifetimeTimer = setTimeout(() => this.expire(connection), this.limits.maxConnectionDurationMs);
+          const connection = this.attach(raw);
           if (this.draining) connection.closeAfterExchange = true;
           const next = this.waiting.shift();
           if (next) this.assign(next, connection);
