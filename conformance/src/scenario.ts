@@ -15,6 +15,8 @@ export type UpstreamBehaviour =
   | 'silent' // accepts, never writes
   | 'flood' // sends 8 MiB and a FIN on accept, reading whatever comes
   | 'http-mirror' // HTTP/1.1: answers 200 with a JSON of the request it saw (method, url, headers, body)
+  | 'grpc-authz' // HTTP/2 cleartext envoy.service.auth.v3.Authorization: x-authz deny/fail, else allow with changes
+  | 'grpc-authz-deny' // the same service denying every check
   | 'tls-echo' // TLS (certificate `backend`, ALPN h2 or http/1.1): echoes every byte
   | 'tls-http' // HTTPS (certificate `backend`), HTTP/2 by ALPN or HTTP/1.1: answers 200 `HTTP/<version it spoke>`
   | 'tls-http1' // HTTPS (certificate `backend`), ALPN http/1.1 only: answers the same

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { decodedBody, maskedHeaders } from './http-responses.js';
+import { serveGrpcAuthz } from './grpc-authz-upstream.js';
 import type { UpstreamBehaviour } from './scenario.js';
 import { startHungServer } from '@nodevoy/test-kit';
 import { StreamRecord } from './stream-record.js';
@@ -70,6 +71,8 @@ const behaviours: Record<Exclude<UpstreamBehaviour, 'refuse' | 'hang' | 'tls-ech
       socket.pipe(socket);
     }),
   silent: () => {},
+  'grpc-authz': (socket) => serveGrpcAuthz(socket, false),
+  'grpc-authz-deny': (socket) => serveGrpcAuthz(socket, true),
   flood: (socket) => {
     socket.resume();
     socket.end(pattern(FLOOD_BYTES));

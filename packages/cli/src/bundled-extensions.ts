@@ -19,6 +19,7 @@ import { extension as sotwGrpcMux } from '@nodevoy/config-mux-grpc';
 import { extension as rbac } from '@nodevoy/filter-rbac';
 import { extension as fault } from '@nodevoy/filter-http-fault';
 import { extension as csrf } from '@nodevoy/filter-http-csrf';
+import { extension as extAuthz } from '@nodevoy/filter-ext-authz';
 import { extension as originalDstListener } from '@nodevoy/filter-listener-original-dst';
 import { extension as proxyProtocolListener } from '@nodevoy/filter-listener-proxy-protocol';
 import { extension as tlsInspector } from '@nodevoy/filter-listener-tls-inspector';
@@ -62,6 +63,7 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   rbac,
   fault,
   csrf,
+  extAuthz,
   buffer,
   gzip,
   brotli,

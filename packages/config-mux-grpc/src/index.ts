@@ -38,3 +38,7 @@ export const extension: NodevoyExtension = {
     registry.add(sotwGrpcMux).add(deltaGrpcMux);
   },
 };
+
+export { loadEnvoyProtos } from './proto-root.js';
+export { toProto3Json } from './proto3-json.js';
+export { grpcJs } from './lazy-modules.js';

@@ -12,11 +12,20 @@ import { packageRequire, protobufJs } from './lazy-modules.js';
 let root: protobuf.Root | undefined;
 
 export function envoyProtoRoot(): protobuf.Root {
-  root ??= loadRoot();
+  root ??= loadEnvoyProtos((apiDir) =>
+    ['envoy/config', 'envoy/extensions', 'envoy/service/discovery']
+      .flatMap((dir) => protoFiles(join(apiDir, dir)).map((path) => path.slice(apiDir.length + 1)))
+      .filter((file) => /\/v3\//.test(file)),
+  );
   return root;
 }
 
-function loadRoot(): protobuf.Root {
+/**
+ * Envoy's `.proto` files (paths under its `api/` tree, such as
+ * `envoy/service/auth/v3/external_auth.proto`) with everything they import, keeping the
+ * `.proto` field names; files whose imports do not all ship are left out.
+ */
+export function loadEnvoyProtos(files: (apiDir: string) => readonly string[]): protobuf.Root {
   const deps = join(dirname(packageRequire.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
   const protobufjsDir = dirname(packageRequire.resolve('protobufjs/package.json'));
   const includeDirs = [protobufjsDir, ...['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => join(deps, d))];
@@ -34,13 +43,9 @@ function loadRoot(): protobuf.Root {
     loadable.set(file, ok);
     return ok;
   };
-  const apiDir = join(deps, 'envoy-api');
-  const files = ['envoy/config', 'envoy/extensions', 'envoy/service/discovery']
-    .flatMap((dir) => protoFiles(join(apiDir, dir)).map((path) => path.slice(apiDir.length + 1)))
-    .filter((file) => /\/v3\//.test(file) && isLoadable(file));
   const loaded = new Root();
   loaded.resolvePath = (_origin, target) => locate(target) ?? target;
-  loaded.loadSync(files, { keepCase: true });
+  loaded.loadSync(files(join(deps, 'envoy-api')).filter(isLoadable), { keepCase: true });
   return loaded;
 }
 

@@ -43,6 +43,7 @@ export { dataSourceSchema, describeDataSource, readDataSource, type DataSourceCo
 export {
   configSourceFile,
   configSourceSchema,
+  grpcServiceSchema,
   type ApiConfigSourceConfig,
   type ApiType,
   type ConfigSourceConfig,

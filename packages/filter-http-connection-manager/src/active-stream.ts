@@ -206,6 +206,10 @@ export class ActiveStream implements FilterCallbackStream {
     return this.resolvedRoute;
   }
 
+  clearRouteCache(): void {
+    this.resolvedRoute = this.runtime.routes.resolve(this.downstream.headers);
+  }
+
   continueDecoding(): void {
     this.decoder.resume();
   }
@@ -234,6 +238,10 @@ export class ActiveStream implements FilterCallbackStream {
     reply.mutateHeaders?.(headers);
     this.encodeHeaders(headers, body.length === 0);
     if (body.length > 0) this.encodeData(body, true);
+  }
+
+  get protocol(): string {
+    return this.downstream.protocol;
   }
 
   get tunnelHalfCloses(): boolean {

@@ -38,12 +38,20 @@ export class FilterCallbacks implements DecoderFilterCallbacks, EncoderFilterCal
     return this.stream.streamId;
   }
 
+  get protocol(): string {
+    return this.stream.protocol;
+  }
+
   get tunnelHalfCloses(): boolean {
     return this.stream.tunnelHalfCloses;
   }
 
   route(): ResolvedRoute | undefined {
     return this.stream.route();
+  }
+
+  clearRouteCache(): void {
+    this.stream.clearRouteCache();
   }
 
   continueDecoding(): void {

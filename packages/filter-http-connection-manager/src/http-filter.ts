@@ -28,8 +28,15 @@ export interface DecoderFilterCallbacks {
   /** This request's filter state (over the connection's) and dynamic metadata. */
   readonly requestInfo: RequestInfo;
   readonly streamId: number;
+  /** The downstream protocol: `HTTP/1.0`, `HTTP/1.1` or `HTTP/2`. */
+  readonly protocol: string;
   /** The route the request matched (undefined: no route). */
   route(): ResolvedRoute | undefined;
+  /**
+   * Envoy's `clearRouteCache`: the request's headers changed in a way that may change its route,
+   * so it is matched again (the router, after this filter, forwards by the new one).
+   */
+  clearRouteCache(): void;
   /** Resumes the request after this filter returned `stop`. */
   continueDecoding(): void;
   /** Ends the stream with a response generated here (404, 503...). */

@@ -16,12 +16,17 @@ const STATUS_CODES: Readonly<Record<string, number>> = {
 };
 const KNOWN_CODES = new Set(Object.values(STATUS_CODES));
 
+/** An `envoy.type.v3.StatusCode` given by name (`Unauthorized`) or number, as its number; undefined when it is neither. */
+export function statusCodeOf(value: string | number): number | undefined {
+  return typeof value === 'string' ? STATUS_CODES[value] : KNOWN_CODES.has(value) ? value : undefined;
+}
+
 /** A StatusCode by name (`TooManyRequests`) or number (429), read as its number. */
 const statusCode: FieldType<number> = {
   description: 'envoy.type.v3.StatusCode',
   parse(value, path, ctx) {
     const raw = value.kind === 'scalar' ? value.value : undefined;
-    const code = typeof raw === 'string' ? STATUS_CODES[raw] : typeof raw === 'number' && KNOWN_CODES.has(raw) ? raw : undefined;
+    const code = typeof raw === 'string' || typeof raw === 'number' ? statusCodeOf(raw) : undefined;
     if (code === undefined) return ctx.report(path, value.position, `invalid value ${JSON.stringify(raw)} for enum envoy.type.v3.StatusCode`, 'a status name such as TooManyRequests, or its number');
     return code;
   },

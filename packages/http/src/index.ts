@@ -32,5 +32,7 @@ export type { RequestHead, ResponseHead, UpstreamFailure, UpstreamRequest, Upstr
 export { reasonPhrase } from './status-text.js';
 export { HTTPParser, LLHTTP_METHODS, type HeadersCompleteCallback, type LlhttpError, type LlhttpParser } from './llhttp.js';
 export { LAST_CHUNK, UNSAFE_HEADER_VALUE, chunkOf, lastChunkWithTrailers } from './chunked-body.js';
-export { httpStatusSchema } from './http-status-schema.js';
+export { httpStatusSchema, statusCodeOf } from './http-status-schema.js';
 export { HTTP2_SESSION_MEMORY_MB } from './http2-session-memory.js';
+export { countUpstreamResponse } from './pools/response-stats.js';
+export { sendAsyncRequest, type AsyncOutcome, type AsyncRequest, type AsyncRequestHandle, type AsyncResponse } from './async-client.js';

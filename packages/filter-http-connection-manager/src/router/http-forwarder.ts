@@ -1,5 +1,5 @@
 import { upstreamTransportFailureReason, type Host, type UpstreamCluster, type UpstreamRequester } from '@nodevoy/core';
-import { HeaderMap, stripHopByHop, stripHopByHopKeepingUpgrade, type HttpPools, type RequestHead, type ResponseHead, type UpstreamFailure, type UpstreamRequest } from '@nodevoy/http';
+import { countUpstreamResponse, HeaderMap, stripHopByHop, stripHopByHopKeepingUpgrade, type HttpPools, type RequestHead, type ResponseHead, type UpstreamFailure, type UpstreamRequest } from '@nodevoy/http';
 import type { DecoderFilterCallbacks, LocalReply } from '../http-filter.js';
 import { LocalReplies } from '../local-reply.js';
 import type { HeaderMutation } from '@nodevoy/http';
@@ -380,12 +380,4 @@ export class HttpForwarder {
 function upstreamFailureDetails(failure: UpstreamFailure): string {
   const transport = failure.kind === 'connect' && failure.detail ? `|${upstreamTransportFailureReason(failure.detail)}` : '';
   return `upstream_reset_before_response_started{${failure.resetReason}${transport}}`.replace(/\s/g, '_');
-}
-
-/** Envoy's router charges an upstream answer (or a local one in its place) to the cluster: `upstream_rq_<code>`, `_<class>xx`, `_completed`. */
-export function countUpstreamResponse(cluster: UpstreamCluster, status: number): void {
-  const scope = cluster.info.statsScope;
-  scope.counter(`upstream_rq_${status}`).inc();
-  scope.counter(`upstream_rq_${Math.floor(status / 100)}xx`).inc();
-  cluster.info.stats.upstream_rq_completed.inc();
 }

@@ -1,5 +1,5 @@
 import { REQUEST_PASSTHROUGH_HEADER, xxHash64, type FilterFactoryContext, type Host, type LoadBalancerContext, type RequestPassthroughRegistry, type UpstreamCluster } from '@nodevoy/core';
-import { httpPools, type HeaderMap } from '@nodevoy/http';
+import { countUpstreamResponse, httpPools, type HeaderMap } from '@nodevoy/http';
 import { HCM_DEFAULTS } from '../config/hcm-config.js';
 import { requestFormatContext, type DecoderFilterCallbacks, type HttpFilter, type HttpFilterStatus } from '../http-filter.js';
 import { LocalReplies } from '../local-reply.js';
@@ -7,7 +7,7 @@ import type { HcmStats } from '../stats.js';
 import { ConnectTerminator } from './connect-terminator.js';
 import { setCookieValue } from './hash-policy.js';
 import type { ResolvedRoute } from '../routing/route-table.js';
-import { countUpstreamResponse, DEFAULT_BODY_BUFFER_BYTES, HttpForwarder, type AttemptTarget } from './http-forwarder.js';
+import { DEFAULT_BODY_BUFFER_BYTES, HttpForwarder, type AttemptTarget } from './http-forwarder.js';
 import { RetryState } from './retry-state.js';
 import { RequestMirror } from './request-mirror.js';
 import { redirectFor } from './redirect.js';
