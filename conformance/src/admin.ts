@@ -21,6 +21,12 @@ export class Admin {
     return { status: response.status, body: await response.text() };
   }
 
+  /** A state-changing admin command; throws unless the proxy took it. */
+  async post(path: string): Promise<void> {
+    const response = await fetch(`http://${this.address}${path}`, { method: 'POST' });
+    if (!response.ok) throw new Error(`admin POST ${path}: ${response.status} ${await response.text()}`);
+  }
+
   async json<T>(path: string): Promise<T> {
     return JSON.parse((await this.text(path)).body) as T;
   }

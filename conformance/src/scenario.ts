@@ -46,6 +46,8 @@ export type Step =
   | { wait_upstream_end: { upstream: string; index?: number } }
   | { wait_upstream_bytes: { upstream: string; bytes: number; index?: number } }
   | { wait_stat: { name: string; at_least: number } }
+  /** A POST to the proxy's admin interface (`/healthcheck/fail`...). */
+  | { admin_post: string }
   | { wait_responses: { conn: string; count: number } };
 
 export interface Observe {

@@ -92,6 +92,8 @@ export class Traffic {
     } else if ('wait_stat' in step) {
       const { name, at_least } = step.wait_stat;
       await poll(async () => ((await this.admin.stats()).get(name) ?? -Infinity) >= at_least);
+    } else if ('admin_post' in step) {
+      await this.admin.post(step.admin_post);
     }
   }
 

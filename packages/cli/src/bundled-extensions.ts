@@ -20,6 +20,8 @@ import { extension as rbac } from '@nodevoy/filter-rbac';
 import { extension as fault } from '@nodevoy/filter-http-fault';
 import { extension as csrf } from '@nodevoy/filter-http-csrf';
 import { extension as extAuthz } from '@nodevoy/filter-ext-authz';
+import { extension as healthCheck } from '@nodevoy/filter-http-health-check';
+import { extension as headerToMetadata } from '@nodevoy/filter-http-header-to-metadata';
 import { extension as originalDstListener } from '@nodevoy/filter-listener-original-dst';
 import { extension as proxyProtocolListener } from '@nodevoy/filter-listener-proxy-protocol';
 import { extension as tlsInspector } from '@nodevoy/filter-listener-tls-inspector';
@@ -64,6 +66,8 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   fault,
   csrf,
   extAuthz,
+  healthCheck,
+  headerToMetadata,
   buffer,
   gzip,
   brotli,

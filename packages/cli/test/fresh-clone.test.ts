@@ -14,6 +14,9 @@ import { readmeBlocks, runCommand, startCommand, type Background } from './fresh
 const git = spawnSync('git', ['-C', REPO_ROOT, 'rev-parse', 'HEAD'], { encoding: 'utf8' });
 const skip = git.status === 0 ? false : `not a git checkout (${git.stderr.trim()}): nothing to clone`;
 
+// A clone, `npm ci` and a build of every package outlast tap's default per-file limit on a busy 2-core machine.
+t.setTimeout(900_000);
+
 t.test('from a fresh clone', { timeout: 900_000, skip }, async (t) => {
   const dir = scratchDir(t);
   const clone = join(dir, 'clone');

@@ -71,7 +71,15 @@ export {
 } from './compression/compression-library.js';
 export { InflateRatioExceeded, ZlibChunkCodec, type ZlibChunkCodecOptions } from './compression/zlib-chunk-codec.js';
 export { OutputEndingCodec } from './compression/output-ending-codec.js';
-export { regexMatcherSchema, stringMatcher, stringMatcherSchema, type StringMatcherConfig } from './config/envoy/string-matcher.js';
+export {
+  regexMatchAndSubstituteSchema,
+  regexMatcherSchema,
+  regexRewrite,
+  stringMatcher,
+  stringMatcherSchema,
+  type RegexMatchAndSubstituteConfig,
+  type StringMatcherConfig,
+} from './config/envoy/string-matcher.js';
 export { SECRET_TYPE_URL, SecretManager, type Secret, type SecretSubscription } from './secrets/secret-manager.js';
 
 // Extension registry

@@ -295,6 +295,7 @@ export class ActiveStream implements FilterCallbackStream {
     switch (item.kind) {
       case 'headers': {
         const { headers, endStream } = item;
+        this.drainCloseIfAsked();
         this.finalizeResponseHeaders(headers);
         const status = Number(headers.get(':status') ?? 0);
         this.responseHeaders = headers;
@@ -383,6 +384,18 @@ export class ActiveStream implements FilterCallbackStream {
     mutateClientCertHeader(headers, runtime.forwardClientCert, runtime.clientCertDetails, this.connection.ssl);
     const replaceId = edge && !runtime.preserveExternalRequestId;
     if (runtime.generateRequestId && (!headers.has('x-request-id') || replaceId)) headers.set('x-request-id', randomUUID());
+  }
+
+  /**
+   * Envoy's drain close, checked at each response: once the listener drains or the server is
+   * health-check-failed, the connection's drain sequence starts (HTTP/1.1 `connection: close`
+   * after this response, HTTP/2 GOAWAY), once per connection.
+   */
+  private drainCloseIfAsked(): void {
+    if (this.downstreamConnection.drainClosing || !this.runtime.drainDecision.drainClose()) return;
+    this.downstreamConnection.drainClosing = true;
+    this.runtime.stats.downstream_cx_drain_close.inc();
+    this.downstream.drainConnection();
   }
 
   /** Envoy's `mutateResponseHeaders`: server, date, request id. */

@@ -12,6 +12,8 @@ export class DownstreamConnection {
    * syntax) is its own, answered on it (Envoy's handleCodecError), not after it.
    */
   readingRequest: { onCodecError(issue: CodecIssue): boolean } | undefined;
+  /** A response started the connection's drain sequence (Envoy's drain close). */
+  drainClosing = false;
   private requests = 0;
   private protocolErrorSeen = false;
   private active = 0;

@@ -61,6 +61,7 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
       maxRequestsPerConnection: config.common_http_protocol_options?.max_requests_per_connection ?? 0,
       connectionIdleTimeoutMs: config.common_http_protocol_options?.idle_timeout ?? HCM_DEFAULTS.connectionIdleTimeoutMs,
       maxConnectionDurationMs: config.common_http_protocol_options?.max_connection_duration ?? 0,
+      drainDecision: context.drainDecision,
       maxStreamDurationMs: config.common_http_protocol_options?.max_stream_duration ?? 0,
       forwardedFor: {
         useRemoteAddress: config.use_remote_address ?? false,

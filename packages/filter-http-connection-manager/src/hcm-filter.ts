@@ -177,7 +177,9 @@ export class HttpConnectionManagerFilter implements ReadFilter {
   /** The server drains: once no request is open, the connection closes (pooled peers stop reusing it). */
   drain(): void {
     this.state.drainWhenIdle(() => {
-      this.shared.runtime.stats.downstream_cx_drain_close.inc();
+      // Counted once per connection: a response may have started the drain sequence already.
+      if (!this.state.drainClosing) this.shared.runtime.stats.downstream_cx_drain_close.inc();
+      this.state.drainClosing = true;
       this.closeGracefully('drain');
     });
   }

@@ -1,4 +1,4 @@
-import type { AccessLogger, Logger, RequestPassthroughRegistry } from '@nodevoy/core';
+import type { AccessLogger, DrainDecision, Logger, RequestPassthroughRegistry } from '@nodevoy/core';
 import type { ClientCertDetails, ForwardClientCert } from './client-cert-header.js';
 import type { HttpConnectionManagerConfig } from './config/hcm-config.js';
 import type { HttpFilterChainEntry } from './http-filter.js';
@@ -34,6 +34,8 @@ export interface HcmRuntime {
   readonly connectionIdleTimeoutMs: number;
   /** `common_http_protocol_options.max_connection_duration` (default off), in ms; 0 is off. */
   readonly maxConnectionDurationMs: number;
+  /** Whether responses should start closing their connections (the listener drains, the server is health-check-failed). */
+  readonly drainDecision: DrainDecision;
   /** `use_remote_address`, `xff_num_trusted_hops`, `skip_xff_append`, `internal_address_config`. */
   readonly forwardedFor: ForwardedForPolicy;
   readonly generateRequestId: boolean;

@@ -125,3 +125,17 @@ export function stripHopByHop(headers: HeaderMap, keep: ReadonlySet<string> = NO
 export function hasNoTransform(headers: HeaderMap): boolean {
   return headers.get('cache-control')?.split(',').some((token) => token.trim().toLowerCase() === 'no-transform') ?? false;
 }
+
+/** A cookie's value from the request's `cookie` headers, surrounding quotes removed (Envoy's `parseCookieValue`). */
+export function cookieValue(headers: HeaderMap, name: string): string | undefined {
+  for (const header of headers.getAll('cookie')) {
+    for (const part of header.split(';')) {
+      const eq = part.indexOf('=');
+      if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+      let value = part.slice(eq + 1).trim();
+      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+      return value;
+    }
+  }
+  return undefined;
+}

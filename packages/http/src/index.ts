@@ -11,7 +11,7 @@ export const extension: NodevoyExtension = {
 };
 
 export { ConnectionDuplex, ConnectionResetError } from './connection-duplex.js';
-export { HeaderMap, HOP_BY_HOP, hasNoTransform, stripHopByHop, stripHopByHopKeepingUpgrade, upgradeRequested } from './headers.js';
+export { cookieValue, HeaderMap, HOP_BY_HOP, hasNoTransform, stripHopByHop, stripHopByHopKeepingUpgrade, upgradeRequested } from './headers.js';
 export { HeaderMutation } from './header-mutation.js';
 export { headerValueOptionSchema, headersToAdd, headersToRemove, type HeaderValueOptionConfig } from './header-options.js';
 export {

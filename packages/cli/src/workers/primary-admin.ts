@@ -5,7 +5,7 @@ import { socketAddress, type AdminResponse, type SocketAddress } from '@nodevoy/
 import type { WorkerPool } from './worker-pool.js';
 
 /** Admin paths that act on the whole server: every worker is asked. */
-const EVERY_WORKER = new Set(['/quitquitquit', '/drain_listeners']);
+const EVERY_WORKER = new Set(['/quitquitquit', '/drain_listeners', '/healthcheck/fail', '/healthcheck/ok']);
 
 /**
  * The admin of a multi-worker nodevoy, in the primary process: stats add up over the workers

@@ -55,5 +55,6 @@ function withMergedStats(server: Server, others: StatsSnapshot[]): AdminSource {
     certificates: () => server.certificates(),
     quit: () => server.quit(),
     drainListeners: () => server.drainListeners(),
+    setHealthCheckFailed: (failed) => server.setHealthCheckFailed(failed),
   };
 }

@@ -23,4 +23,6 @@ export interface AdminSource {
   quit(): void;
   /** `/drain_listeners`: stop accepting and drain. */
   drainListeners(): void;
+  /** `/healthcheck/fail` (true) and `/healthcheck/ok` (false). */
+  setHealthCheckFailed(failed: boolean): void;
 }

@@ -93,6 +93,22 @@ export const ADMIN_ENDPOINTS: Readonly<Record<string, Endpoint>> = {
       return text('OK\n');
     },
   },
+  '/healthcheck/fail': {
+    help: 'cause the server to fail health checks',
+    mutates: true,
+    handle: (source) => {
+      source.setHealthCheckFailed(true);
+      return text('OK\n');
+    },
+  },
+  '/healthcheck/ok': {
+    help: 'cause the server to pass health checks',
+    mutates: true,
+    handle: (source) => {
+      source.setHealthCheckFailed(false);
+      return text('OK\n');
+    },
+  },
 };
 
 export function handleAdminRequest(source: AdminSource, request: AdminRequest): AdminResponse {

@@ -10,8 +10,9 @@ export type AccessLogPredicate = (context: FormatContext) => boolean;
 export function compileAccessLogFilter(config: AccessLogFilterConfig, runtime: Runtime): AccessLogPredicate {
   if (config.status_code_filter) return compare(config.status_code_filter.comparison, runtime, (c) => c.outcome?.responseCode ?? 0);
   if (config.duration_filter) return compare(config.duration_filter.comparison, runtime, (c) => Math.floor(c.outcome?.durationMs ?? 0));
-  // nodevoy neither health checks nor traces: no entry is a health check, none is traced.
-  if (config.not_health_check_filter) return () => true;
+  // A request the health check filter took for a health check is not logged.
+  if (config.not_health_check_filter) return (c) => c.info?.healthCheck !== true;
+  // nodevoy does not trace: no entry is traced.
   if (config.traceable_filter) return () => false;
   if (config.runtime_filter) {
     const { runtime_key, percent_sampled } = config.runtime_filter;

@@ -14,6 +14,8 @@ export interface FormatInfo {
   readonly directRemoteAddress?: Address | undefined;
   readonly filterState: FilterState;
   readonly dynamicMetadata: DynamicMetadata;
+  /** The request is a health check (the health check filter said so). */
+  readonly healthCheck?: boolean;
 }
 
 /** Why an access log entry was written (Envoy's `AccessLogType`); listener logs leave it unset. */
@@ -112,7 +114,7 @@ const OPERATORS: Readonly<Record<string, Operator>> = {
     const [namespace = '', ...path] = (arg ?? '').split(':');
     let value: unknown = c.info?.dynamicMetadata.get(namespace);
     for (const key of path) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
-    return value === undefined ? undefined : typeof value === 'string' ? value : JSON.stringify(value);
+    return value === undefined ? undefined : typeof value === 'string' ? value : structJson(value);
   },
   FILTER_STATE: (c, arg) => {
     const [key = ''] = (arg ?? '').split(':');
@@ -120,6 +122,13 @@ const OPERATORS: Readonly<Record<string, Operator>> = {
     return value === undefined ? undefined : typeof value === 'string' ? value : JSON.stringify(value);
   },
 };
+
+/** Metadata as Envoy prints a protobuf Struct: JSON with every object's keys in order. */
+function structJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item && typeof item === 'object' && !Array.isArray(item) ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : item,
+  );
+}
 
 /** `%REQ(X?Y)%`: the first of the alternatives that is present. */
 function firstOf(argument: string, lookup: (name: string) => string | undefined): string | undefined {

@@ -330,7 +330,7 @@ export class ListenerManager {
     if (!this.checkDuplicateMatchers(chains, label, issue)) return undefined;
 
     const statsPrefix = `listener.${config.stat_prefix || (form.kind === 'internal' ? `envoy_internal_${form.key}` : addressStatName(address))}`;
-    const drain = new ListenerDrainDecision(this.context.lifecycle);
+    const drain = new ListenerDrainDecision(this.context.lifecycle, config.drain_type);
     const initTargets: Promise<void>[] = [];
     const removed: (() => void)[] = [];
     const factoryContext: FilterFactoryContext = {

@@ -177,18 +177,24 @@ export class Listener {
   }
 }
 
-/** Tells a listener's filters whether to close long-lived connections because it is draining. */
+/**
+ * Tells a listener's filters whether to close long-lived connections: the listener or the
+ * server drains, or (`drain_type: DEFAULT`) the server is health-check-failed, as Envoy's drain manager.
+ */
 export class ListenerDrainDecision implements DrainDecision {
   private draining = false;
 
-  constructor(private readonly lifecycle: ServerContext['lifecycle']) {}
+  constructor(
+    private readonly lifecycle: ServerContext['lifecycle'],
+    private readonly drainType: 'DEFAULT' | 'MODIFY_ONLY' = 'DEFAULT',
+  ) {}
 
   start(): void {
     this.draining = true;
   }
 
   drainClose(): boolean {
-    return this.draining || this.lifecycle.draining;
+    return this.draining || this.lifecycle.draining || (this.drainType === 'DEFAULT' && this.lifecycle.healthCheckFailed);
   }
 }
 

@@ -62,6 +62,8 @@ export class RequestInfo {
   upstreamCluster: string | undefined;
   /** Flags a filter sets beyond what the response's details say (the router's URX). */
   readonly responseFlags = new ResponseFlags();
+  /** A health check, as the health check filter decided: access logs' `not_health_check_filter` leaves it out. */
+  healthCheck = false;
 
   constructor(readonly connection: ConnectionInfo) {
     this.filterState = new FilterState(connection.filterState);

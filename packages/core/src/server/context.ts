@@ -18,6 +18,11 @@ export interface ConfigIssueReporter {
 export interface ServerLifecycle {
   /** True once the server started draining (SIGTERM): long-lived filters should wind down. */
   readonly draining: boolean;
+  /**
+   * True while the admin's `/healthcheck/fail` is in force: health check filters answer 503
+   * and connections drain (Envoy's `healthCheckFailed`), until `/healthcheck/ok`.
+   */
+  readonly healthCheckFailed: boolean;
   onDrain(callback: () => void): void;
   onShutdown(callback: () => void): void;
 }

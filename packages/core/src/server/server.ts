@@ -82,6 +82,7 @@ export class Server implements AdminSource {
   readonly graph: ConfigGraph;
   private connectionIds = 0;
   private draining = false;
+  private healthCheckFailed = false;
   private stopped = false;
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly overloadManager: OverloadManager | undefined;
@@ -105,6 +106,9 @@ export class Server implements AdminSource {
     const lifecycle: ServerLifecycle = {
       get draining() {
         return server.draining;
+      },
+      get healthCheckFailed() {
+        return server.healthCheckFailed;
       },
       onDrain: (cb) => this.drainCallbacks.push(cb),
       onShutdown: (cb) => this.shutdownCallbacks.push(cb),
@@ -246,6 +250,12 @@ export class Server implements AdminSource {
     this.log.info('draining listeners');
     this.listenerManager.startDraining();
     for (const cb of this.drainCallbacks) cb();
+  }
+
+  /** `/healthcheck/fail` and `/healthcheck/ok`: health checks fail (connections drain) or pass again; `server.live` says which. */
+  setHealthCheckFailed(failed: boolean): void {
+    this.healthCheckFailed = failed;
+    if (this.state === 'LIVE') this.serverStats.live.set(failed ? 0 : 1);
   }
 
   /** Immediate stop: closes listeners, connections, clusters and admin. Idempotent. */

@@ -1,4 +1,4 @@
-import { regexMatcherSchema, schema, type MessageValue } from '@nodevoy/core';
+import { regexMatchAndSubstituteSchema, schema, type MessageValue } from '@nodevoy/core';
 
 const { message, string, bool, duration, repeated, required } = schema;
 
@@ -8,7 +8,7 @@ export const hashPolicySchema = message(
   {
     header: message('envoy.config.route.v3.RouteAction.HashPolicy.Header', {
       header_name: required(string({ minLen: 1 })),
-      regex_rewrite: message('envoy.type.matcher.v3.RegexMatchAndSubstitute', { pattern: required(regexMatcherSchema), substitution: string() }),
+      regex_rewrite: regexMatchAndSubstituteSchema,
     }),
     cookie: message('envoy.config.route.v3.RouteAction.HashPolicy.Cookie', {
       name: required(string({ minLen: 1 })),

@@ -1,5 +1,5 @@
-import { xxHash64, xxHash64Chain, type Address, type FilterState } from '@nodevoy/core';
-import type { HeaderMap } from '@nodevoy/http';
+import { regexRewrite, xxHash64, xxHash64Chain, type Address, type FilterState } from '@nodevoy/core';
+import { cookieValue, type HeaderMap } from '@nodevoy/http';
 import type { HashPolicyConfig } from '../config/hash-policy.js';
 
 /** What a request offers to be hashed by. */
@@ -16,20 +16,15 @@ type HashMethod = (input: HashInput) => bigint | undefined;
 
 const MASK = (1n << 64n) - 1n;
 
-/** Envoy's `\1` group references as JS's `$1`. */
-const jsSubstitution = (substitution: string) => substitution.replace(/\\(\d)/g, '$$$1');
-
 function method(policy: HashPolicyConfig): HashMethod | undefined {
   if (policy.header) {
     const name = policy.header.header_name.toLowerCase();
-    const rewrite = policy.header.regex_rewrite;
-    const pattern = rewrite ? new RegExp(rewrite.pattern.regex, 'g') : undefined;
-    const substitution = jsSubstitution(rewrite?.substitution ?? '');
+    const rewrite = policy.header.regex_rewrite ? regexRewrite(policy.header.regex_rewrite) : undefined;
     return ({ headers }) => {
       const values = headers.getAll(name);
       if (values.length === 0) return undefined;
       // The same hash whatever order repeated values came in, as Envoy's.
-      return xxHash64Chain(values.map((v) => (pattern ? v.replace(pattern, substitution) : v)).sort());
+      return xxHash64Chain(values.map((v) => (rewrite ? rewrite(v) : v)).sort());
     };
   }
   if (policy.cookie) {
@@ -90,20 +85,6 @@ export class HashPolicy {
     }
     return hash;
   }
-}
-
-/** A cookie's value from the request's `cookie` headers, surrounding quotes removed (Envoy's `parseCookieValue`). */
-export function cookieValue(headers: HeaderMap, name: string): string | undefined {
-  for (const header of headers.getAll('cookie')) {
-    for (const part of header.split(';')) {
-      const eq = part.indexOf('=');
-      if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
-      let value = part.slice(eq + 1).trim();
-      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-      return value;
-    }
-  }
-  return undefined;
 }
 
 function queryParameter(path: string, name: string): string | undefined {

@@ -55,3 +55,17 @@ export function stringMatcher(config: StringMatcherConfig): (value: string) => b
   const regex = new RegExp(`^(?:${config.safe_regex?.regex ?? ''})$`, config.ignore_case ? 'i' : '');
   return (v) => regex.test(v);
 }
+
+/** `envoy.type.matcher.v3.RegexMatchAndSubstitute`: every match of the pattern replaced. */
+export const regexMatchAndSubstituteSchema = message('envoy.type.matcher.v3.RegexMatchAndSubstitute', {
+  pattern: required(regexMatcherSchema),
+  substitution: string(),
+});
+export type RegexMatchAndSubstituteConfig = MessageValue<typeof regexMatchAndSubstituteSchema.fields>;
+
+/** A RegexMatchAndSubstitute as a function: RE2's `GlobalReplace`, Envoy's `\1` group references as JS's `$1`. */
+export function regexRewrite(config: RegexMatchAndSubstituteConfig): (value: string) => string {
+  const pattern = new RegExp(config.pattern.regex, 'g');
+  const substitution = (config.substitution ?? '').replace(/\\(\d)/g, '$$$1');
+  return (value) => value.replace(pattern, substitution);
+}
