@@ -17,6 +17,7 @@ export type UpstreamBehaviour =
   | 'http-mirror' // HTTP/1.1: answers 200 with a JSON of the request it saw (method, url, headers, body)
   | 'grpc-authz' // HTTP/2 cleartext envoy.service.auth.v3.Authorization: x-authz deny/fail, else allow with changes
   | 'grpc-authz-deny' // the same service denying every check
+  | 'grpc-echo' // HTTP/2 cleartext gRPC: /test.Echo/Say echoes (headers telling what it was sent), /test.Echo/Fail is NOT_FOUND
   | 'tls-echo' // TLS (certificate `backend`, ALPN h2 or http/1.1): echoes every byte
   | 'tls-http' // HTTPS (certificate `backend`), HTTP/2 by ALPN or HTTP/1.1: answers 200 `HTTP/<version it spoke>`
   | 'tls-http1' // HTTPS (certificate `backend`), ALPN http/1.1 only: answers the same

@@ -9,6 +9,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { createServer as createTlsServer } from 'node:tls';
 import { decodedBody, maskedHeaders } from './http-responses.js';
 import { serveGrpcAuthz } from './grpc-authz-upstream.js';
+import { serveGrpcEcho } from './grpc-echo-upstream.js';
 import type { UpstreamBehaviour } from './scenario.js';
 import { startHungServer } from '@nodevoy/test-kit';
 import { StreamRecord } from './stream-record.js';
@@ -73,6 +74,7 @@ const behaviours: Record<Exclude<UpstreamBehaviour, 'refuse' | 'hang' | 'tls-ech
   silent: () => {},
   'grpc-authz': (socket) => serveGrpcAuthz(socket, false),
   'grpc-authz-deny': (socket) => serveGrpcAuthz(socket, true),
+  'grpc-echo': serveGrpcEcho,
   flood: (socket) => {
     socket.resume();
     socket.end(pattern(FLOOD_BYTES));

@@ -22,6 +22,7 @@ import { extension as csrf } from '@nodevoy/filter-http-csrf';
 import { extension as extAuthz } from '@nodevoy/filter-ext-authz';
 import { extension as healthCheck } from '@nodevoy/filter-http-health-check';
 import { extension as headerToMetadata } from '@nodevoy/filter-http-header-to-metadata';
+import { extension as grpcWeb } from '@nodevoy/filter-http-grpc-web';
 import { extension as originalDstListener } from '@nodevoy/filter-listener-original-dst';
 import { extension as proxyProtocolListener } from '@nodevoy/filter-listener-proxy-protocol';
 import { extension as tlsInspector } from '@nodevoy/filter-listener-tls-inspector';
@@ -68,6 +69,7 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   extAuthz,
   healthCheck,
   headerToMetadata,
+  grpcWeb,
   buffer,
   gzip,
   brotli,

@@ -83,6 +83,7 @@ const KNOWN: readonly KnownExtension[] = [
   known('envoy.filters.http.rbac', 'envoy.extensions.filters.http.rbac.v3.RBAC', '@nodevoy/filter-rbac'),
   known('envoy.filters.http.csrf', 'envoy.extensions.filters.http.csrf.v3.CsrfPolicy', '@nodevoy/filter-http-csrf'),
   known('envoy.filters.http.health_check', 'envoy.extensions.filters.http.health_check.v3.HealthCheck', '@nodevoy/filter-http-health-check'),
+  known('envoy.filters.http.grpc_web', 'envoy.extensions.filters.http.grpc_web.v3.GrpcWeb', '@nodevoy/filter-http-grpc-web'),
   known('envoy.filters.http.header_to_metadata', 'envoy.extensions.filters.http.header_to_metadata.v3.Config', '@nodevoy/filter-http-header-to-metadata'),
   known('envoy.access_loggers.file', 'envoy.extensions.access_loggers.file.v3.FileAccessLog'),
   known('envoy.access_loggers.stdout', 'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog'),
