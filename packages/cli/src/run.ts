@@ -83,6 +83,7 @@ export async function run(argv: readonly string[], io: CliIo = processIo): Promi
         adminAddressPath: options.adminAddressPath,
         log,
         onSignal: io.onSignal,
+        stats: { sinks: server.createStatsSinks(), flushIntervalMs: server.statsFlushIntervalMs },
       });
     }
     if (options.mode === 'validate') {

@@ -38,7 +38,7 @@ export {
 export type { BootstrapConfig, LayeredRuntimeConfig, NodeConfig } from './config/envoy/bootstrap.js';
 export { clusterLoadAssignmentSchema, type ClusterConfig, type ClusterLoadAssignmentConfig, type DiscoveryType, type DnsLookupFamily, type LbEndpointConfig } from './config/envoy/cluster.js';
 export type { FilterChainConfig, FilterChainMatchConfig, ListenerConfig } from './config/envoy/listener.js';
-export { cidrRangeSchema, metadataSchema, type AddressConfig, type CidrRangeConfig, type EnvoyInternalAddressConfig, type MetadataConfig, type SocketAddressConfig } from './config/envoy/address.js';
+export { addressSchema, cidrRangeSchema, metadataSchema, type AddressConfig, type CidrRangeConfig, type EnvoyInternalAddressConfig, type MetadataConfig, type SocketAddressConfig } from './config/envoy/address.js';
 export { dataSourceSchema, describeDataSource, readDataSource, type DataSourceConfig } from './config/envoy/data-source.js';
 export {
   configSourceFile,
@@ -90,6 +90,9 @@ export { extensionPackage, type ExtensionPackage } from './registry/extension-pa
 export type {
   AccessLogger,
   AccessLoggerFactory,
+  MetricSnapshot,
+  StatsSink,
+  StatsSinkFactory,
   BootstrapExtension,
   BootstrapExtensionFactory,
   ClientConnectionFactoryDefinition,
@@ -268,6 +271,8 @@ export {
 } from './stats/store.js';
 export { renderStatsText, renderStatsJson } from './stats/render.js';
 export { renderPrometheus } from './stats/prometheus.js';
+export { StatsFlusher } from './stats/flusher.js';
+export { extractTags, type Tagged } from './stats/tags.js';
 export { mergeStats, snapshotStats, type StatsSnapshot } from './stats/snapshot.js';
 export { Runtime, type RuntimeValue } from './runtime/runtime.js';
 export { LOG_LEVELS, Logger, stderrSink, type LogLevel, type LogSink } from './log/logger.js';

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { writeFileSync } from 'node:fs';
-import { logAdminAddress, type Logger } from '@nodevoy/core';
+import { StatsFlusher, StatsStore, logAdminAddress, mergeStats, snapshotStats, type Logger, type StatsSink, type StatsSnapshot } from '@nodevoy/core';
 import { PrimaryAdmin } from './primary-admin.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -11,6 +11,16 @@ export interface PrimaryOptions {
   readonly adminAddressPath: string | undefined;
   readonly log: Logger;
   readonly onSignal: (handler: (signal: string) => void) => void;
+  /** The config's stats sinks: the primary flushes every worker's counters and gauges, added up. */
+  readonly stats: { readonly sinks: readonly StatsSink[]; readonly flushIntervalMs: number };
+}
+
+/** Every worker's stats (and the primary's own), added up as the admin shows them. */
+async function mergedStats(pool: WorkerPool): Promise<StatsSnapshot> {
+  const snapshots = await Promise.all(pool.running().map((worker) => pool.rpc.stats(worker)));
+  const merged = new StatsStore();
+  for (const snapshot of [...snapshots, pool.snapshot()]) mergeStats(merged, snapshot);
+  return snapshotStats(merged);
 }
 
 /**
@@ -33,17 +43,21 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     logAdminAddress(log, address);
   }
   const exited = pool.exited();
+  const flusher = new StatsFlusher(options.stats.sinks);
   if (!(await pool.start())) {
+    flusher.stop();
     admin.stop();
     return exited;
   }
   log.info(`${options.workers} workers started`);
+  if (options.stats.sinks.length > 0) flusher.startPeriodic(options.stats.flushIntervalMs, () => mergedStats(pool));
   options.onSignal((signal) => {
     pool.stop();
     log.warn(`caught ${signal}`);
     for (const worker of pool.running()) worker.send({ kind: 'signal', signal });
   });
   const code = await exited;
+  flusher.stop();
   admin.stop();
   log.info('exiting');
   return code;

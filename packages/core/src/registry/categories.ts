@@ -13,6 +13,8 @@ export const Category = Object.freeze({
   clientConnection: 'network.connection.client',
   resourceMonitor: 'envoy.resource_monitors',
   accessLogger: 'envoy.access_loggers',
+  /** Where stats are flushed every `stats_flush_interval` (statsd, DogStatsD). */
+  statsSink: 'envoy.stats_sinks',
   /** Active health checkers (HTTP, TCP, gRPC), keyed by their `HealthCheck` sub-message `@type`. */
   healthChecker: 'envoy.health_checkers',
   /** Load balancers (round robin, least request, ring hash, Maglev...), by `@type` or `lb_policy`. */

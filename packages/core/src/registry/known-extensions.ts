@@ -85,6 +85,8 @@ const KNOWN: readonly KnownExtension[] = [
   known('envoy.filters.http.health_check', 'envoy.extensions.filters.http.health_check.v3.HealthCheck', '@nodevoy/filter-http-health-check'),
   known('envoy.filters.http.grpc_web', 'envoy.extensions.filters.http.grpc_web.v3.GrpcWeb', '@nodevoy/filter-http-grpc-web'),
   known('envoy.filters.http.header_to_metadata', 'envoy.extensions.filters.http.header_to_metadata.v3.Config', '@nodevoy/filter-http-header-to-metadata'),
+  known('envoy.stat_sinks.statsd', 'envoy.config.metrics.v3.StatsdSink', '@nodevoy/stat-sinks-statsd'),
+  known('envoy.stat_sinks.dog_statsd', 'envoy.config.metrics.v3.DogStatsdSink', '@nodevoy/stat-sinks-statsd'),
   known('envoy.access_loggers.file', 'envoy.extensions.access_loggers.file.v3.FileAccessLog'),
   known('envoy.access_loggers.stdout', 'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog'),
 ];

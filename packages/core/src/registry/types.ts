@@ -102,6 +102,27 @@ export interface AccessLoggerFactory<C = unknown> extends ExtensionFactory<C> {
   createAccessLogger(config: C, context: ServerContext): AccessLogger;
 }
 
+/** The stats a sink receives at each flush (Envoy's MetricSnapshot). */
+export interface MetricSnapshot {
+  /** Counters that ever counted, with how much they counted since the last flush. */
+  readonly counters: readonly { readonly name: string; readonly delta: number; readonly value: number }[];
+  /** Gauges that were ever set. */
+  readonly gauges: readonly { readonly name: string; readonly value: number }[];
+}
+
+/** A stats sink (Envoy's `Stats::Sink`): counters and gauges at each flush, histogram values as they are recorded. */
+export interface StatsSink {
+  flush(snapshot: MetricSnapshot): void;
+  onHistogramComplete(histogram: { readonly name: string; readonly unit: 'ms' | 'us' | 'bytes' | 'unspecified' }, value: number): void;
+  close(): void;
+}
+
+/** A stats sink extension (`envoy.stat_sinks.*`), as a `stats_sinks` entry names it. */
+export interface StatsSinkFactory<C = unknown> extends ExtensionFactory<C> {
+  readonly category: typeof Category.statsSink;
+  createStatsSink(config: C, context: ServerContext): StatsSink;
+}
+
 /** How loaded one resource is: 0 idle, 1 at its configured limit (Envoy's resource monitor). */
 export interface ResourceMonitor {
   pressure(): number;

@@ -9,8 +9,10 @@ import { ClientConnectionFactories } from '../network/client-connection-factorie
 import { TcpClientConnectionFactory } from '../network/tcp-client-connection-factory.js';
 import { Category } from '../registry/categories.js';
 import type { ExtensionRegistry } from '../registry/registry.js';
-import type { BootstrapExtension, BootstrapExtensionFactory, ClientConnectionFactoryDefinition } from '../registry/types.js';
+import type { BootstrapExtension, BootstrapExtensionFactory, ClientConnectionFactoryDefinition, StatsSink, StatsSinkFactory } from '../registry/types.js';
 import { Runtime } from '../runtime/runtime.js';
+import { StatsFlusher } from '../stats/flusher.js';
+import { snapshotStats } from '../stats/snapshot.js';
 import { StatsStore } from '../stats/store.js';
 import { ClusterManager } from '../upstream/cluster-manager.js';
 import type { Cluster } from '../upstream/cluster.js';
@@ -52,6 +54,8 @@ export interface ServerOptions {
 
 /** Envoy's default drain time (`--drain-time-s 600`). */
 const DEFAULT_DRAIN_TIME_MS = 600_000;
+/** Envoy's `stats_flush_interval` default. */
+const DEFAULT_STATS_FLUSH_INTERVAL_MS = 5_000;
 
 /**
  * One nodevoy server: its config, registries, stats, clusters, listeners and admin. Every
@@ -73,6 +77,7 @@ export class Server implements AdminSource {
   private readonly issues: ConfigIssues;
   private readonly clientConnections: ClientConnectionFactories;
   private readonly bootstrapExtensions: BootstrapExtension[] = [];
+  private readonly statsFlusher: StatsFlusher | undefined;
   private readonly serverStats: ServerStats;
   private readonly drainCallbacks: (() => void)[] = [];
   private readonly shutdownCallbacks: (() => void)[] = [];
@@ -148,6 +153,7 @@ export class Server implements AdminSource {
     this.serverStats.concurrency.set(worker.count);
 
     this.createBootstrapExtensions();
+    this.statsFlusher = this.createStatsFlusher();
     for (const definition of registry.list<ClientConnectionFactoryDefinition>(Category.clientConnection)) {
       // A bootstrap extension may already have installed this kind (internal listeners do).
       if (!this.clientConnections.has(definition.addressKind)) this.clientConnections.install(definition.createFactory(this.context));
@@ -212,6 +218,7 @@ export class Server implements AdminSource {
     this.refreshTimer = setInterval(() => this.refreshServerStats(), 1000);
     this.refreshTimer.unref();
     this.overloadManager?.start();
+    if (!this.options.worker) this.statsFlusher?.startPeriodic(this.statsFlushIntervalMs, () => snapshotStats(this.stats));
     this.refreshServerStats();
     this.log.info('all listeners started');
   }
@@ -264,6 +271,7 @@ export class Server implements AdminSource {
     this.stopped = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.overloadManager?.stop();
+    this.statsFlusher?.stop();
     this.dynamicResources?.stop();
     this.xds.stop();
     this.listenerManager.stop();
@@ -357,6 +365,27 @@ export class Server implements AdminSource {
       seen.add(name);
     }
     this.secrets.addStatic(secrets);
+  }
+
+  /** The `stats_sinks`, ready to send (the primary of several workers flushes through its own). */
+  createStatsSinks(): StatsSink[] {
+    return (this.options.config.bootstrap.stats_sinks ?? []).map((entry) => (entry.typed.target as StatsSinkFactory).createStatsSink(entry.typed.config, this.context));
+  }
+
+  /** `stats_flush_interval`: 5 s by default, as Envoy's. */
+  get statsFlushIntervalMs(): number {
+    return this.options.config.bootstrap.stats_flush_interval ?? DEFAULT_STATS_FLUSH_INTERVAL_MS;
+  }
+
+  /**
+   * A serving server sends its histogram values to the sinks; a lone server flushes its counters
+   * and gauges too, a worker leaves those to its primary, which adds up every worker's.
+   */
+  private createStatsFlusher(): StatsFlusher | undefined {
+    if ((this.options.config.bootstrap.stats_sinks ?? []).length === 0 || this.context.mode !== 'serve') return undefined;
+    const flusher = new StatsFlusher(this.createStatsSinks());
+    flusher.watchHistograms(this.stats);
+    return flusher;
   }
 
   private createBootstrapExtensions(): void {

@@ -1,50 +1,12 @@
 import { DEFAULT_HISTOGRAM_BUCKETS, type StatsStore } from './store.js';
+import { extractTags } from './tags.js';
 
-interface TagRule {
-  readonly tag: string;
-  /** Group 1 is removed from the name; group 2 is the tag value. */
-  readonly regex: RegExp;
+/** A stat as Prometheus names it: the tag-extracted name with `envoy_` before it, tags as labels (dots as `_`). */
+function prometheusTags(statName: string): { name: string; tags: [string, string][] } {
+  const tagged = extractTags(statName);
+  return { name: `envoy_${tagged.name.replace(/[^a-zA-Z0-9_]/g, '_')}`, tags: tagged.tags.map(([tag, value]) => [tag.replace(/\./g, '_'), value]) };
 }
 
-const ADDRESS = String.raw`(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}_\d+|\[[_aAbBcCdDeEfF0-9]+\]_\d+|envoy_internal_[^.]+)`;
-const WORD = '[^.]+';
-
-/** Envoy's default tag extractors for the stats nodevoy emits, in Envoy's order. */
-const RULES: readonly TagRule[] = [
-  { tag: 'envoy_response_code', regex: /_rq(_(\d{3}))$/ },
-  { tag: 'envoy_response_code_class', regex: /_rq_((\d))xx$/ },
-  { tag: 'envoy_tcp_prefix', regex: new RegExp(`^tcp\\.((${WORD})\\.)`) },
-  { tag: 'envoy_cluster_name', regex: new RegExp(`^cluster\\.((${WORD})\\.)`) },
-  { tag: 'envoy_http_conn_manager_prefix', regex: new RegExp(`^listener\\..*?\\.http\\.((${WORD})\\.)`) },
-  { tag: 'envoy_http_conn_manager_prefix', regex: new RegExp(`^http\\.((${WORD})\\.)`) },
-  { tag: 'envoy_worker_id', regex: /^listener\..*?\.worker_((\d+)\.)/ },
-  { tag: 'envoy_listener_address', regex: new RegExp(`^listener\\.((${ADDRESS})\\.)`) },
-  { tag: 'envoy_virtual_host', regex: new RegExp(`^vhost\\.((${WORD})\\.)`) },
-  { tag: 'envoy_worker_id', regex: /^listener_manager\.worker_((\d+)\.)/ },
-  { tag: 'envoy_worker_id', regex: /^server\.worker_((\d+)\.)/ },
-];
-
-// The `d` flag gives group offsets, so exactly the captured group is cut from the name.
-const TAG_RULES = RULES.map((rule) => ({ tag: rule.tag, regex: new RegExp(rule.regex.source, 'd') }));
-
-interface Tagged {
-  readonly name: string;
-  readonly tags: [string, string][];
-}
-
-/** Splits a stat name into a Prometheus metric name and labels, as Envoy's tag extraction. */
-export function extractTags(statName: string): Tagged {
-  let name = statName;
-  const tags: [string, string][] = [];
-  for (const rule of TAG_RULES) {
-    const m = rule.regex.exec(name);
-    const removed = m?.indices?.[1];
-    if (!m || !removed || m[2] === undefined) continue;
-    tags.push([rule.tag, m[2]]);
-    name = name.slice(0, removed[0]) + name.slice(removed[1]);
-  }
-  return { name: `envoy_${name.replace(/[^a-zA-Z0-9_]/g, '_')}`, tags };
-}
 
 function labels(tags: readonly [string, string][], extra?: [string, string]): string {
   const all = extra ? [...tags, extra] : tags;
@@ -62,17 +24,17 @@ export function renderPrometheus(store: StatsStore, usedOnly = false): string {
   };
   for (const c of store.counters.values()) {
     if (usedOnly && c.value === 0) continue;
-    const t = extractTags(c.name);
+    const t = prometheusTags(c.name);
     add(t.name, 'counter', `${t.name}${labels(t.tags)} ${c.value}`);
   }
   for (const g of store.gauges.values()) {
     if (usedOnly && !g.used) continue;
-    const t = extractTags(g.name);
+    const t = prometheusTags(g.name);
     add(t.name, 'gauge', `${t.name}${labels(t.tags)} ${g.value}`);
   }
   for (const h of store.histograms.values()) {
     if (usedOnly && h.count === 0) continue;
-    const t = extractTags(h.name);
+    const t = prometheusTags(h.name);
     let cumulative = 0;
     DEFAULT_HISTOGRAM_BUCKETS.forEach((bound, i) => {
       cumulative += h.bucketCounts[i] ?? 0;

@@ -46,9 +46,11 @@ export class Histogram {
   constructor(
     readonly name: string,
     readonly unit: 'ms' | 'us' | 'bytes' | 'unspecified' = 'unspecified',
+    private readonly store?: StatsStore,
   ) {}
 
   record(value: number): void {
+    this.store?.onHistogramRecord?.(this, value);
     let i = 0;
     while (i < DEFAULT_HISTOGRAM_BUCKETS.length && value > (DEFAULT_HISTOGRAM_BUCKETS[i] as number)) i++;
     this.bucketCounts[i] = (this.bucketCounts[i] ?? 0) + 1;
@@ -87,6 +89,8 @@ export class StatsStore {
   readonly gauges = new Map<string, Gauge>();
   readonly histograms = new Map<string, Histogram>();
   private readonly refreshers: (() => void)[] = [];
+  /** Told every value any histogram records (stats sinks send them as they come); unset, nothing is. */
+  onHistogramRecord: ((histogram: Histogram, value: number) => void) | undefined;
 
   /**
    * Registers a function that brings gauges up to date just before stats are read, for
@@ -114,7 +118,7 @@ export class StatsStore {
 
   histogram(name: string, unit?: Histogram['unit']): Histogram {
     let h = this.histograms.get(name);
-    if (!h) this.histograms.set(name, (h = new Histogram(name, unit)));
+    if (!h) this.histograms.set(name, (h = new Histogram(name, unit, this)));
     return h;
   }
 

@@ -90,6 +90,8 @@ export const bootstrapSchema = message(
     overload_manager: overloadManagerSchema,
     layered_runtime: layeredRuntimeSchema,
     bootstrap_extensions: repeated(bootstrapExtensionSchema),
+    stats_sinks: repeated(schema.extensionEntry('envoy.config.metrics.v3.StatsSink', Category.statsSink)),
+    stats_flush_interval: schema.duration({ gteMs: 1, lteMs: 300_000 }),
     stats_server_version_override: uint64(),
   },
   {
@@ -97,7 +99,6 @@ export const bootstrapSchema = message(
     // existing configs load, documented as no-ops.
     ignored: [
       'node_context_params',
-      'stats_flush_interval',
       'stats_flush_on_admin',
       'watchdog',
       'watchdogs',
@@ -109,7 +110,6 @@ export const bootstrapSchema = message(
       cluster_manager: NOT_YET,
       hds_config: NO_XDS,
       flags_path: NOT_YET,
-      stats_sinks: NOT_YET,
       stats_config: NOT_YET,
       tracing: NOT_YET,
       header_prefix: NOT_YET,
