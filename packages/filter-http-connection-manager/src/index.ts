@@ -31,7 +31,8 @@ export {
 export { HTTP_FILTER_ROUTE_CONFIG_CATEGORY, type HttpFilterRouteConfigFactory } from './routing/per-filter-configs.js';
 export { corsPolicySchema, type CorsPolicyConfig } from './config/cors-policy.js';
 export { headerMatcherSchema, type HeaderMatcherConfig } from './config/matchers.js';
-export { headerMatcher } from './routing/route-matcher.js';
+export { headerMatcher, routeMatcher } from './routing/route-matcher.js';
+export { routeMatchSchema, type RouteMatchConfig } from './config/route-config.js';
 export { NODE_ADDRESS } from './forwarded-for.js';
 export type { ResolvedRoute } from './routing/route-table.js';
 export type { HttpConnectionManagerConfig } from './config/hcm-config.js';
