@@ -1,6 +1,6 @@
 import type { GrpcServiceConfig, ServerContext } from '@nodevoy/core';
 import { grpcJs } from '@nodevoy/config-mux-grpc';
-import { HeaderMap, sendAsyncRequest, statusCodeOf, type AsyncResponse } from '@nodevoy/http';
+import { firstGrpcMessage, grpcFrame, HeaderMap, sendAsyncRequest, statusCodeOf, type AsyncResponse } from '@nodevoy/http';
 import { CHECK_METHOD_PATH, decodeCheckResponse, encodeCheckRequest, type CheckResponseJson, type HeaderValueOptionJson } from './auth-messages.js';
 import type { AuthzClient, CheckCall, PendingCheck } from './authz-client.js';
 import { deniedResponse, ERROR_RESPONSE, okResponse, type AuthzResponse } from './authz-response.js';
@@ -11,22 +11,10 @@ const DEFAULT_TIMEOUT_MS = 200;
 /** gRPC's OK. */
 const GRPC_OK = 0;
 
-/** One gRPC message in its length-prefixed frame. */
-function frame(message: Uint8Array): Buffer {
-  const out = Buffer.alloc(5 + message.length);
-  out.writeUInt32BE(message.length, 1);
-  out.set(message, 5);
-  return out;
-}
-
 /** The one message of a unary answer, when the call succeeded (HTTP 200, `grpc-status: 0`, an uncompressed message). */
 function unaryMessage(response: AsyncResponse): Buffer | undefined {
   const grpcStatus = response.trailers.get('grpc-status') ?? response.headers.get('grpc-status');
-  if (response.status !== 200 || grpcStatus !== '0') return undefined;
-  const body = response.body;
-  if (body.length < 5 || body[0] !== 0) return undefined;
-  const length = body.readUInt32BE(1);
-  return body.length >= 5 + length ? body.subarray(5, 5 + length) : undefined;
+  return response.status === 200 && grpcStatus === '0' ? firstGrpcMessage(response.body) : undefined;
 }
 
 const header = (option: HeaderValueOptionJson): [string, string] => [(option.header?.key ?? '').toLowerCase(), option.header?.value ?? option.header?.raw_value ?? ''];
@@ -95,7 +83,7 @@ export class GrpcAuthzClient implements AuthzClient {
   }
 
   check(attributes: AttributeContext, call: CheckCall): PendingCheck {
-    const message = frame(encodeCheckRequest(attributes));
+    const message = grpcFrame(encodeCheckRequest(attributes));
     return this.service.google_grpc ? this.googleCall(this.service.google_grpc.target_uri, message) : this.envoyCall(message, call);
   }
 

@@ -392,8 +392,8 @@ export class ActiveStream implements FilterCallbackStream {
    * after this response, HTTP/2 GOAWAY), once per connection.
    */
   private drainCloseIfAsked(): void {
-    if (this.downstreamConnection.drainClosing || !this.runtime.drainDecision.drainClose()) return;
-    this.downstreamConnection.drainClosing = true;
+    if (this.downstreamConnection.isDrainClosing || !this.runtime.drainDecision.drainClose()) return;
+    this.downstreamConnection.startDrainClose();
     this.runtime.stats.downstream_cx_drain_close.inc();
     this.downstream.drainConnection();
   }

@@ -12,14 +12,13 @@ export class DownstreamConnection {
    * syntax) is its own, answered on it (Envoy's handleCodecError), not after it.
    */
   readingRequest: { onCodecError(issue: CodecIssue): boolean } | undefined;
-  /** A response started the connection's drain sequence (Envoy's drain close). */
-  drainClosing = false;
   private requests = 0;
   private protocolErrorSeen = false;
   private active = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly pipelined: Array<() => void> = [];
   private isClosed = false;
+  private drainClosing = false;
   /** Set once the server drains: called when no request is left (at once if none is open). */
   private onDrained: (() => void) | undefined;
 
@@ -74,6 +73,20 @@ export class DownstreamConnection {
     if (next) queueMicrotask(() => this.startPipelined(next));
     else if (this.onDrained) this.onDrained();
     else this.arm();
+  }
+
+  /**
+   * The connection's drain sequence starts (a response asked for it, or the server drains):
+   * true the first time only, so it is counted once per connection.
+   */
+  startDrainClose(): boolean {
+    if (this.drainClosing) return false;
+    this.drainClosing = true;
+    return true;
+  }
+
+  get isDrainClosing(): boolean {
+    return this.drainClosing;
   }
 
   /** The server drains: close the connection once it carries no request (Envoy's drain close). */

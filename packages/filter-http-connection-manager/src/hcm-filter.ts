@@ -178,8 +178,7 @@ export class HttpConnectionManagerFilter implements ReadFilter {
   drain(): void {
     this.state.drainWhenIdle(() => {
       // Counted once per connection: a response may have started the drain sequence already.
-      if (!this.state.drainClosing) this.shared.runtime.stats.downstream_cx_drain_close.inc();
-      this.state.drainClosing = true;
+      if (this.state.startDrainClose()) this.shared.runtime.stats.downstream_cx_drain_close.inc();
       this.closeGracefully('drain');
     });
   }

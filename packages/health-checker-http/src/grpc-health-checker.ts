@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Category, GRPC_HEALTH_CHECK_TYPE_URL, schema, type HealthCheckerFactory, type HealthCheckResult, type HealthCheckSession, type HealthCheckTarget, type MessageValue } from '@nodevoy/core';
-import { HeaderMap, HeaderMutation, headersToAdd } from '@nodevoy/http';
+import { firstGrpcMessage, grpcFrame, HeaderMap, HeaderMutation, headersToAdd } from '@nodevoy/http';
 import { Http2HealthCheckClient } from './http2-client.js';
 import type { HealthCheckResponse } from './http-client.js';
 
@@ -38,14 +38,6 @@ const SERVING = 1;
 /** The largest answer read: a HealthCheckResponse is a few bytes. */
 const MAX_RESPONSE_BYTES = 1024;
 
-/** One gRPC message in its length-prefixed frame. */
-function frame(body: Uint8Array): Buffer {
-  const out = Buffer.alloc(5 + body.length);
-  out.writeUInt32BE(body.length, 1);
-  out.set(body, 5);
-  return out;
-}
-
 /**
  * Envoy's gRPC check judged: HTTP 200 with `application/grpc`, `grpc-status` 0 and a
  * HealthCheckResponse saying SERVING; anything else the host answers is an ACTIVE failure.
@@ -54,10 +46,10 @@ function judge(response: HealthCheckResponse, decode: ProtoType['decode']): Heal
   const failed: HealthCheckResult = { healthy: false, type: 'ACTIVE', httpStatus: response.status };
   if (response.status !== 200 || !(response.header('content-type') ?? '').startsWith('application/grpc')) return failed;
   if (response.trailer('grpc-status') !== '0') return failed;
-  const body = response.body;
-  if (body.length < 5 || body[0] !== 0 || body.length < 5 + body.readUInt32BE(1)) return failed;
+  const message = firstGrpcMessage(response.body);
+  if (!message) return failed;
   try {
-    return decode(body.subarray(5, 5 + body.readUInt32BE(1))).status === SERVING ? { healthy: true } : failed;
+    return decode(message).status === SERVING ? { healthy: true } : failed;
   } catch {
     return failed;
   }
@@ -71,7 +63,7 @@ export const grpcHealthChecker: HealthCheckerFactory<GrpcHealthCheckConfig> = {
   configSchema: grpcHealthCheckSchema,
   createHealthChecker(config, context) {
     const messages = healthMessages();
-    const body = frame(messages.request.encode({ service: config.service_name ?? '' }).finish());
+    const body = grpcFrame(messages.request.encode({ service: config.service_name ?? '' }).finish());
     const metadata = new HeaderMutation(config.initial_metadata);
     return {
       type: 'GRPC',
