@@ -39,13 +39,50 @@ export interface ResolvedRoute {
 
 interface CompiledRoute {
   readonly matches: (headers: HeaderMap) => boolean;
-  readonly resolved: ResolvedRoute;
+  /** The route for one request (the same object but for a weighted cluster's pick). */
+  readonly resolve: () => ResolvedRoute;
 }
 
 /** Where a connection manager finds the route of a request. */
 export interface RouteResolver {
   /** The first route of the selected virtual host that matches, or undefined (a 404). */
   resolve(headers: HeaderMap): ResolvedRoute | undefined;
+}
+
+/** The per-filter lookups of a route, over its levels of `typed_per_filter_config`, least specific first. */
+function filterLookups(levels: readonly PerFilterConfigs[]): Pick<ResolvedRoute, 'perFilterConfigs' | 'filterDisabled'> {
+  return {
+    perFilterConfigs: (name) => levels.flatMap((level) => (level.config(name) === undefined ? [] : [level.config(name)])),
+    filterDisabled(name) {
+      for (let i = levels.length - 1; i >= 0; i--) {
+        const disabled = levels[i]?.disabled(name);
+        if (disabled !== undefined) return disabled;
+      }
+      return undefined;
+    },
+  };
+}
+
+type PickedCluster = NonNullable<ReturnType<ResolvedRoute['pickCluster']>> & { readonly filters: PerFilterConfigs };
+
+/** `weighted_clusters`: one cluster by weight, with its header mutations and `typed_per_filter_config`. */
+function weightedClusterPicker(weighted: NonNullable<RouteActionConfig['weighted_clusters']>, context: FilterFactoryContext): () => PickedCluster {
+  const clusters = weighted.clusters.map((c) => ({
+    name: c.name,
+    weight: c.weight ?? 0,
+    request: new HeaderMutation(c.request_headers_to_add, c.request_headers_to_remove),
+    response: new HeaderMutation(c.response_headers_to_add, c.response_headers_to_remove),
+    filters: PerFilterConfigs.compile(c.typed_per_filter_config, context, context.server),
+  }));
+  const total = clusters.reduce((sum, c) => sum + c.weight, 0);
+  return () => {
+    let r = Math.random() * total;
+    for (const c of clusters) {
+      r -= c.weight;
+      if (r < 0) return c;
+    }
+    return clusters[clusters.length - 1] as PickedCluster;
+  };
 }
 
 /**
@@ -87,7 +124,7 @@ export class RouteTable implements RouteResolver {
 
   resolve(headers: HeaderMap): ResolvedRoute | undefined {
     const routes = this.hosts.select(headers.get(':authority') ?? '');
-    return routes?.find((r) => r.matches(headers))?.resolved;
+    return routes?.find((r) => r.matches(headers))?.resolve();
   }
 }
 
@@ -115,31 +152,33 @@ function compileVirtualHost(
     const action = route.route;
     if (action?.cluster) checkCluster(action, action.cluster, 'cluster');
     for (const weighted of action?.weighted_clusters?.clusters ?? []) checkCluster(weighted, weighted.name, 'name');
-    // Least specific first: the route configuration, the virtual host, the route.
+    // Least specific first: the route configuration, the virtual host, the route (then a weighted cluster).
     const filterLevels = [global.filters, vhost.filters, PerFilterConfigs.compile(route.typed_per_filter_config, context, issues)];
+    const resolved: ResolvedRoute = {
+      name: route.name ?? '',
+      virtualHost: vh.name,
+      virtualHostConfig: vh,
+      config: route,
+      action,
+      requestMutations: [new HeaderMutation(route.request_headers_to_add, route.request_headers_to_remove), vhost.request, global.request].filter((m) => !m.isEmpty),
+      responseMutations: [new HeaderMutation(route.response_headers_to_add, route.response_headers_to_remove), vhost.response, global.response].filter((m) => !m.isEmpty),
+      hashPolicy: action?.hash_policy?.length ? new HashPolicy(action.hash_policy) : undefined,
+      pickCluster: clusterPicker(action),
+      upgrade: upgradeRule(action, hcmUpgrades),
+      directResponseBody: directResponseBody(route, issues),
+      ...filterLookups(filterLevels),
+    };
+    const weighted = action?.weighted_clusters ? weightedClusterPicker(action.weighted_clusters, context) : undefined;
     return {
       matches: routeMatcher(route.match),
-      resolved: {
-        name: route.name ?? '',
-        virtualHost: vh.name,
-        virtualHostConfig: vh,
-        config: route,
-        action,
-        requestMutations: [new HeaderMutation(route.request_headers_to_add, route.request_headers_to_remove), vhost.request, global.request].filter((m) => !m.isEmpty),
-        responseMutations: [new HeaderMutation(route.response_headers_to_add, route.response_headers_to_remove), vhost.response, global.response].filter((m) => !m.isEmpty),
-        hashPolicy: action?.hash_policy?.length ? new HashPolicy(action.hash_policy) : undefined,
-        pickCluster: clusterPicker(action),
-        upgrade: upgradeRule(action, hcmUpgrades),
-        directResponseBody: directResponseBody(route, issues),
-        perFilterConfigs: (name) => filterLevels.flatMap((level) => (level.config(name) === undefined ? [] : [level.config(name)])),
-        filterDisabled(name) {
-          for (let i = filterLevels.length - 1; i >= 0; i--) {
-            const disabled = filterLevels[i]?.disabled(name);
-            if (disabled !== undefined) return disabled;
+      // As Envoy, a weighted cluster is picked as the route is resolved: the filters before the
+      // router see its typed_per_filter_config, and the router forwards to it.
+      resolve: weighted
+        ? () => {
+            const picked = weighted();
+            return { ...resolved, pickCluster: () => picked, ...filterLookups([...filterLevels, picked.filters]) };
           }
-          return undefined;
-        },
-      },
+        : () => resolved,
     };
   });
 }
@@ -157,21 +196,8 @@ function clusterPicker(action: RouteActionConfig | undefined): ResolvedRoute['pi
       return name ? { name } : undefined;
     };
   }
-  const clusters = (action.weighted_clusters?.clusters ?? []).map((c) => ({
-    name: c.name,
-    weight: c.weight ?? 0,
-    request: new HeaderMutation(c.request_headers_to_add, c.request_headers_to_remove),
-    response: new HeaderMutation(c.response_headers_to_add, c.response_headers_to_remove),
-  }));
-  const total = clusters.reduce((sum, c) => sum + c.weight, 0);
-  return () => {
-    let r = Math.random() * total;
-    for (const c of clusters) {
-      r -= c.weight;
-      if (r < 0) return c;
-    }
-    return clusters[clusters.length - 1];
-  };
+  // Weighted clusters are picked as the route resolves (see compileVirtualHost).
+  return () => undefined;
 }
 
 /**
