@@ -1,7 +1,9 @@
+import { ENVOY_EXTENSIONS } from './envoy-catalogue.generated.js';
+
 /**
- * Envoy extensions people put in configs, so that a config naming one that is not loaded
- * gets a precise answer: which nodevoy package provides it, or that nodevoy does not ship it
- * (rather than "unknown @type"). Data only: core depends on none of these packages.
+ * Every Envoy extension (generated from Envoy's API), so that a config naming one that is not
+ * loaded gets a precise answer: which nodevoy package provides it, or that nodevoy does not
+ * ship it (rather than "unknown @type"). Data only: core depends on none of these packages.
  */
 interface KnownExtension {
   readonly name: string;
@@ -16,8 +18,8 @@ function known(name: string, message: string, nodevoyPackage?: string): KnownExt
   return { name, typeUrl: T + message, ...(nodevoyPackage ? { nodevoyPackage } : {}) };
 }
 
+/** The extensions nodevoy's own packages provide. */
 const KNOWN: readonly KnownExtension[] = [
-  // Shipped by nodevoy.
   known('envoy.filters.network.tcp_proxy', 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', '@nodevoy/filter-tcp-proxy'),
   known('envoy.bootstrap.internal_listener', 'envoy.extensions.bootstrap.internal_listener.v3.InternalListener', '@nodevoy/bootstrap-internal-listener'),
   known('envoy.transport_sockets.raw_buffer', 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer', '@nodevoy/transport-socket-raw-buffer'),
@@ -25,59 +27,29 @@ const KNOWN: readonly KnownExtension[] = [
   known('envoy.health_checkers.http', 'envoy.config.core.v3.HealthCheck.HttpHealthCheck', '@nodevoy/health-checker-http'),
   known('envoy.health_checkers.tcp', 'envoy.config.core.v3.HealthCheck.TcpHealthCheck', '@nodevoy/health-checker-tcp'),
   known('envoy.health_checkers.grpc', 'envoy.config.core.v3.HealthCheck.GrpcHealthCheck', '@nodevoy/health-checker-http'),
-  known('envoy.health_checkers.redis', 'envoy.extensions.health_checkers.redis.v3.Redis'),
-  known('envoy.health_checkers.thrift', 'envoy.extensions.health_checkers.thrift.v3.Thrift'),
   known('envoy.load_balancing_policies.ring_hash', 'envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash', '@nodevoy/lb-ring-hash'),
   known('envoy.load_balancing_policies.maglev', 'envoy.extensions.load_balancing_policies.maglev.v3.Maglev', '@nodevoy/lb-maglev'),
-  known('envoy.load_balancing_policies.client_side_weighted_round_robin', 'envoy.extensions.load_balancing_policies.client_side_weighted_round_robin.v3.ClientSideWeightedRoundRobin'),
-  known('envoy.load_balancing_policies.subset', 'envoy.extensions.load_balancing_policies.subset.v3.Subset'),
-  // Envoy extensions nodevoy does not ship (yet).
   known('envoy.filters.network.http_connection_manager', 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', '@nodevoy/filter-http-connection-manager'),
   known('envoy.filters.http.router', 'envoy.extensions.filters.http.router.v3.Router', '@nodevoy/filter-http-connection-manager'),
   known('envoy.upstreams.http.http_protocol_options', 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions', '@nodevoy/http'),
-  known('envoy.upstreams.tcp.tcp_protocol_options', 'envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions'),
-  known('envoy.transport_sockets.internal_upstream', 'envoy.extensions.transport_sockets.internal_upstream.v3.InternalUpstreamTransport'),
   known('envoy.transport_sockets.tls', 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', '@nodevoy/transport-socket-tls'),
   known('envoy.transport_sockets.tls', 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', '@nodevoy/transport-socket-tls'),
   known('envoy.extensions.transport_sockets.tls.v3.Secret', 'envoy.extensions.transport_sockets.tls.v3.Secret', '@nodevoy/transport-socket-tls'),
   known('envoy.transport_sockets.upstream_proxy_protocol', 'envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport', '@nodevoy/transport-socket-proxy-protocol'),
-  known('envoy.transport_sockets.tap', 'envoy.extensions.transport_sockets.tap.v3.Tap'),
-  known('envoy.transport_sockets.starttls', 'envoy.extensions.transport_sockets.starttls.v3.StartTlsConfig'),
-  known('envoy.transport_sockets.http_11_proxy', 'envoy.extensions.transport_sockets.http_11_proxy.v3.Http11ProxyUpstreamTransport'),
   known('envoy.filters.listener.tls_inspector', 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector', '@nodevoy/filter-listener-tls-inspector'),
-  known('envoy.filters.listener.http_inspector', 'envoy.extensions.filters.listener.http_inspector.v3.HttpInspector'),
   known('envoy.filters.listener.original_dst', 'envoy.extensions.filters.listener.original_dst.v3.OriginalDst', '@nodevoy/filter-listener-original-dst'),
-  known('envoy.filters.listener.original_src', 'envoy.extensions.filters.listener.original_src.v3.OriginalSrc'),
   known('envoy.filters.listener.proxy_protocol', 'envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol', '@nodevoy/filter-listener-proxy-protocol'),
-  known('envoy.filters.network.direct_response', 'envoy.extensions.filters.network.direct_response.v3.Config'),
-  known('envoy.filters.network.connection_limit', 'envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit'),
   known('envoy.filters.network.local_ratelimit', 'envoy.extensions.filters.network.local_ratelimit.v3.LocalRateLimit', '@nodevoy/filter-local-ratelimit'),
-  known('envoy.filters.network.ratelimit', 'envoy.extensions.filters.network.ratelimit.v3.RateLimit'),
   known('envoy.filters.network.rbac', 'envoy.extensions.filters.network.rbac.v3.RBAC', '@nodevoy/filter-rbac'),
   known('envoy.filters.network.ext_authz', 'envoy.extensions.filters.network.ext_authz.v3.ExtAuthz', '@nodevoy/filter-ext-authz'),
-  known('envoy.filters.network.redis_proxy', 'envoy.extensions.filters.network.redis_proxy.v3.RedisProxy'),
-  known('envoy.filters.network.mongo_proxy', 'envoy.extensions.filters.network.mongo_proxy.v3.MongoProxy'),
-  known('envoy.filters.network.mysql_proxy', 'envoy.extensions.filters.network.mysql_proxy.v3.MySQLProxy'),
-  known('envoy.filters.network.postgres_proxy', 'envoy.extensions.filters.network.postgres_proxy.v3alpha.PostgresProxy'),
-  known('envoy.filters.network.sni_cluster', 'envoy.extensions.filters.network.sni_cluster.v3.SniCluster'),
-  known('envoy.filters.network.sni_dynamic_forward_proxy', 'envoy.extensions.filters.network.sni_dynamic_forward_proxy.v3.FilterConfig'),
-  known('envoy.filters.network.set_filter_state', 'envoy.extensions.filters.network.set_filter_state.v3.Config'),
-  known('envoy.filters.network.thrift_proxy', 'envoy.extensions.filters.network.thrift_proxy.v3.ThriftProxy'),
-  known('envoy.filters.network.dubbo_proxy', 'envoy.extensions.filters.network.dubbo_proxy.v3.DubboProxy'),
-  known('envoy.filters.network.zookeeper_proxy', 'envoy.extensions.filters.network.zookeeper_proxy.v3.ZooKeeperProxy'),
-  known('envoy.filters.network.wasm', 'envoy.extensions.filters.network.wasm.v3.Wasm'),
-  known('envoy.bootstrap.wasm', 'envoy.extensions.wasm.v3.WasmService'),
   known('envoy.filters.http.cors', 'envoy.extensions.filters.http.cors.v3.Cors', '@nodevoy/filter-http-cors'),
   known('envoy.filters.http.compressor', 'envoy.extensions.filters.http.compressor.v3.Compressor', '@nodevoy/filter-http-compressor'),
   known('envoy.compression.gzip.compressor', 'envoy.extensions.compression.gzip.compressor.v3.Gzip', '@nodevoy/compression-gzip'),
   known('envoy.compression.brotli.compressor', 'envoy.extensions.compression.brotli.compressor.v3.Brotli', '@nodevoy/compression-brotli'),
-  known('envoy.compression.zstd.compressor', 'envoy.extensions.compression.zstd.compressor.v3.Zstd'),
   known('envoy.filters.http.decompressor', 'envoy.extensions.filters.http.decompressor.v3.Decompressor', '@nodevoy/filter-http-decompressor'),
   known('envoy.compression.gzip.decompressor', 'envoy.extensions.compression.gzip.decompressor.v3.Gzip', '@nodevoy/compression-gzip'),
-  known('envoy.compression.brotli.decompressor', 'envoy.extensions.compression.brotli.decompressor.v3.Brotli'),
   known('envoy.filters.http.buffer', 'envoy.extensions.filters.http.buffer.v3.Buffer', '@nodevoy/filter-http-buffer'),
   known('envoy.filters.http.fault', 'envoy.extensions.filters.http.fault.v3.HTTPFault', '@nodevoy/filter-http-fault'),
-  known('envoy.filters.http.lua', 'envoy.extensions.filters.http.lua.v3.Lua'),
   known('envoy.filters.http.ext_authz', 'envoy.extensions.filters.http.ext_authz.v3.ExtAuthz', '@nodevoy/filter-ext-authz'),
   known('envoy.filters.http.local_ratelimit', 'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit', '@nodevoy/filter-local-ratelimit'),
   known('envoy.filters.http.rbac', 'envoy.extensions.filters.http.rbac.v3.RBAC', '@nodevoy/filter-rbac'),
@@ -88,12 +60,19 @@ const KNOWN: readonly KnownExtension[] = [
   known('envoy.filters.http.header_to_metadata', 'envoy.extensions.filters.http.header_to_metadata.v3.Config', '@nodevoy/filter-http-header-to-metadata'),
   known('envoy.stat_sinks.statsd', 'envoy.config.metrics.v3.StatsdSink', '@nodevoy/stat-sinks-statsd'),
   known('envoy.stat_sinks.dog_statsd', 'envoy.config.metrics.v3.DogStatsdSink', '@nodevoy/stat-sinks-statsd'),
-  known('envoy.access_loggers.file', 'envoy.extensions.access_loggers.file.v3.FileAccessLog'),
-  known('envoy.access_loggers.stdout', 'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog'),
 ];
 
-const byTypeUrl = new Map(KNOWN.map((k) => [k.typeUrl, k]));
-const byName = new Map(KNOWN.map((k) => [k.name, k]));
+/** Envoy extensions newer than the `.proto` files the catalogue is generated from (or contrib beside them). */
+const NEWER: readonly KnownExtension[] = [
+  known('envoy.load_balancing_policies.client_side_weighted_round_robin', 'envoy.extensions.load_balancing_policies.client_side_weighted_round_robin.v3.ClientSideWeightedRoundRobin'),
+  known('envoy.filters.network.mysql_proxy', 'envoy.extensions.filters.network.mysql_proxy.v3.MySQLProxy'),
+  known('envoy.filters.network.postgres_proxy', 'envoy.extensions.filters.network.postgres_proxy.v3alpha.PostgresProxy'),
+];
+
+/** Envoy's catalogue, generated from its `.proto` files, with nodevoy's packages where nodevoy ships one. */
+const ALL: readonly KnownExtension[] = [...KNOWN, ...NEWER, ...ENVOY_EXTENSIONS.filter(([name]) => !KNOWN.some((k) => k.name === name)).map(([name, message]) => known(name, message))];
+const byTypeUrl = new Map(ALL.map((k) => [k.typeUrl, k]));
+const byName = new Map(ALL.map((k) => [k.name, k]));
 
 export function knownExtensionByTypeUrl(typeUrl: string): KnownExtension | undefined {
   return byTypeUrl.get(typeUrl);
