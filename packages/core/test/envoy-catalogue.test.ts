@@ -3,7 +3,7 @@
 // ship is told so by name (not "unknown ... check the spelling").
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { configProblems } from '@nodevoy/test-kit';
+import { anyHostRoutes, configProblems, httpConnectionManager, tcpListener } from '@nodevoy/test-kit';
 // @ts-expect-error: a plain ESM script, without types
 import { OUTPUT, envoyExtensions, render } from '../scripts/envoy-catalogue.mjs';
 
@@ -18,23 +18,11 @@ t.test('Envoy extensions nodevoy does not ship are named as such', async (t) => 
     ['envoy.extensions.filters.http.ratelimit.v3.RateLimit', 'envoy.filters.http.ratelimit'],
   ];
   for (const [type, name] of unshipped) {
-    const problems = configProblems(`static_resources:
-  listeners:
-  - name: l
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: x
-          route_config: {}
-          http_filters:
-          - name: f
-            typed_config: { "@type": type.googleapis.com/${type} }
-          - name: envoy.filters.http.router
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-`);
+    const hcm = httpConnectionManager({
+      routeConfig: anyHostRoutes('              - { match: { prefix: / }, direct_response: { status: 200 } }\n'),
+      httpFilters: `          - name: f\n            typed_config: { "@type": type.googleapis.com/${type} }\n`,
+    });
+    const problems = configProblems(`static_resources:\n  listeners:\n${tcpListener('l', hcm)}`);
     t.match(problems, new RegExp(`${name.replace(/\./g, '\\.')} \\(type\\.googleapis\\.com/${type.replace(/\./g, '\\.')}\\) is an Envoy extension that nodevoy does not ship`));
   }
 });
