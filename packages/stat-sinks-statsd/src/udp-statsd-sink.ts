@@ -24,6 +24,7 @@ export class UdpStatsdSink implements StatsSink {
   private readonly socket: Socket;
   private pending: string[] = [];
   private pendingBytes = 0;
+  private readonly taggedNames = new Map<string, { readonly name: string; readonly tags: string }>();
 
   constructor(private readonly target: UdpStatsdTarget) {
     this.socket = createSocket(isIP(target.host) === 6 ? 'udp6' : 'udp4');
@@ -51,14 +52,25 @@ export class UdpStatsdSink implements StatsSink {
     let text: string;
     if (naming === 'plain') text = `${prefix}.${statName}:${value}|${type}`;
     else {
-      const { name, tags } = extractTags(statName);
-      text = `${prefix}.${name}:${value}|${type}${tags.length > 0 ? `|#${tags.map(([tag, tagValue]) => `${tag}:${tagValue}`).join(',')}` : ''}`;
+      const { name, tags } = this.tagged(statName);
+      text = `${prefix}.${name}:${value}|${type}${tags}`;
     }
     const limit = this.target.maxBytesPerDatagram;
     if (limit > 0 && this.pendingBytes > 0 && this.pendingBytes + 1 + text.length > limit) this.send();
     this.pending.push(text);
     this.pendingBytes += (this.pending.length > 1 ? 1 : 0) + text.length;
     if (limit === 0) this.send();
+  }
+
+  /** A stat's tag-extracted name and `|#tags` suffix, worked out once per stat rather than at every flush. */
+  private tagged(statName: string): { readonly name: string; readonly tags: string } {
+    let known = this.taggedNames.get(statName);
+    if (!known) {
+      const { name, tags } = extractTags(statName);
+      known = { name, tags: tags.length > 0 ? `|#${tags.map(([tag, tagValue]) => `${tag}:${tagValue}`).join(',')}` : '' };
+      this.taggedNames.set(statName, known);
+    }
+    return known;
   }
 
   private send(): void {
