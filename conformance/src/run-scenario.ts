@@ -42,7 +42,8 @@ export async function runScenario(scenario: Scenario, target: TargetName, envoyB
       if (err instanceof TargetStartError) return { config: 'rejected' };
       throw err;
     }
-    const traffic = new Traffic(running.admin, await running.admin.listenerPorts(), upstreams, pki);
+    const listenerPorts = await running.admin.listenerPorts();
+    const traffic = new Traffic(running.admin, listenerPorts, upstreams, pki);
     try {
       let stepError: string | undefined;
       try {
@@ -51,7 +52,7 @@ export async function runScenario(scenario: Scenario, target: TargetName, envoyB
         stepError = (err as Error).message;
       }
       try {
-        await settle(running.admin);
+        await settle(running.admin, traffic, listenerPorts);
         const observed = await observe(scenario.observe, running.admin, traffic, upstreams);
         // Access logs are read once the proxy quit: only then is every line surely written.
         if (scenario.observe.access_log) await running.quit();
@@ -71,11 +72,16 @@ export async function runScenario(scenario: Scenario, target: TargetName, envoyB
   }
 }
 
-/** Waits until no proxied connection is open (admin's own do not count), so counters are final. */
-async function settle(admin: { stats(): Promise<Map<string, number>> }): Promise<void> {
-  const active = /\.(downstream_cx_active|upstream_cx_active)$/;
+/**
+ * Waits until the proxy has seen every client connection close that the client closed (its
+ * listeners hold no more connections than the client still has open), so counters are final.
+ * Connections the client keeps (keep-alive) stay open: they are not waited for.
+ */
+async function settle(admin: { stats(): Promise<Map<string, number>> }, traffic: Traffic, listenerPorts: ReadonlyMap<string, number>): Promise<void> {
+  const listenerStats = [...listenerPorts.values()].map((port) => `listener.127.0.0.1_${port}.downstream_cx_active`);
   await poll(async () => {
     const stats = await admin.stats();
-    return [...stats].every(([name, value]) => value === 0 || name.startsWith('listener.admin.') || !active.test(name));
+    const held = listenerStats.reduce((sum, name) => sum + (stats.get(name) ?? 0), 0);
+    return held <= traffic.openConnections();
   }, 3000);
 }

@@ -46,6 +46,13 @@ export class Traffic {
     }
   }
 
+  /** Client connections not yet closed on the client's side. */
+  openConnections(): number {
+    let open = 0;
+    for (const record of this.connections.values()) if (!record.socket.destroyed) open++;
+    return open;
+  }
+
   close(): void {
     for (const record of this.connections.values()) record.socket.destroy();
   }
