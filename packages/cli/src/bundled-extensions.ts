@@ -25,6 +25,8 @@ import { extension as headerToMetadata } from '@nodevoy/filter-http-header-to-me
 import { extension as grpcWeb } from '@nodevoy/filter-http-grpc-web';
 import { extension as jwtAuthn } from '@nodevoy/filter-http-jwt-authn';
 import { extension as statsdSinks } from '@nodevoy/stat-sinks-statsd';
+import { extension as openTelemetryTracer } from '@nodevoy/tracer-opentelemetry';
+import { extension as zipkinTracer } from '@nodevoy/tracer-zipkin';
 import { extension as originalDstListener } from '@nodevoy/filter-listener-original-dst';
 import { extension as proxyProtocolListener } from '@nodevoy/filter-listener-proxy-protocol';
 import { extension as tlsInspector } from '@nodevoy/filter-listener-tls-inspector';
@@ -73,6 +75,8 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   headerToMetadata,
   grpcWeb,
   jwtAuthn,
+  openTelemetryTracer,
+  zipkinTracer,
   buffer,
   gzip,
   brotli,

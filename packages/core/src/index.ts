@@ -53,9 +53,11 @@ export {
 export { watchFile } from './config/file-watch.js';
 export {
   fractionalPercentSchema,
+  percentSchema,
   runtimeFractionalPercentSchema,
   sampled,
   type FractionalPercentConfig,
+  type PercentConfig,
   type RuntimeFractionalPercentConfig,
 } from './config/envoy/fractional-percent.js';
 export { featureEnabled, runtimeFeatureFlagSchema, type RuntimeFeatureFlagConfig } from './config/envoy/runtime-feature-flag.js';
@@ -115,6 +117,12 @@ export type {
   ResourceMonitorFactory,
   TransportSocketFactory,
 } from './registry/types.js';
+
+// Tracing
+export { NULL_SPAN, type Span, type SpanStartOptions, type TraceContextCarrier, type TraceOperation, type Tracer, type TracerFactory } from './tracing/tracer.js';
+export { SpanBatcher, type SpanBatcherOptions } from './tracing/span-batcher.js';
+export { randomTraceId } from './tracing/trace-ids.js';
+export { wallClockMs } from './tracing/wall-clock.js';
 
 // Network
 export {

@@ -1,7 +1,7 @@
 import { grpcServiceSchema, runtimeFeatureFlagSchema, runtimeFractionalPercentSchema, schema, stringMatcherSchema, type MessageValue } from '@nodevoy/core';
-import { httpStatusSchema } from '@nodevoy/http';
+import { httpStatusSchema, httpUriSchema } from '@nodevoy/http';
 
-const { message, repeated, required, string, bool, uint32, duration, mapOf, enumOf } = schema;
+const { message, repeated, required, string, bool, uint32, mapOf, enumOf } = schema;
 
 /** `envoy.type.matcher.v3.ListStringMatcher`: a header name matches any of the patterns. */
 export const listStringMatcherSchema = message('envoy.type.matcher.v3.ListStringMatcher', {
@@ -19,12 +19,6 @@ export const bufferSettingsSchema = message('envoy.extensions.filters.http.ext_a
   pack_as_bytes: bool(),
 });
 export type BufferSettingsConfig = MessageValue<typeof bufferSettingsSchema.fields>;
-
-const httpUriSchema = message('envoy.config.core.v3.HttpUri', {
-  uri: required(string({ minLen: 1 })),
-  cluster: required(string({ minLen: 1 })),
-  timeout: required(duration()),
-});
 
 const headerValueSchema = message('envoy.config.core.v3.HeaderValue', { key: required(string({ minLen: 1 })), value: string() }, { unsupported: { raw_value: 'use value' } });
 

@@ -14,6 +14,7 @@ import { applyForwardedFor } from './forwarded-for.js';
 import { statusClass } from './stats.js';
 import { StreamTimeouts } from './stream-timeouts.js';
 import { applyUnderscoresAction, normalizePath, stripHostPort } from './request-normalization.js';
+import { RequestTracing } from './tracing/request-tracing.js';
 
 /**
  * One request through the connection manager (Envoy's ActiveStream): the request-header
@@ -50,9 +51,12 @@ export class ActiveStream implements FilterCallbackStream {
   private readonly timeouts: StreamTimeouts;
   /** For access logs: what was answered, why, and how many body bytes went each way. */
   private responseHeaders: HeaderMap | undefined;
+  private responseTrailers: HeaderMap | undefined;
   private responseDetails: string | undefined;
   private bytesReceived = 0;
   private bytesSent = 0;
+  /** Set once the request is routed, when the connection manager traces. */
+  tracing: RequestTracing | undefined;
 
   constructor(
     private readonly runtime: HcmRuntime,
@@ -146,6 +150,7 @@ export class ActiveStream implements FilterCallbackStream {
     if (!this.normalizeRequest(headers)) return;
     this.mutateRequestHeaders(headers);
     this.resolvedRoute = this.runtime.routes.resolve(headers);
+    if (this.runtime.tracing) this.startTracing(headers);
     const routeIdleTimeout = this.resolvedRoute?.action?.idle_timeout;
     if (routeIdleTimeout !== undefined) this.timeouts.setIdleTimeout(routeIdleTimeout);
     const routeMaxDuration = this.resolvedRoute?.action?.max_stream_duration?.max_stream_duration;
@@ -189,6 +194,13 @@ export class ActiveStream implements FilterCallbackStream {
       this.onFilterError(step, err);
       return false;
     }
+  }
+
+  private startTracing(headers: HeaderMap): void {
+    const route = this.resolvedRoute?.config;
+    const traced = route ? { tracing: route.tracing, decorator: route.decorator, metadata: route.metadata?.filter_metadata } : undefined;
+    this.tracing = RequestTracing.start(this.runtime.tracing!, headers, traced, this.requestInfo.healthCheck, this.connection.worker);
+    this.requestInfo.traced = this.tracing.traced;
   }
 
   /** A request that crossed an internal hop brings its own state (nodevoy's per-request passthrough). */
@@ -311,6 +323,7 @@ export class ActiveStream implements FilterCallbackStream {
         if (item.endStream) this.responseComplete();
         return;
       case 'trailers':
+        this.responseTrailers = item.trailers;
         this.downstream.respondTrailers(item.trailers);
         this.responseComplete();
         return;
@@ -490,8 +503,26 @@ export class ActiveStream implements FilterCallbackStream {
       }
     }
     // Once the caller that ended the stream has returned, as Envoy logs on its deferred deletion:
-    // what a filter records after its local reply (RBAC's verdict) is in the log.
-    if (this.runtime.accessLoggers.length > 0) queueMicrotask(() => this.writeAccessLogs());
+    // what a filter records after its local reply (RBAC's verdict) is in the log and the span.
+    if (this.runtime.accessLoggers.length > 0 || this.tracing) queueMicrotask(() => this.report());
+  }
+
+  /** The finished request, to the access logs and the tracer. */
+  private report(): void {
+    const responseFlags = this.responseFlags(this.responseDetails);
+    this.tracing?.finish({
+      protocol: this.downstream.protocol,
+      directRemoteAddress: this.connection.remoteAddress,
+      bytesReceived: this.bytesReceived,
+      bytesSent: this.bytesSent,
+      responseCode: Number(this.responseHeaders?.get(':status') ?? 0),
+      responseFlags: responseFlags || '-',
+      responseHeaders: this.responseHeaders,
+      responseTrailers: this.responseTrailers,
+      upstreamCluster: this.requestInfo.upstreamCluster,
+      dynamicMetadata: this.requestInfo.dynamicMetadata,
+    });
+    if (this.runtime.accessLoggers.length > 0) this.writeAccessLogs(responseFlags);
   }
 
   /** The flags the response's details imply, with those filters set (in Envoy's order). */
@@ -502,7 +533,7 @@ export class ActiveStream implements FilterCallbackStream {
     return flags.toString();
   }
 
-  private writeAccessLogs(): void {
+  private writeAccessLogs(responseFlags: string): void {
     const details = this.responseDetails;
     const context: FormatContext = {
       connectionId: this.connection.id,
@@ -519,7 +550,7 @@ export class ActiveStream implements FilterCallbackStream {
       accessLogType: 'DownstreamEnd',
       outcome: {
         responseCode: Number(this.responseHeaders?.get(':status') ?? 0),
-        responseFlags: this.responseFlags(details),
+        responseFlags,
         responseCodeDetails: details,
         bytesReceived: this.bytesReceived,
         bytesSent: this.bytesSent,

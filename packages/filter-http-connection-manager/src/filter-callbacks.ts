@@ -3,6 +3,7 @@ import type { HeaderMap } from '@nodevoy/http';
 import type { StreamItem } from './filter-iteration.js';
 import type { DecoderFilterCallbacks, EncoderFilterCallbacks, HttpFilter, LocalReply } from './http-filter.js';
 import type { ResolvedRoute } from './routing/route-table.js';
+import type { RequestTracing } from './tracing/request-tracing.js';
 
 /** What a filter's callbacks need of its stream, besides the interfaces' own members. */
 type Injections = 'injectDecodedDataToFilterChain' | 'addDecodedTrailers' | 'injectEncodedDataToFilterChain' | 'addEncodedTrailers';
@@ -48,6 +49,10 @@ export class FilterCallbacks implements DecoderFilterCallbacks, EncoderFilterCal
 
   route(): ResolvedRoute | undefined {
     return this.stream.route();
+  }
+
+  get tracing(): RequestTracing | undefined {
+    return this.stream.tracing;
   }
 
   clearRouteCache(): void {

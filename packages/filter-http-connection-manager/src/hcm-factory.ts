@@ -8,6 +8,7 @@ import type { HttpFilterChainEntry, HttpFilterFactory } from './http-filter.js';
 import { RdsRoutes } from './routing/rds-routes.js';
 import { RouteTable } from './routing/route-table.js';
 import { createHcmStats } from './stats.js';
+import { compileHttpTracing } from './tracing/http-tracing.js';
 
 /** Builds the HTTP filter chain with Envoy's rule: the terminal filter (router) comes last. */
 function httpFilterFactories(entries: readonly ExtensionEntry[], context: FilterFactoryContext, statsPrefix: string): HttpFilterChainEntry[] {
@@ -77,6 +78,7 @@ export const httpConnectionManagerFilter: NetworkFilterFactory<HttpConnectionMan
       nextStreamId: () => ++streams,
       requestPassthrough: requestPassthrough(server.services),
       accessLoggers: createAccessLoggers(config.access_log, server),
+      tracing: compileHttpTracing(config.tracing, context.listener.trafficDirection, server),
     };
     const http2 = config.http2_protocol_options;
     const codecOptions: CodecOptions = {

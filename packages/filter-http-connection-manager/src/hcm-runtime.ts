@@ -6,6 +6,7 @@ import type { RouteResolver } from './routing/route-table.js';
 import type { PathNormalization, UnderscoresAction } from './request-normalization.js';
 import type { HcmStats } from './stats.js';
 import type { ForwardedForPolicy } from './forwarded-for.js';
+import type { HttpTracing } from './tracing/http-tracing.js';
 
 /** What every stream of one connection manager config shares. */
 export interface HcmRuntime {
@@ -48,5 +49,7 @@ export interface HcmRuntime {
   readonly requestPassthrough: RequestPassthroughRegistry;
   /** One line per finished request (`access_log`). */
   readonly accessLoggers: readonly AccessLogger[];
+  /** `tracing` with a provider (its own, or the bootstrap's): a span per request. */
+  readonly tracing: HttpTracing | undefined;
   nextStreamId(): number;
 }

@@ -1,5 +1,6 @@
 import type { Connection, ConnectionInfo, ExtensionFactory, FilterFactoryContext, FormatContext, RequestInfo, StatsScope } from '@nodevoy/core';
 import type { HeaderMap } from '@nodevoy/http';
+import type { RequestTracing } from './tracing/request-tracing.js';
 import type { ResolvedRoute } from './routing/route-table.js';
 
 /** The extension category of HTTP filters, as Envoy names it. */
@@ -32,6 +33,11 @@ export interface DecoderFilterCallbacks {
   readonly protocol: string;
   /** The route the request matched (undefined: no route). */
   route(): ResolvedRoute | undefined;
+  /**
+   * The request's tracing when the connection manager traces it: `tracing.span` is Envoy's
+   * `activeSpan()`, which a filter may tag.
+   */
+  readonly tracing: RequestTracing | undefined;
   /**
    * Envoy's `clearRouteCache`: the request's headers changed in a way that may change its route,
    * so it is matched again (the router, after this filter, forwards by the new one).

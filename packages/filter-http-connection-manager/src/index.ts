@@ -35,4 +35,5 @@ export { headerMatcher, routeMatcher } from './routing/route-matcher.js';
 export { routeMatchSchema, type RouteMatchConfig } from './config/route-config.js';
 export { NODE_ADDRESS } from './forwarded-for.js';
 export type { ResolvedRoute } from './routing/route-table.js';
+export type { RequestTracing } from './tracing/request-tracing.js';
 export type { HttpConnectionManagerConfig } from './config/hcm-config.js';

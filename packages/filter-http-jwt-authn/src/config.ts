@@ -1,5 +1,6 @@
 import { dataSourceSchema, schema, type FieldType, type MessageValue } from '@nodevoy/core';
 import { routeMatchSchema } from '@nodevoy/filter-http-connection-manager';
+import { httpUriSchema } from '@nodevoy/http';
 
 const { message, string, bool, repeated, required, mapOf, duration, uint32, empty } = schema;
 
@@ -8,7 +9,7 @@ const NOT_YET = 'not implemented by nodevoy yet';
 const remoteJwksSchema = message(
   'envoy.extensions.filters.http.jwt_authn.v3.RemoteJwks',
   {
-    http_uri: required(message('envoy.config.core.v3.HttpUri', { uri: required(string({ minLen: 1 })), cluster: required(string({ minLen: 1 })), timeout: required(duration()) })),
+    http_uri: required(httpUriSchema),
     cache_duration: duration(),
   },
   { unsupported: { async_fetch: NOT_YET, retry_policy: NOT_YET } },

@@ -1,8 +1,8 @@
-import { accessLogSchema, schema, type MessageValue } from '@nodevoy/core';
+import { accessLogSchema, schema, type MessageValue, percentSchema } from '@nodevoy/core';
 import { headersToAdd } from '@nodevoy/http';
 import { tcpHashPolicySchema } from './hash-policy.js';
 
-const { message, string, uint32, duration, repeated, required, struct, enumOf, double } = schema;
+const { message, string, uint32, duration, repeated, required, struct, enumOf } = schema;
 
 const NOT_YET = 'not implemented by nodevoy yet';
 
@@ -49,7 +49,7 @@ export const tcpProxySchema = message(
     idle_timeout: duration({ gteMs: 0 }),
     max_connect_attempts: uint32({ gte: 1 }),
     max_downstream_connection_duration: duration({ gteMs: 1 }),
-    max_downstream_connection_duration_jitter_percentage: message('envoy.type.v3.Percent', { value: double({ gte: 0, lte: 100 }) }),
+    max_downstream_connection_duration_jitter_percentage: percentSchema,
     backoff_options: message(
       'envoy.config.core.v3.BackoffStrategy',
       { base_interval: required(duration({ gteMs: 1 })), max_interval: duration({ gtMs: 0 }) },

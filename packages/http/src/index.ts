@@ -13,6 +13,7 @@ export const extension: NodevoyExtension = {
 export { ConnectionDuplex, ConnectionResetError } from './connection-duplex.js';
 export { cookieValue, HeaderMap, HOP_BY_HOP, hasNoTransform, stripHopByHop, stripHopByHopKeepingUpgrade, upgradeRequested } from './headers.js';
 export { HeaderMutation } from './header-mutation.js';
+export { httpServiceSchema, httpUriSchema, type HttpServiceConfig, type HttpUriConfig } from './http-service.js';
 export { headerValueOptionSchema, headersToAdd, headersToRemove, type HeaderValueOptionConfig } from './header-options.js';
 export {
   commonHttpOptions,

@@ -13,7 +13,7 @@ export function compileAccessLogFilter(config: AccessLogFilterConfig, runtime: R
   // A request the health check filter took for a health check is not logged.
   if (config.not_health_check_filter) return (c) => c.info?.healthCheck !== true;
   // nodevoy does not trace: no entry is traced.
-  if (config.traceable_filter) return () => false;
+  if (config.traceable_filter) return (c) => c.info?.traced === true;
   if (config.runtime_filter) {
     const { runtime_key, percent_sampled } = config.runtime_filter;
     return () => sampled(runtime, runtime_key, percent_sampled);

@@ -16,6 +16,8 @@ export interface FormatInfo {
   readonly dynamicMetadata: DynamicMetadata;
   /** The request is a health check (the health check filter said so). */
   readonly healthCheck?: boolean;
+  /** The connection manager decided to trace the request. */
+  readonly traced?: boolean;
 }
 
 /** Why an access log entry was written (Envoy's `AccessLogType`); listener logs leave it unset. */

@@ -335,7 +335,7 @@ export class ListenerManager {
     const removed: (() => void)[] = [];
     const factoryContext: FilterFactoryContext = {
       server: this.context,
-      listener: { name, isInternal: form.kind === 'internal', statsPrefix },
+      listener: { name, isInternal: form.kind === 'internal', statsPrefix, trafficDirection: config.traffic_direction ?? 'UNSPECIFIED' },
       drainDecision: drain,
       listenerScope: { addInitTarget: (target) => void initTargets.push(target), onRemoved: (callback) => void removed.push(callback) },
     };

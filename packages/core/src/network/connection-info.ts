@@ -64,6 +64,8 @@ export class RequestInfo {
   readonly responseFlags = new ResponseFlags();
   /** A health check, as the health check filter decided: access logs' `not_health_check_filter` leaves it out. */
   healthCheck = false;
+  /** The connection manager decided to trace it: access logs' `traceable_filter` keeps it. */
+  traced = false;
 
   constructor(readonly connection: ConnectionInfo) {
     this.filterState = new FilterState(connection.filterState);

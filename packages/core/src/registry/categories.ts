@@ -15,6 +15,8 @@ export const Category = Object.freeze({
   accessLogger: 'envoy.access_loggers',
   /** Where stats are flushed every `stats_flush_interval` (statsd, DogStatsD). */
   statsSink: 'envoy.stats_sinks',
+  /** Tracing providers (OpenTelemetry, Zipkin), as the connection manager's `tracing.provider` names them. */
+  tracer: 'envoy.tracers',
   /** Active health checkers (HTTP, TCP, gRPC), keyed by their `HealthCheck` sub-message `@type`. */
   healthChecker: 'envoy.health_checkers',
   /** Load balancers (round robin, least request, ring hash, Maglev...), by `@type` or `lb_policy`. */

@@ -60,6 +60,8 @@ const KNOWN: readonly KnownExtension[] = [
   known('envoy.filters.http.header_to_metadata', 'envoy.extensions.filters.http.header_to_metadata.v3.Config', '@nodevoy/filter-http-header-to-metadata'),
   known('envoy.stat_sinks.statsd', 'envoy.config.metrics.v3.StatsdSink', '@nodevoy/stat-sinks-statsd'),
   known('envoy.stat_sinks.dog_statsd', 'envoy.config.metrics.v3.DogStatsdSink', '@nodevoy/stat-sinks-statsd'),
+  known('envoy.tracers.opentelemetry', 'envoy.config.trace.v3.OpenTelemetryConfig', '@nodevoy/tracer-opentelemetry'),
+  known('envoy.tracers.zipkin', 'envoy.config.trace.v3.ZipkinConfig', '@nodevoy/tracer-zipkin'),
 ];
 
 /** Envoy extensions newer than the `.proto` files the catalogue is generated from (or contrib beside them). */

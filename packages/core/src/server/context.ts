@@ -51,6 +51,8 @@ export interface ListenerInfo {
   readonly isInternal: boolean;
   /** The listener's stats scope root without the trailing dot: `listener.127.0.0.1_19000`. */
   readonly statsPrefix: string;
+  /** `traffic_direction`: an OUTBOUND listener's requests are traced as egress. Absent outside a listener (a test harness). */
+  readonly trafficDirection?: 'UNSPECIFIED' | 'INBOUND' | 'OUTBOUND';
 }
 
 /** Whether a long-lived connection should be closed now because its listener is draining. */

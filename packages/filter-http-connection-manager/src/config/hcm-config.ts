@@ -2,6 +2,7 @@ import { accessLogSchema, cidrRangeSchema, schema, xdsConfigSourceSchema, type M
 import { commonHttpProtocolOptionsSchema, http1ProtocolOptionsSchema, http2ProtocolOptionsSchema } from '@nodevoy/http';
 import { HTTP_FILTER_CATEGORY } from '../http-filter.js';
 import { routeConfigurationSchema } from './route-config.js';
+import { hcmTracingSchema } from '../tracing/tracing-config.js';
 
 const { message, string, bool, repeated, required, uint32, enumOf, duration } = schema;
 
@@ -75,6 +76,7 @@ export const httpConnectionManagerSchema = message(
       'SANITIZE_SET',
       'ALWAYS_FORWARD_ONLY',
     ] as const),
+    tracing: hcmTracingSchema,
     set_current_client_cert_details: message('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.SetCurrentClientCertDetails', {
       subject: bool(),
       cert: bool(),
@@ -85,14 +87,13 @@ export const httpConnectionManagerSchema = message(
   },
   {
     oneofs: [{ fields: ['strip_any_host_port', 'strip_matching_host_port'] }],
-    // Accepted and without effect in nodevoy, as the README lists: no tracer, no user agent
-    // cluster; drains and closes are immediate.
+    // Accepted and without effect in nodevoy, as the README lists: no user agent cluster;
+    // drains and closes are immediate.
     ignored: [
       'path_with_escaped_slashes_action',
       'stream_error_on_invalid_http_message',
       'proxy_status_config',
       'add_user_agent',
-      'tracing',
       'drain_timeout',
       'delayed_close_timeout',
     ],

@@ -6,8 +6,9 @@ import { headerMatcherSchema } from './matchers.js';
 import { retryPolicySchema } from './retry-policy.js';
 import { hashPolicySchema } from './hash-policy.js';
 import { requestMirrorPolicySchema } from './mirror-policy.js';
+import { routeTracingSchema } from '../tracing/tracing-config.js';
 
-const { message, string, bool, repeated, required, uint32, enumOf, duration, struct } = schema;
+const { message, string, bool, repeated, required, uint32, enumOf, duration } = schema;
 
 const NOT_YET = 'not implemented by nodevoy yet';
 
@@ -165,7 +166,8 @@ export const routeSchema = message(
     redirect: redirectActionSchema,
     direct_response: directResponseSchema,
     metadata: metadataSchema,
-    decorator: struct(),
+    decorator: message('envoy.config.route.v3.Decorator', { operation: required(string({ minLen: 1 })), propagate: bool() }),
+    tracing: routeTracingSchema,
     request_headers_to_add: headersToAdd(),
     request_headers_to_remove: headersToRemove(),
     response_headers_to_add: headersToAdd(),
@@ -175,7 +177,6 @@ export const routeSchema = message(
   {
     oneofs: [{ fields: ['route', 'redirect', 'direct_response'], required: true }],
     unsupported: {
-      tracing: NOT_YET,
       per_request_buffer_limit_bytes: NOT_YET,
       filter_action: NOT_YET,
       non_forwarding_action: NOT_YET,

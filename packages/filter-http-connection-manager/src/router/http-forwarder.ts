@@ -6,6 +6,7 @@ import type { HeaderMutation } from '@nodevoy/http';
 import type { ResolvedRoute } from '../routing/route-table.js';
 import type { ForwardingOptions } from './request-rewrite.js';
 import type { RetryState, RetryVerdict } from './retry-state.js';
+import type { UpstreamSpan } from '../tracing/request-tracing.js';
 
 const EMPTY = Buffer.alloc(0);
 /** What a request body may take while it is kept for a retry, when the connection sets no limit. */
@@ -16,6 +17,8 @@ export const DEFAULT_BODY_BUFFER_BYTES = 1024 * 1024;
 export interface AttemptTarget {
   readonly host: Host;
   readonly head: RequestHead;
+  /** The attempt's own span (`spawn_upstream_span`), ended with the attempt. */
+  readonly span?: UpstreamSpan | undefined;
 }
 
 /** The request's retries: its state, and where the next attempt goes (undefined: no host left). */
@@ -65,6 +68,9 @@ export class HttpForwarder {
   private bodyBytes = 0;
   private retry: RetryPlan | undefined;
   private host: Host | undefined;
+  /** The current attempt's span, and the answer it got. */
+  private attemptSpan: UpstreamSpan | undefined;
+  private attemptResponse: ResponseHead | undefined;
 
   constructor(
     private readonly callbacks: DecoderFilterCallbacks,
@@ -101,6 +107,7 @@ export class HttpForwarder {
   abandon(): void {
     if (this.finished) return;
     this.finished = true;
+    this.endAttemptSpan();
     this.clearTimers();
     this.upstream?.reset();
     this.retry?.state.release();
@@ -110,6 +117,8 @@ export class HttpForwarder {
   private send(target: AttemptTarget): void {
     const attempt = ++this.attempt;
     this.attemptsMade++;
+    this.endAttemptSpan();
+    this.attemptSpan = target.span;
     const current = () => attempt === this.attempt && !this.finished;
     this.attemptAssigned = false;
     this.host = target.host;
@@ -180,6 +189,7 @@ export class HttpForwarder {
   }
 
   private onResponseHeaders(response: ResponseHead, endStream: boolean): void {
+    this.attemptResponse = response;
     // Every attempt's answer counts for outlier detection, retried or not, as Envoy's router reports it.
     if (this.host) this.cluster.outlier.putHttpResponseCode(this.host, response.status);
     const headers = new HeaderMap();
@@ -228,6 +238,7 @@ export class HttpForwarder {
     if (this.host && failure.kind !== 'overflow') this.cluster.outlier.putResult(this.host, 'LocalOriginConnectFailed');
     if (this.responseStarted) {
       this.finished = true;
+      this.endAttemptSpan();
       this.clearTimers();
       this.callbacks.resetStream();
       return;
@@ -260,6 +271,7 @@ export class HttpForwarder {
     this.upstream?.reset();
     if (this.responseStarted) {
       this.finished = true;
+      this.endAttemptSpan();
       this.clearTimers();
       this.callbacks.resetStream();
       return;
@@ -294,10 +306,19 @@ export class HttpForwarder {
     return true;
   }
 
+  /** The attempt's span ends with what the attempt got (nothing: status 0). */
+  private endAttemptSpan(): void {
+    const response = this.attemptResponse;
+    this.attemptSpan?.finish({ protocol: response?.protocol, responseCode: response?.status ?? 0, responseFlags: this.callbacks.requestInfo.responseFlags.toString() || '-', responseHeaders: response?.headers });
+    this.attemptSpan = undefined;
+    this.attemptResponse = undefined;
+  }
+
   /** Ends the request with a reply made here, counted as the upstream's answer. */
   private fail(reply: LocalReply): void {
     if (this.finished) return;
     this.finished = true;
+    this.endAttemptSpan();
     this.clearTimers();
     this.upstream?.reset();
     this.retry?.state.release();
@@ -308,6 +329,7 @@ export class HttpForwarder {
   private complete(): void {
     if (this.finished) return;
     this.finished = true;
+    this.endAttemptSpan();
     this.clearTimers();
     this.retry?.state.release();
   }

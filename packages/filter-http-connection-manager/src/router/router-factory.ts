@@ -9,10 +9,11 @@ const routerSchema = schema.message(
   'envoy.extensions.filters.http.router.v3.Router',
   {
     suppress_envoy_headers: schema.bool(),
+    start_child_span: schema.bool(),
   },
   {
-    // No tracing, no gRPC stats, and nodevoy reads no x-envoy-* request headers: no-ops here.
-    ignored: ['dynamic_stats', 'start_child_span', 'strict_check_headers', 'respect_expected_rq_timeout', 'suppress_grpc_request_failure_code_stats'],
+    // No gRPC stats, and nodevoy reads no x-envoy-* request headers: no-ops here.
+    ignored: ['dynamic_stats', 'strict_check_headers', 'respect_expected_rq_timeout', 'suppress_grpc_request_failure_code_stats'],
     unsupported: {
       upstream_log: NOT_YET,
       upstream_log_options: NOT_YET,
@@ -36,6 +37,7 @@ export const routerFilter: HttpFilterFactory<RouterConfig> = {
       factory,
       stats: createHcmStats(statsScope),
       suppressEnvoyHeaders: config.suppress_envoy_headers ?? false,
+      startChildSpan: config.start_child_span ?? false,
       passthrough: requestPassthrough(factory.server.services),
     };
     return (addFilter) => addFilter(new RouterFilter(context));

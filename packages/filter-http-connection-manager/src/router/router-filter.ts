@@ -21,6 +21,8 @@ export interface RouterContext {
   readonly stats: HcmStats;
   /** `suppress_envoy_headers`: no `x-envoy-*` headers added to requests or responses. */
   readonly suppressEnvoyHeaders: boolean;
+  /** `start_child_span`: a span per upstream attempt, as the connection manager's `spawn_upstream_span` asks. */
+  readonly startChildSpan: boolean;
   readonly passthrough: RequestPassthroughRegistry;
 }
 
@@ -107,7 +109,7 @@ export class RouterFilter implements HttpFilter {
     const targetFor = (chosen: Host, elapsedMs: number): AttemptTarget => {
       const head = upstreamRequestHead(headers, route, chosen, picked.request, { ...options, timeoutMs: expectedTimeoutMs(timeoutMs, retryState?.perTryTimeoutMs ?? 0, elapsedMs) });
       this.offerPassthrough(cluster, chosen, route.config.metadata?.filter_metadata ?? {}, head.headers);
-      return { host: chosen, head };
+      return { host: chosen, head, span: this.callbacks.tracing?.startUpstream(picked.name, head.headers, chosen.address, this.context.startChildSpan) };
     };
     const retarget = () => {
       const state = retryState as RetryState;

@@ -47,7 +47,7 @@ export class Http2UpstreamRequest implements UpstreamRequest {
       this.responded = true;
       const ended = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
       if (ended) this.done = true;
-      this.callbacks.onResponseHeaders({ status: Number(headers[':status'] ?? 502), headers: regularHeaders(headers) }, ended);
+      this.callbacks.onResponseHeaders({ status: Number(headers[':status'] ?? 502), headers: regularHeaders(headers), protocol: 'HTTP/2' }, ended);
       // node:http2 emits 'response' on the next tick, after DATA in the same read may already
       // be buffered: the body is read only from here, so it never overtakes its headers.
       this.stream.on('data', (chunk: Buffer) => this.callbacks.onResponseData(chunk, false));

@@ -17,6 +17,8 @@ export interface ResponseHead {
   readonly status: number;
   /** Regular headers only. */
   readonly headers: HeaderMap;
+  /** The protocol the upstream answered in: `HTTP/1.1` or `HTTP/2`. */
+  readonly protocol: 'HTTP/1.1' | 'HTTP/2';
 }
 
 /** How an upstream request failed, with Envoy's reset reason for local replies. */

@@ -92,6 +92,8 @@ export const bootstrapSchema = message(
     bootstrap_extensions: repeated(bootstrapExtensionSchema),
     stats_sinks: repeated(schema.extensionEntry('envoy.config.metrics.v3.StatsSink', Category.statsSink)),
     stats_flush_interval: schema.duration({ gteMs: 1, lteMs: 300_000 }),
+    // The tracer of connection managers whose `tracing` names no provider (Envoy's deprecated form).
+    tracing: message('envoy.config.trace.v3.Tracing', { http: schema.extensionEntry('envoy.config.trace.v3.Tracing.Http', Category.tracer) }),
     stats_server_version_override: uint64(),
   },
   {
@@ -111,7 +113,6 @@ export const bootstrapSchema = message(
       hds_config: NO_XDS,
       flags_path: NOT_YET,
       stats_config: NOT_YET,
-      tracing: NOT_YET,
       header_prefix: NOT_YET,
       use_tcp_for_dns_lookups: 'nodevoy uses the system resolver',
       dns_resolution_config: 'nodevoy uses the system resolver',

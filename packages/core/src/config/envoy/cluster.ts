@@ -1,3 +1,4 @@
+import { percentSchema } from './fractional-percent.js';
 import { Category } from '../../registry/categories.js';
 import { schema } from '../schema/index.js';
 import type { MessageValue } from '../schema/types.js';
@@ -6,7 +7,7 @@ import { xdsConfigSourceSchema } from './config-source.js';
 import { endpointHealthCheckSchema, healthCheckSchema } from './health-check.js';
 import { outlierDetectionSchema } from './outlier-detection.js';
 
-const { message, string, uint32, uint64, double, enumOf, bool, repeated, duration, struct, required, mapOf, typedConfig, extensionEntry } = schema;
+const { message, string, uint32, uint64, enumOf, bool, repeated, duration, struct, required, mapOf, typedConfig, extensionEntry } = schema;
 
 const NOT_YET = 'not implemented by nodevoy yet';
 
@@ -79,7 +80,7 @@ export const thresholdsSchema = message('envoy.config.cluster.v3.CircuitBreakers
   max_requests: uint32(),
   max_retries: uint32(),
   retry_budget: message('envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget', {
-    budget_percent: message('envoy.type.v3.Percent', { value: double({ gte: 0, lte: 100 }) }),
+    budget_percent: percentSchema,
     min_retry_concurrency: uint32(),
   }),
   track_remaining: bool(),
@@ -160,7 +161,7 @@ export const clusterSchema = message(
     common_lb_config: message(
       'envoy.config.cluster.v3.Cluster.CommonLbConfig',
       {
-        healthy_panic_threshold: message('envoy.type.v3.Percent', { value: double({ gte: 0, lte: 100 }) }),
+        healthy_panic_threshold: percentSchema,
         consistent_hashing_lb_config: message(
           'envoy.config.cluster.v3.Cluster.CommonLbConfig.ConsistentHashingLbConfig',
           { use_hostname_for_hashing: bool() },

@@ -2,7 +2,7 @@ import type { Runtime } from '../../runtime/runtime.js';
 import { schema } from '../schema/index.js';
 import type { MessageValue } from '../schema/types.js';
 
-const { message, uint32, enumOf, string, required } = schema;
+const { message, uint32, enumOf, string, required, double } = schema;
 
 const DENOMINATORS = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 } as const;
 
@@ -12,6 +12,10 @@ export const fractionalPercentSchema = message('envoy.type.v3.FractionalPercent'
   denominator: enumOf('envoy.type.v3.FractionalPercent.DenominatorType', ['HUNDRED', 'TEN_THOUSAND', 'MILLION'] as const),
 });
 export type FractionalPercentConfig = MessageValue<typeof fractionalPercentSchema.fields>;
+
+/** `envoy.type.v3.Percent`: a share from 0 to 100. */
+export const percentSchema = message('envoy.type.v3.Percent', { value: double({ gte: 0, lte: 100 }) });
+export type PercentConfig = MessageValue<typeof percentSchema.fields>;
 
 /** `envoy.config.core.v3.RuntimeFractionalPercent`: a percentage the runtime key may override. */
 export const runtimeFractionalPercentSchema = message('envoy.config.core.v3.RuntimeFractionalPercent', {

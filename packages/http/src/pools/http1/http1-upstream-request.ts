@@ -119,7 +119,7 @@ export class Http1UpstreamRequest implements UpstreamRequest, Http1Exchange {
     if (headers.has('transfer-encoding')) headers.remove('content-length');
     // As Envoy's codec: a response that can have no body ends with its headers.
     this.bodiless = !tunnel && (this.isHead || status === 204 || status === 304 || (headers.get('content-length') === '0' && !headers.has('transfer-encoding')));
-    this.callbacks.onResponseHeaders({ status, headers }, this.bodiless);
+    this.callbacks.onResponseHeaders({ status, headers, protocol: 'HTTP/1.1' }, this.bodiless);
   }
 
   onResponseBody(data: Buffer): void {
