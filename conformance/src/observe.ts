@@ -5,6 +5,7 @@ import { parseHttpResponses, type HttpResponseObservation } from './http-respons
 import type { StreamObservation } from './stream-record.js';
 import type { TlsOutcome, Traffic } from './traffic.js';
 import type { Upstream } from './upstreams.js';
+import { spanObservations, type SpanObservation } from './zipkin-collector.js';
 
 /** What a user can observe of one run, in a form two runs can be compared by value. */
 export interface Observation {
@@ -20,6 +21,7 @@ export interface Observation {
   readonly admin?: Record<string, unknown>;
   readonly access_log?: string[];
   readonly tls?: Record<string, TlsOutcome>;
+  readonly spans?: Record<string, SpanObservation[]>;
 }
 
 type ListenersJson = { listener_statuses: { name: string; local_address: Record<string, unknown> }[] };
@@ -48,6 +50,7 @@ export async function observe(
     stats?: Observation['stats'];
     admin?: Observation['admin'];
     tls?: Observation['tls'];
+    spans?: Observation['spans'];
   } = {};
   if (spec.tls) {
     out.tls = Object.fromEntries(spec.tls.map((c) => [c, traffic.tls.get(c) ?? { established: false, alpn: '', version: '', served: '' }]));
@@ -69,6 +72,10 @@ export async function observe(
   if (spec.stats) {
     const stats = await admin.stats();
     out.stats = Object.fromEntries(spec.stats.map((name) => [name, stats.get(name) ?? null]));
+  }
+  if (spec.spans) {
+    const portNames = new Map([...upstreams].map(([name, u]) => [u.port, name]));
+    out.spans = Object.fromEntries(spec.spans.map((name) => [name, spanObservations((upstreams.get(name)?.spans ?? []) as Parameters<typeof spanObservations>[0], portNames)]));
   }
   if (spec.admin) {
     const portNames = new Map([...upstreams].map(([name, u]) => [u.port, name]));

@@ -21,6 +21,7 @@ export type UpstreamBehaviour =
   | 'tls-echo' // TLS (certificate `backend`, ALPN h2 or http/1.1): echoes every byte
   | 'tls-http' // HTTPS (certificate `backend`), HTTP/2 by ALPN or HTTP/1.1: answers 200 `HTTP/<version it spoke>`
   | 'tls-http1' // HTTPS (certificate `backend`), ALPN http/1.1 only: answers the same
+  | 'zipkin-collector' // HTTP/1.1 Zipkin v2 collector: keeps every JSON span posted, answers 202
   | 'refuse' // nothing listens on the port
   | 'hang'; // a hung server: the TCP handshake never completes
 
@@ -67,6 +68,8 @@ export interface Observe {
   readonly access_log?: boolean;
   /** TLS client connections whose handshake outcome (established, ALPN, certificate served) is compared. */
   readonly tls?: readonly string[];
+  /** Zipkin collectors (`zipkin-collector` upstreams) whose spans are compared, ids by their order of appearance. */
+  readonly spans?: readonly string[];
   /** Admin endpoints compared by shape. */
   readonly admin?: readonly ('listeners' | 'clusters' | 'ready' | 'server_info' | 'certs')[];
 }

@@ -14,6 +14,7 @@ import type { UpstreamBehaviour } from './scenario.js';
 import { startHungServer } from '@nodevoy/test-kit';
 import { StreamRecord } from './stream-record.js';
 import { pattern } from './traffic.js';
+import { startZipkinCollector } from './zipkin-collector.js';
 
 /** What a `flood` upstream sends. */
 export const FLOOD_BYTES = 8 * 1024 * 1024;
@@ -22,6 +23,8 @@ export const FLOOD_BYTES = 8 * 1024 * 1024;
 export interface Upstream {
   readonly port: number;
   readonly connections: StreamRecord[];
+  /** What a `zipkin-collector` received. */
+  readonly spans?: readonly object[];
   close(): void;
 }
 
@@ -50,7 +53,7 @@ const mirror = createHttpServer((request, response) => {
   });
 });
 
-const behaviours: Record<Exclude<UpstreamBehaviour, 'refuse' | 'hang' | 'tls-echo' | 'tls-http' | 'tls-http1'>, (socket: Socket, record: StreamRecord) => void> = {
+const behaviours: Record<Exclude<UpstreamBehaviour, 'refuse' | 'hang' | 'tls-echo' | 'tls-http' | 'tls-http1' | 'zipkin-collector'>, (socket: Socket, record: StreamRecord) => void> = {
   'http-mirror': (socket) => mirror.emit('connection', socket),
   echo: (socket) => socket.pipe(socket),
   'refuse-connect-403': (socket) =>
@@ -119,6 +122,7 @@ async function startHttpsUpstream(behaviour: 'tls-http' | 'tls-http1', pki: stri
 /** `pki`: the run's certificates, for a TLS upstream. */
 export async function startUpstream(behaviour: UpstreamBehaviour, pki: string): Promise<Upstream> {
   if (behaviour === 'hang') return { ...(await startHungServer()), connections: [] };
+  if (behaviour === 'zipkin-collector') return startZipkinCollector();
   if (behaviour === 'tls-http' || behaviour === 'tls-http1') return startHttpsUpstream(behaviour, pki);
   const connections: StreamRecord[] = [];
   const sockets = new Set<Socket>();

@@ -121,6 +121,7 @@ export type {
 // Tracing
 export { NULL_SPAN, type Span, type SpanStartOptions, type TraceContextCarrier, type TraceOperation, type Tracer, type TracerFactory } from './tracing/tracer.js';
 export { SpanBatcher, type SpanBatcherOptions } from './tracing/span-batcher.js';
+export { RecordingSpan } from './tracing/recording-span.js';
 export { randomTraceId } from './tracing/trace-ids.js';
 export { wallClockMs } from './tracing/wall-clock.js';
 

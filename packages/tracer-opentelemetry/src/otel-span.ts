@@ -1,20 +1,4 @@
-import { randomTraceId, wallClockMs, type Span, type TraceContextCarrier } from '@nodevoy/core';
-
-/** A finished span as the exporter takes it (wall-clock milliseconds). */
-export interface FinishedSpan {
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly parentSpanId: string | undefined;
-  readonly traceState: string;
-  readonly name: string;
-  readonly kind: 'server' | 'client';
-  readonly startTimeMs: number;
-  readonly endTimeMs: number;
-  readonly attributes: Readonly<Record<string, string>>;
-  readonly events: readonly { readonly timeMs: number; readonly name: string }[];
-  /** An `error` tag was set (Envoy's error status). */
-  readonly error: boolean;
-}
+import { randomTraceId, RecordingSpan, type Span, type TraceContextCarrier } from '@nodevoy/core';
 
 export interface OtelSpanFields {
   readonly traceId: string;
@@ -27,24 +11,29 @@ export interface OtelSpanFields {
   readonly startTimeMs: number;
 }
 
+/** A finished span as the exporter takes it (wall-clock milliseconds). */
+export interface FinishedSpan extends Omit<OtelSpanFields, 'sampled'> {
+  readonly endTimeMs: number;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly events: readonly { readonly timeMs: number; readonly name: string }[];
+  /** An `error` tag was set (Envoy's error status). */
+  readonly error: boolean;
+}
+
 /**
  * An OpenTelemetry span (Envoy's OpenTelemetry `Span`): `traceparent` and `tracestate` carry its
  * context on (the state as it came, Envoy sends the header even when empty); a sampled span is
  * exported when it finishes.
  */
-export class OtelSpan implements Span {
-  private name: string;
-  private sampled: boolean;
+export class OtelSpan extends RecordingSpan {
   private readonly attributes: Record<string, string> = {};
   private readonly events: { timeMs: number; name: string }[] = [];
-  private finished = false;
 
   constructor(
     private readonly report: (span: FinishedSpan) => void,
     private readonly fields: OtelSpanFields,
   ) {
-    this.name = fields.name;
-    this.sampled = fields.sampled;
+    super(fields.name, fields.sampled);
   }
 
   get traceId(): string {
@@ -55,20 +44,12 @@ export class OtelSpan implements Span {
     return this.fields.spanId;
   }
 
-  setOperation(name: string): void {
-    this.name = name;
-  }
-
   setTag(name: string, value: string): void {
     this.attributes[name] = value;
   }
 
   log(timeMs: number, event: string): void {
     this.events.push({ timeMs, name: event });
-  }
-
-  setSampled(sampled: boolean): void {
-    this.sampled = sampled;
   }
 
   injectContext(headers: TraceContextCarrier): void {
@@ -81,10 +62,7 @@ export class OtelSpan implements Span {
     return new OtelSpan(this.report, { traceId, spanId: randomTraceId(8), parentSpanId: spanId, traceState, name, kind: 'client', sampled: this.sampled, startTimeMs });
   }
 
-  finishSpan(): void {
-    if (this.finished) return;
-    this.finished = true;
-    if (!this.sampled) return;
+  protected record(endTimeMs: number): void {
     const { traceId, spanId, parentSpanId, traceState, kind, startTimeMs } = this.fields;
     this.report({
       traceId,
@@ -94,7 +72,7 @@ export class OtelSpan implements Span {
       name: this.name,
       kind,
       startTimeMs,
-      endTimeMs: wallClockMs(),
+      endTimeMs,
       attributes: this.attributes,
       events: this.events,
       error: this.attributes['error'] === 'true',

@@ -1,4 +1,4 @@
-import { randomTraceId, wallClockMs, type Span, type TraceContextCarrier } from '@nodevoy/core';
+import { randomTraceId, RecordingSpan, type Span, type TraceContextCarrier } from '@nodevoy/core';
 
 /** A span as Zipkin's v2 JSON API takes it (timestamps and durations in microseconds). */
 export interface ZipkinSpanJson {
@@ -39,19 +39,15 @@ const micros = (ms: number) => Math.round(ms * 1000);
  * A Zipkin span (Envoy's `Zipkin::Span`): B3 headers carry its context on; a sampled one is
  * reported when it finishes, with `ss` (server) or `cr` (client) at its end as Envoy annotates.
  */
-export class ZipkinSpan implements Span {
-  private name: string;
-  private sampled: boolean;
+export class ZipkinSpan extends RecordingSpan {
   private readonly tags: Record<string, string> = {};
   private readonly annotations: { timestamp: number; value: string }[] = [];
-  private finished = false;
 
   constructor(
     private readonly sink: ZipkinSpanSink,
     private readonly fields: ZipkinSpanFields,
   ) {
-    this.name = fields.name;
-    this.sampled = fields.sampled;
+    super(fields.name, fields.sampled);
   }
 
   get traceId(): string {
@@ -62,10 +58,6 @@ export class ZipkinSpan implements Span {
     return this.fields.id;
   }
 
-  setOperation(name: string): void {
-    this.name = name;
-  }
-
   /** As Envoy's Zipkin span: a tag without a value is not kept. */
   setTag(name: string, value: string): void {
     if (name !== '' && value !== '') this.tags[name] = value;
@@ -73,10 +65,6 @@ export class ZipkinSpan implements Span {
 
   log(timeMs: number, event: string): void {
     this.annotations.push({ timestamp: micros(timeMs), value: event });
-  }
-
-  setSampled(sampled: boolean): void {
-    this.sampled = sampled;
   }
 
   injectContext(headers: TraceContextCarrier): void {
@@ -99,11 +87,7 @@ export class ZipkinSpan implements Span {
     });
   }
 
-  finishSpan(): void {
-    if (this.finished) return;
-    this.finished = true;
-    if (!this.sampled) return;
-    const end = wallClockMs();
+  protected record(end: number): void {
     this.annotations.push({ timestamp: micros(end), value: this.fields.kind === 'SERVER' ? 'ss' : 'cr' });
     const { traceId, id, parentId, kind, shared, startTimeMs } = this.fields;
     this.sink.report({
