@@ -23,6 +23,7 @@ import { extension as extAuthz } from '@nodevoy/filter-ext-authz';
 import { extension as healthCheck } from '@nodevoy/filter-http-health-check';
 import { extension as headerToMetadata } from '@nodevoy/filter-http-header-to-metadata';
 import { extension as grpcWeb } from '@nodevoy/filter-http-grpc-web';
+import { extension as grpcStats } from '@nodevoy/filter-http-grpc-stats';
 import { extension as jwtAuthn } from '@nodevoy/filter-http-jwt-authn';
 import { extension as statsdSinks } from '@nodevoy/stat-sinks-statsd';
 import { extension as openTelemetryTracer } from '@nodevoy/tracer-opentelemetry';
@@ -74,6 +75,7 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   healthCheck,
   headerToMetadata,
   grpcWeb,
+  grpcStats,
   jwtAuthn,
   openTelemetryTracer,
   zipkinTracer,

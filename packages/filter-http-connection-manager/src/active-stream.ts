@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { REQUEST_PASSTHROUGH_HEADER, RequestInfo, emitAccessLogs, mergePassthrough, type Connection, type ConnectionInfo, type FormatContext, type ResponseFlag } from '@nodevoy/core';
-import { upgradeRequested, type HeaderMap } from '@nodevoy/http';
+import { hasGrpcContentType, upgradeRequested, type HeaderMap } from '@nodevoy/http';
 import type { CodecIssue, DownstreamStream } from './codec/downstream-stream.js';
 import type { DownstreamConnection } from './downstream-connection.js';
 import { FilterCallbacks, type FilterCallbackStream } from './filter-callbacks.js';
 import { requestFormatContext, type HttpFilter, type LocalReply } from './http-filter.js';
 import { FilterIteration, type StreamItem } from './filter-iteration.js';
 import type { HcmRuntime } from './hcm-runtime.js';
-import { LocalReplies, localReplyHeaders, responseFlagsFor } from './local-reply.js';
+import { grpcLocalReplyHeaders, LocalReplies, localReplyHeaders, responseFlagsFor } from './local-reply.js';
 import { mutateClientCertHeader } from './client-cert-header.js';
 import type { ResolvedRoute } from './routing/route-table.js';
 import { applyForwardedFor } from './forwarded-for.js';
@@ -57,6 +57,8 @@ export class ActiveStream implements FilterCallbackStream {
   private bytesSent = 0;
   /** Set once the request is routed, when the connection manager traces. */
   tracing: RequestTracing | undefined;
+  /** The request came as gRPC (before any filter changed its content type): local replies are gRPC's. */
+  private grpcRequest = false;
 
   constructor(
     private readonly runtime: HcmRuntime,
@@ -128,6 +130,7 @@ export class ActiveStream implements FilterCallbackStream {
       return;
     }
     const headers = downstream.headers;
+    this.grpcRequest = hasGrpcContentType(headers);
     // An HTTP/1.x request line has no scheme: it is the connection's, as Envoy sets it.
     if (downstream.protocol !== 'HTTP/2' && this.connection.ssl && headers.get(':scheme') === 'http') headers.set(':scheme', 'https');
     this.takePassthrough(headers);
@@ -248,6 +251,10 @@ export class ActiveStream implements FilterCallbackStream {
       for (const mutation of route.responseMutations) mutation.apply(headers, context);
     }
     reply.mutateHeaders?.(headers);
+    if (this.grpcRequest) {
+      this.encodeHeaders(grpcLocalReplyHeaders(headers, reply.status, this.downstream.headers.get(':method') === 'HEAD' ? Buffer.alloc(0) : body), true);
+      return;
+    }
     this.encodeHeaders(headers, body.length === 0);
     if (body.length > 0) this.encodeData(body, true);
   }

@@ -1,5 +1,5 @@
 import type { HopFailure } from '@nodevoy/core';
-import { HeaderMap } from '@nodevoy/http';
+import { HeaderMap, httpToGrpcStatus, percentEncode } from '@nodevoy/http';
 import type { LocalReply } from './http-filter.js';
 
 const STATUS_TEXT = { 400: 'Bad Request', 426: 'Upgrade Required', 431: 'Request Header Fields Too Large', 501: 'Not Implemented' } as const;
@@ -70,6 +70,20 @@ export function responseFlagsFor(details: string): string {
 }
 
 /** The response headers of a local reply, as Envoy writes them. */
+/**
+ * Envoy's local reply to a gRPC request: trailers-only, `200` with `content-type:
+ * application/grpc`, the `grpc-status` the HTTP status stands for (unless one is set already)
+ * and the body as a percent-encoded `grpc-message`.
+ */
+export function grpcLocalReplyHeaders(headers: HeaderMap, status: number, body: Buffer): HeaderMap {
+  headers.set(':status', '200');
+  headers.set('content-type', 'application/grpc');
+  if (!headers.has('grpc-status')) headers.set('grpc-status', String(httpToGrpcStatus(status)));
+  if (body.length > 0) headers.set('grpc-message', percentEncode(body));
+  headers.remove('content-length');
+  return headers;
+}
+
 export function localReplyHeaders(reply: LocalReply): HeaderMap {
   const headers = new HeaderMap();
   headers.add(':status', String(reply.status));

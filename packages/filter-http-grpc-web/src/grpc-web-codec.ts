@@ -61,31 +61,3 @@ export function trailerFrame(trailers: HeaderMap): Buffer {
   lines.copy(frame, 5);
   return frame;
 }
-
-/** Envoy's `httpToGrpcStatus`: the gRPC status an HTTP status stands for. */
-export function httpToGrpcStatus(status: number): number {
-  switch (status) {
-    case 400:
-      return 13; // INTERNAL
-    case 401:
-      return 16; // UNAUTHENTICATED
-    case 403:
-      return 7; // PERMISSION_DENIED
-    case 404:
-      return 12; // UNIMPLEMENTED
-    case 429:
-    case 502:
-    case 503:
-    case 504:
-      return 14; // UNAVAILABLE
-    default:
-      return 2; // UNKNOWN
-  }
-}
-
-/** Envoy's `PercentEncoding::encode` for `grpc-message`: `%` and bytes outside printable ASCII as `%XX`. */
-export function percentEncode(bytes: Buffer): string {
-  let out = '';
-  for (const byte of bytes) out += byte === 0x25 || byte < 0x20 || byte > 0x7e ? `%${byte.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(byte);
-  return out;
-}

@@ -1,7 +1,7 @@
 import type { ServerContext } from '@nodevoy/core';
 import type { DecoderFilterCallbacks, EncoderFilterCallbacks, HttpFilter, HttpFilterStatus } from '@nodevoy/filter-http-connection-manager';
-import type { HeaderMap } from '@nodevoy/http';
-import { Base64BodyDecoder, Base64BodyError, Base64FrameEncoder, httpToGrpcStatus, percentEncode, trailerFrame } from './grpc-web-codec.js';
+import { chargeGrpcStatus, grpcServiceAndMethod, hasGrpcContentType, httpToGrpcStatus, percentEncode, type HeaderMap } from '@nodevoy/http';
+import { Base64BodyDecoder, Base64BodyError, Base64FrameEncoder, trailerFrame } from './grpc-web-codec.js';
 
 const GRPC_WEB_TYPES = new Set(['application/grpc-web', 'application/grpc-web+proto', 'application/grpc-web-text', 'application/grpc-web-text+proto']);
 const TEXT_TYPES = new Set(['application/grpc-web-text', 'application/grpc-web-text+proto']);
@@ -11,20 +11,13 @@ const MAX_MESSAGE_BYTES = 16384;
 /** A gRPC answer's headers: 200 and a gRPC content type, or (trailers-only) a `grpc-status`. */
 function isGrpcResponse(headers: HeaderMap, endStream: boolean): boolean {
   if (endStream) return headers.has('grpc-status');
-  const contentType = headers.get('content-type') ?? '';
-  return headers.get(':status') === '200' && (contentType === 'application/grpc' || contentType.startsWith('application/grpc+') || contentType.startsWith('application/grpc;'));
+  return headers.get(':status') === '200' && hasGrpcContentType(headers);
 }
 
 /** A gRPC-Web answer already: 200 and a proto gRPC-Web content type. */
 function isGrpcWebProtoResponse(headers: HeaderMap): boolean {
   const contentType = (headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
   return headers.get(':status') === '200' && (contentType === 'application/grpc-web+proto' || contentType === 'application/grpc-web');
-}
-
-/** `/package.Service/Method` as the names its stats go under, or undefined for any other path. */
-function serviceAndMethod(path: string): string | undefined {
-  const parts = path.split('/');
-  return parts.length === 3 && parts[0] === '' && parts[1] && parts[2] ? `${parts[1]}.${parts[2]}` : undefined;
 }
 
 /**
@@ -62,8 +55,8 @@ export class GrpcWebFilter implements HttpFilter {
     this.isGrpcWeb = true;
     headers.remove('content-length');
     const cluster = this.decoder.route()?.action?.cluster;
-    const names = serviceAndMethod(headers.get(':path') ?? '');
-    if (cluster !== undefined && names !== undefined) this.statPrefix = `grpc-web.${names}.`;
+    const names = grpcServiceAndMethod(headers.get(':path') ?? '');
+    if (cluster !== undefined && names !== undefined) this.statPrefix = `grpc-web.${names.service}.${names.method}.`;
     if (TEXT_TYPES.has(contentType)) this.textRequest = new Base64BodyDecoder();
     headers.set('content-type', 'application/grpc');
     if (TEXT_TYPES.has(headers.get('accept') ?? '')) this.textResponse = new Base64FrameEncoder();
@@ -146,9 +139,6 @@ export class GrpcWebFilter implements HttpFilter {
     const cluster = this.decoder.route()?.action?.cluster;
     if (grpcStatus === undefined || this.statPrefix === undefined || cluster === undefined) return;
     const scope = this.server.clusterManager.getCluster(cluster)?.info.statsScope;
-    if (!scope) return;
-    scope.counter(`${this.statPrefix}${grpcStatus}`).inc();
-    scope.counter(`${this.statPrefix}${grpcStatus === '0' ? 'success' : 'failure'}`).inc();
-    scope.counter(`${this.statPrefix}total`).inc();
+    if (scope) chargeGrpcStatus(scope, this.statPrefix, grpcStatus);
   }
 }

@@ -38,3 +38,4 @@ export { HTTP2_SESSION_MEMORY_MB } from './http2-session-memory.js';
 export { countUpstreamResponse } from './pools/response-stats.js';
 export { sendAsyncRequest, type AsyncOutcome, type AsyncRequest, type AsyncRequestHandle, type AsyncResponse } from './async-client.js';
 export { firstGrpcMessage, grpcFrame } from './grpc-frame.js';
+export { chargeGrpcStatus, grpcServiceAndMethod, hasGrpcContentType, httpToGrpcStatus, percentEncode } from './grpc-status.js';
