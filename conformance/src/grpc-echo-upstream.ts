@@ -4,8 +4,9 @@ import type { Socket } from 'node:net';
 /**
  * `grpc-echo`: gRPC over HTTP/2 cleartext, byte messages. `/test.Echo/Say` answers the request's
  * message prefixed with `echo:`, with response headers telling what the request's `content-type`,
- * `te` and `grpc-accept-encoding` were, and a trailer `x-trailer: yes`; `/test.Echo/Fail`
- * answers trailers-only NOT_FOUND; anything else UNIMPLEMENTED.
+ * `te` and `grpc-accept-encoding` were, and a trailer `x-trailer: yes`; `/test.Echo/Partial` the
+ * same message, then INTERNAL in its trailers; `/test.Echo/Fail` answers trailers-only
+ * NOT_FOUND; anything else UNIMPLEMENTED.
  */
 const server = createServer();
 server.on('stream', (stream, headers) => {
@@ -14,7 +15,7 @@ server.on('stream', (stream, headers) => {
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
   stream.on('end', () => {
     const path = headers[':path'];
-    if (path === '/test.Echo/Fail' || path !== '/test.Echo/Say') {
+    if (path !== '/test.Echo/Say' && path !== '/test.Echo/Partial') {
       const [status, message] = path === '/test.Echo/Fail' ? ['5', 'no such thing'] : ['12', 'unknown method'];
       stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': status, 'grpc-message': message }, { endStream: true });
       return;
@@ -35,7 +36,8 @@ server.on('stream', (stream, headers) => {
       },
       { waitForTrailers: true },
     );
-    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'OK', 'x-trailer': 'yes' }));
+    const trailers = path === '/test.Echo/Partial' ? { 'grpc-status': '13', 'grpc-message': 'broke midway' } : { 'grpc-status': '0', 'grpc-message': 'OK', 'x-trailer': 'yes' };
+    stream.on('wantTrailers', () => stream.sendTrailers(trailers));
     stream.end(framed);
   });
 });

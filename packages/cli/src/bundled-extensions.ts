@@ -24,6 +24,7 @@ import { extension as healthCheck } from '@nodevoy/filter-http-health-check';
 import { extension as headerToMetadata } from '@nodevoy/filter-http-header-to-metadata';
 import { extension as grpcWeb } from '@nodevoy/filter-http-grpc-web';
 import { extension as grpcStats } from '@nodevoy/filter-http-grpc-stats';
+import { extension as grpcHttp1Bridge } from '@nodevoy/filter-http-grpc-http1-bridge';
 import { extension as jwtAuthn } from '@nodevoy/filter-http-jwt-authn';
 import { extension as statsdSinks } from '@nodevoy/stat-sinks-statsd';
 import { extension as openTelemetryTracer } from '@nodevoy/tracer-opentelemetry';
@@ -76,6 +77,7 @@ export const bundledExtensions: readonly NodevoyExtension[] = [
   headerToMetadata,
   grpcWeb,
   grpcStats,
+  grpcHttp1Bridge,
   jwtAuthn,
   openTelemetryTracer,
   zipkinTracer,

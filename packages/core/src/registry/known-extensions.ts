@@ -56,6 +56,7 @@ const KNOWN: readonly KnownExtension[] = [
   known('envoy.filters.http.csrf', 'envoy.extensions.filters.http.csrf.v3.CsrfPolicy', '@nodevoy/filter-http-csrf'),
   known('envoy.filters.http.health_check', 'envoy.extensions.filters.http.health_check.v3.HealthCheck', '@nodevoy/filter-http-health-check'),
   known('envoy.filters.http.grpc_web', 'envoy.extensions.filters.http.grpc_web.v3.GrpcWeb', '@nodevoy/filter-http-grpc-web'),
+  known('envoy.filters.http.grpc_http1_bridge', 'envoy.extensions.filters.http.grpc_http1_bridge.v3.Config', '@nodevoy/filter-http-grpc-http1-bridge'),
   known('envoy.filters.http.grpc_stats', 'envoy.extensions.filters.http.grpc_stats.v3.FilterConfig', '@nodevoy/filter-http-grpc-stats'),
   known('envoy.filters.http.jwt_authn', 'envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication', '@nodevoy/filter-http-jwt-authn'),
   known('envoy.filters.http.header_to_metadata', 'envoy.extensions.filters.http.header_to_metadata.v3.Config', '@nodevoy/filter-http-header-to-metadata'),
