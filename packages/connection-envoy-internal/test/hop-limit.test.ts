@@ -3,7 +3,7 @@
 // listeners; the loop stops at `nodevoy.internal_listener.max_hops` with a stat, a log line and
 // an error status for the client, over HTTP/1.1 and over multiplexed HTTP/2 alike.
 import t from 'tap';
-import { anyHostRoutes, bootstrap, httpConnectionManager, httpRequest, internalListener, startNodevoy, tcpListener } from '@nodevoy/test-kit';
+import { anyHostRoutes, bootstrap, HTTP2_UPSTREAM, httpConnectionManager, httpRequest, internalListener, startNodevoy, tcpListener } from '@nodevoy/test-kit';
 
 const ROUTES = anyHostRoutes(`              - match: { prefix: /loop }
                 route: { cluster_header: x-next-hop }
@@ -29,15 +29,10 @@ ${protocolOptions}    load_assignment:
   });
 }
 
-const HTTP2 = `    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        explicit_http_config: { http2_protocol_options: {} }
-`;
 
 for (const [name, protocolOptions] of [
   ['HTTP/1.1', ''],
-  ['HTTP/2', HTTP2],
+  ['HTTP/2', HTTP2_UPSTREAM],
 ] as const) {
   t.test(`a loop of internal hops stops at the hop limit (${name} to the internal listener)`, async (t) => {
     const proxy = await startNodevoy(t, config(protocolOptions));

@@ -4,34 +4,11 @@
 // 1.40 reads them), a denial's status, body and headers, a failed call, google_grpc, and a TCP
 // connection allowed or closed by the network filter.
 import t from 'tap';
-import {
-  ADMIN,
-  anyHostRoutes,
-  cluster,
-  collect,
-  connectTo,
-  fileAccessLog,
-  http2Request,
-  http2Session,
-  httpConnectionManager,
-  httpRequest,
-  scratchDir,
-  startEchoServer,
-  startHttpUpstream,
-  startInProcess,
-  tcpListener,
-  waitForLines,
-  type TestLike,
-} from '@nodevoy/test-kit';
+import { ADMIN, anyHostRoutes, cluster, collect, connectTo, fileAccessLog, HTTP2_UPSTREAM, http2Request, http2Session, httpConnectionManager, httpRequest, scratchDir, startEchoServer, startHttpUpstream, startInProcess, tcpListener, waitForLines, type TestLike } from '@nodevoy/test-kit';
 import { GRPC_STATUS, startGrpcAuthzServer, type AuthzAnswer, type SeenCheck } from './grpc-authz-server.js';
 
 const EXT_AUTHZ = 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz';
 const PER_ROUTE = 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute';
-const HTTP2_CLUSTER = `    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        explicit_http_config: { http2_protocol_options: {} }
-`;
 
 /** The service's rules: the request path decides. */
 function decide(check: SeenCheck): AuthzAnswer {
@@ -79,7 +56,7 @@ ${service.replace('AUTHZ_PORT', String(authz.port))}`,
   });
   const proxy = await startInProcess(
     t,
-    `${ADMIN}static_resources:\n  listeners:\n${tcpListener('http', hcm)}  clusters:\n${cluster('backend', [{ port: upstream.port }])}${cluster('authz', [{ port: authz.port }], HTTP2_CLUSTER)}`,
+    `${ADMIN}static_resources:\n  listeners:\n${tcpListener('http', hcm)}  clusters:\n${cluster('backend', [{ port: upstream.port }])}${cluster('authz', [{ port: authz.port }], HTTP2_UPSTREAM)}`,
   );
   return { proxy, authz, upstream };
 }
@@ -185,7 +162,7 @@ t.test('network ext_authz: an allowed connection’s bytes flow both ways; a den
           stat_prefix: tcp
           cluster: echo
 `;
-  const proxy = await startInProcess(t, `${ADMIN}static_resources:\n  listeners:\n${tcpListener('tcp', chains)}  clusters:\n${cluster('echo', [{ port: echo.port }])}${cluster('authz', [{ port: authz.port }], HTTP2_CLUSTER)}`);
+  const proxy = await startInProcess(t, `${ADMIN}static_resources:\n  listeners:\n${tcpListener('tcp', chains)}  clusters:\n${cluster('echo', [{ port: echo.port }])}${cluster('authz', [{ port: authz.port }], HTTP2_UPSTREAM)}`);
 
   const allowed = await connectTo(t, proxy.port('tcp'));
   const received = collect(allowed);

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer as createHttp2Server, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
-import { ADMIN, anyHostRoutes, collect, connectTo, curl, http2Request, http2Session, httpConnectionManager, httpRequest, namedReply, readHttp1Responses, startHttpUpstream, startNodevoy, tcpListener } from '@nodevoy/test-kit';
+import { ADMIN, anyHostRoutes, collect, connectTo, curl, HTTP2_UPSTREAM, http2Request, http2Session, httpConnectionManager, httpRequest, namedReply, readHttp1Responses, startHttpUpstream, startNodevoy, tcpListener } from '@nodevoy/test-kit';
 import { NODE_ADDRESS } from '../src/forwarded-for.js';
 
 /** HTTP/1.1 and HTTP/2 on both sides of the connection manager, and its per-connection options. */
@@ -144,15 +144,10 @@ t.test('response trailers reach an HTTP/2 client (gRPC status), from HTTP/2 and 
     response.addTrailers({ 'x-checksum': 'abc123' });
     response.end('body');
   });
-  const h2Options = `    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        explicit_http_config: { http2_protocol_options: {} }
-`;
-  const proxy = await startNodevoy(
+    const proxy = await startNodevoy(
     t,
     hcmConfig({
-      clusters: backend((grpcLike.address() as AddressInfo).port, h2Options) + backend(chunked.port).replace(/backend/g, 'h1backend'),
+      clusters: backend((grpcLike.address() as AddressInfo).port, HTTP2_UPSTREAM) + backend(chunked.port).replace(/backend/g, 'h1backend'),
       routes: '              - { match: { prefix: /h1 }, route: { cluster: h1backend } }\n              - { match: { prefix: / }, route: { cluster: backend } }\n',
     }),
   );

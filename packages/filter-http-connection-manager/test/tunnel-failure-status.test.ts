@@ -7,13 +7,8 @@ import { createServer as createHttp2Server, type ServerHttp2Session } from 'node
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { anyHostRoutes, bootstrap, closedPort, cluster, curl, fileAccessLog, httpConnectionManager, internalListener, startHungServer, startNodevoy, tcpListener, tcpProxyFilter, waitForLines } from '@nodevoy/test-kit';
+import { anyHostRoutes, bootstrap, closedPort, cluster, curl, fileAccessLog, HTTP2_UPSTREAM, httpConnectionManager, internalListener, startHungServer, startNodevoy, tcpListener, tcpProxyFilter, waitForLines } from '@nodevoy/test-kit';
 
-const HTTP2 = `    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        explicit_http_config: { http2_protocol_options: {} }
-`;
 
 /**
  * http (HCM) -> encap (internal; tcp_proxy in a CONNECT to `proxyPort`) -> the upstream proxy.
@@ -23,7 +18,7 @@ function config(proxyPort: number, options: { http2?: boolean; innerHttp2?: bool
   const tunneling = `          tunneling_config: { hostname: "origin.example:443"${options.propagate ? ', propagate_response_headers: true' : ''} }\n`;
   return bootstrap({
     listeners: [tcpListener('http', httpConnectionManager({ extra: options.accessLogPath ? accessLog(options.accessLogPath) : '', routeConfig: anyHostRoutes('              - { match: { prefix: / }, route: { cluster: to_encap } }\n') })), internalListener('encap', tcpProxyFilter({ statPrefix: 'encap', cluster: 'proxy', extra: tunneling }))],
-    clusters: [cluster('to_encap', [{ internal: 'encap' }], options.innerHttp2 ? HTTP2 : ''), cluster('proxy', [{ port: proxyPort }], `${options.http2 ? HTTP2 : ''}${options.connectTimeout ? `    connect_timeout: ${options.connectTimeout}\n` : ''}`)],
+    clusters: [cluster('to_encap', [{ internal: 'encap' }], options.innerHttp2 ? HTTP2_UPSTREAM : ''), cluster('proxy', [{ port: proxyPort }], `${options.http2 ? HTTP2_UPSTREAM : ''}${options.connectTimeout ? `    connect_timeout: ${options.connectTimeout}\n` : ''}`)],
   });
 }
 

@@ -6,15 +6,10 @@ import { once } from 'node:events';
 import type { ClientHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import t from 'tap';
-import { anyHostRoutes, bootstrap, cluster, collect, connectTo, http2Session, httpConnectionManager, internalListener, startNodevoy, startTcpServer, tcpListener, tcpProxyFilter } from '@nodevoy/test-kit';
+import { anyHostRoutes, bootstrap, cluster, collect, connectTo, HTTP2_UPSTREAM, http2Session, httpConnectionManager, internalListener, startNodevoy, startTcpServer, tcpListener, tcpProxyFilter } from '@nodevoy/test-kit';
 
 const DOWNLOAD_BYTES = 8 * 1024 * 1024;
 
-const HTTP2 = `    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        explicit_http_config: { http2_protocol_options: {} }
-`;
 
 /** A connection manager that terminates CONNECT (HTTP/2 or HTTP/1.1) into `cluster`. */
 function terminatingHcm(statPrefix: string, clusterName: string): string {
@@ -43,7 +38,7 @@ function chainConfig(originPort: number): string {
       ),
       internalListener('decap', terminatingHcm('decap', 'origin')),
     ],
-    clusters: [cluster('to_encap', [{ internal: 'encap' }]), cluster('to_decap', [{ internal: 'decap' }], HTTP2), cluster('origin', [{ port: originPort }])],
+    clusters: [cluster('to_encap', [{ internal: 'encap' }]), cluster('to_decap', [{ internal: 'decap' }], HTTP2_UPSTREAM), cluster('origin', [{ port: originPort }])],
   });
 }
 

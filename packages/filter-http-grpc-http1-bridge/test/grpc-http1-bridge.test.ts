@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
-import { ADMIN, anyHostRoutes, cluster, configProblems, http2Request, http2Session, httpConnectionManager, httpRequest, startInProcess, tcpListener, type TestLike } from '@nodevoy/test-kit';
+import { ADMIN, anyHostRoutes, cluster, configProblems, HTTP2_UPSTREAM, http2Request, http2Session, httpConnectionManager, httpRequest, startInProcess, tcpListener, type TestLike } from '@nodevoy/test-kit';
 
 const frame = (text: string) => {
   const body = Buffer.from(text);
@@ -41,14 +41,9 @@ async function grpcUpstream(t: TestLike): Promise<number> {
 async function setup(t: TestLike) {
   const upstream = await grpcUpstream(t);
   const httpFilters = '          - name: envoy.filters.http.grpc_http1_bridge\n            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.grpc_http1_bridge.v3.Config }\n';
-  const h2 = `    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        explicit_http_config: { http2_protocol_options: {} }
-`;
-  const proxy = await startInProcess(
+    const proxy = await startInProcess(
     t,
-    `${ADMIN}static_resources:\n  listeners:\n${tcpListener('http', httpConnectionManager({ routeConfig: anyHostRoutes('              - { match: { prefix: / }, route: { cluster: grpc } }\n'), httpFilters }))}  clusters:\n${cluster('grpc', [{ port: upstream }], h2)}`,
+    `${ADMIN}static_resources:\n  listeners:\n${tcpListener('http', httpConnectionManager({ routeConfig: anyHostRoutes('              - { match: { prefix: / }, route: { cluster: grpc } }\n'), httpFilters }))}  clusters:\n${cluster('grpc', [{ port: upstream }], HTTP2_UPSTREAM)}`,
   );
   const call = (path: string) => httpRequest(proxy.port('http'), { method: 'POST', path, headers: { 'content-type': 'application/grpc' }, body: frame('question') });
   return { proxy, call };

@@ -3,7 +3,7 @@
 // three), per method for all methods or an allowlist, else under the cluster's plain grpc.*.
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
-import { ADMIN, anyHostRoutes, cluster, configProblems, httpConnectionManager, startInProcess, tcpListener, type TestLike } from '@nodevoy/test-kit';
+import { ADMIN, anyHostRoutes, cluster, configProblems, HTTP2_UPSTREAM, httpConnectionManager, startInProcess, tcpListener, type TestLike } from '@nodevoy/test-kit';
 
 const identity = (bytes: Buffer) => bytes;
 const method = (path: string, requestStream: boolean) => ({ path, requestStream, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity });
@@ -34,14 +34,9 @@ async function setup(t: TestLike, filterConfig: string) {
             typed_config:
               "@type": type.googleapis.com/envoy.extensions.filters.http.grpc_stats.v3.FilterConfig
 ${filterConfig}`;
-  const h2 = `    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        explicit_http_config: { http2_protocol_options: {} }
-`;
-  const proxy = await startInProcess(
+    const proxy = await startInProcess(
     t,
-    `${ADMIN}static_resources:\n  listeners:\n${tcpListener('grpc', httpConnectionManager({ routeConfig: anyHostRoutes('              - { match: { prefix: / }, route: { cluster: echo } }\n'), httpFilters }))}  clusters:\n${cluster('echo', [{ port: upstream }], h2)}`,
+    `${ADMIN}static_resources:\n  listeners:\n${tcpListener('grpc', httpConnectionManager({ routeConfig: anyHostRoutes('              - { match: { prefix: / }, route: { cluster: echo } }\n'), httpFilters }))}  clusters:\n${cluster('echo', [{ port: upstream }], HTTP2_UPSTREAM)}`,
   );
   const client = new grpc.Client(`127.0.0.1:${proxy.port('grpc')}`, grpc.credentials.createInsecure());
   t.teardown(() => client.close());

@@ -4,16 +4,11 @@
 // into grpc-status and grpc-message, the grpc-web.* stats, and other requests left alone.
 import { createRequire } from 'node:module';
 import t from 'tap';
-import { ADMIN, anyHostRoutes, closedPort, cluster, httpConnectionManager, httpRequest, startHttpUpstream, startInProcess, tcpListener, type TestLike } from '@nodevoy/test-kit';
+import { ADMIN, anyHostRoutes, closedPort, cluster, HTTP2_UPSTREAM, httpConnectionManager, httpRequest, startHttpUpstream, startInProcess, tcpListener, type TestLike } from '@nodevoy/test-kit';
 
 const require = createRequire(import.meta.url);
 const grpc = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
 
-const HTTP2_CLUSTER = `    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        explicit_http_config: { http2_protocol_options: {} }
-`;
 
 /** A gRPC server with `/test.Echo/Say` (answers `echo:<request>`, a trailer) and `/test.Echo/Fail` (NOT_FOUND). */
 async function echoServer(t: TestLike): Promise<number> {
@@ -75,7 +70,7 @@ async function setup(t: TestLike) {
   });
   const proxy = await startInProcess(
     t,
-    `${ADMIN}static_resources:\n  listeners:\n${tcpListener('http', hcm)}  clusters:\n${cluster('grpc', [{ port: echoPort }], HTTP2_CLUSTER)}${cluster('down', [{ port: await closedPort() }])}${cluster('plain', [{ port: plain.port }])}`,
+    `${ADMIN}static_resources:\n  listeners:\n${tcpListener('http', hcm)}  clusters:\n${cluster('grpc', [{ port: echoPort }], HTTP2_UPSTREAM)}${cluster('down', [{ port: await closedPort() }])}${cluster('plain', [{ port: plain.port }])}`,
   );
   const post = (path: string, contentType: string, body: Buffer | string, accept?: string) =>
     httpRequest(proxy.port('http'), { method: 'POST', path, headers: { 'content-type': contentType, ...(accept ? { accept } : {}) }, body });

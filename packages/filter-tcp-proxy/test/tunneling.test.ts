@@ -5,7 +5,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'no
 import { constants, createServer as createHttp2Server, type IncomingHttpHeaders as Http2Headers, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import t, { type Test } from 'tap';
-import { bootstrap, cluster, collect, connectTo, readBytes, startNodevoy, tcpListener, tcpProxyFilter } from '@nodevoy/test-kit';
+import { bootstrap, cluster, collect, connectTo, HTTP2_UPSTREAM, readBytes, startNodevoy, tcpListener, tcpProxyFilter } from '@nodevoy/test-kit';
 
 interface SeenConnect {
   readonly method: string;
@@ -84,11 +84,6 @@ async function startHttp2ConnectServer(t: Test, answer: Answer) {
   return { port: (server.address() as AddressInfo).port, seen, streams, received };
 }
 
-const HTTP2_OPTIONS = `    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        explicit_http_config: { http2_protocol_options: {} }
-`;
 
 function tunnelConfig(upstreamPort: number, tunneling: string, options: { http2?: boolean; tcpProxyExtra?: string } = {}): string {
   return bootstrap({
@@ -98,7 +93,7 @@ function tunnelConfig(upstreamPort: number, tunneling: string, options: { http2?
         tcpProxyFilter({ statPrefix: 'tunnel', cluster: 'proxy', extra: `          tunneling_config:\n${tunneling}${options.tcpProxyExtra ?? ''}` }),
       ),
     ],
-    clusters: [cluster('proxy', [{ port: upstreamPort }], options.http2 ? HTTP2_OPTIONS : '')],
+    clusters: [cluster('proxy', [{ port: upstreamPort }], options.http2 ? HTTP2_UPSTREAM : '')],
   });
 }
 

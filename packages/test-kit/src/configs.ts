@@ -44,6 +44,13 @@ ${extra}${filterChains}`;
 
 export type Endpoint = { readonly port: number } | { readonly internal: string; readonly endpointId?: string };
 
+/** Cluster fields (`cluster()`'s `extra`) for an upstream that speaks HTTP/2 (prior knowledge), such as gRPC. */
+export const HTTP2_UPSTREAM = `    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        explicit_http_config: { http2_protocol_options: {} }
+`;
+
 export function cluster(name: string, endpoints: readonly Endpoint[], extra = ''): string {
   const lbEndpoints = endpoints
     .map((e) =>

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse, stringify } from 'yaml';
-import { ADMIN, anyHostRoutes, cluster, configProblems, httpConnectionManager, httpRequest, startHttpUpstream, startInProcess, tcpListener, waitFor, type TestLike } from '@nodevoy/test-kit';
+import { ADMIN, anyHostRoutes, HTTP2_UPSTREAM, cluster, configProblems, httpConnectionManager, httpRequest, startHttpUpstream, startInProcess, tcpListener, waitFor, type TestLike } from '@nodevoy/test-kit';
 import { grpcCollector, httpCollector, type ExportedSpan } from './otlp-collector.js';
 
 const FLUSH_EACH_SPAN = `layered_runtime:
@@ -117,12 +117,7 @@ t.test('OTLP/gRPC through the cluster (envoy_grpc), with initial metadata; an er
                   envoy_grpc: { cluster_name: otlp }
                   initial_metadata: [{ key: x-tenant, value: acme }]
 `;
-  const http2Cluster = () =>
-    cluster('otlp', [{ port: grpcPeer.port }], `    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        explicit_http_config: { http2_protocol_options: {} }
-`);
+  const http2Cluster = () => cluster('otlp', [{ port: grpcPeer.port }], HTTP2_UPSTREAM);
   const { app, get } = await setup(t, { exporter, collectorCluster: http2Cluster });
   app.server.removeAllListeners('request');
   app.server.on('request', (_request, response) => response.writeHead(503).end('down'));

@@ -5,7 +5,7 @@
 // reported by a third-party HTTP filter on the internal listener (examples/http-filter-passthrough-report).
 import { Agent } from 'node:http';
 import t from 'tap';
-import { ADMIN, INTERNAL_LISTENER_BOOTSTRAP, anyHostRoutes, curl, httpConnectionManager, httpRequest, internalListener, startNodevoy, tcpListener } from '@nodevoy/test-kit';
+import { ADMIN, anyHostRoutes, curl, HTTP2_UPSTREAM, httpConnectionManager, httpRequest, INTERNAL_LISTENER_BOOTSTRAP, internalListener, startNodevoy, tcpListener } from '@nodevoy/test-kit';
 
 const REPORTER = '--extension';
 const REPORTER_PACKAGE = 'nodevoy-http-filter-passthrough-report';
@@ -49,11 +49,6 @@ function internalEndpoint(listener: string, endpointId: string, hostValue: strin
 
 const HOST_MD = '        - { kind: { host: {} }, name: host_md }\n';
 
-const HTTP2 = `    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        explicit_http_config: { http2_protocol_options: {} }
-`;
 
 /** A cluster of internal endpoints; `passthrough`: its internal_upstream sources (none: no transport socket). */
 function internalCluster(name: string, endpoints: string, options: { extra?: string; passthrough?: string }): string {
@@ -93,7 +88,7 @@ ${internalCluster('inner_cluster', internalEndpoint('inner', 'a', 'endpoint-a') 
         - { kind: { host: {} }, name: absent_md }
         - { kind: { route: {} }, name: route_md }
 `,
-})}${internalCluster('middle_cluster', internalEndpoint('middle', 'm', 'middle'), { passthrough: HOST_MD })}${internalCluster('last_cluster', internalEndpoint('last', 'l', 'last'), { passthrough: HOST_MD })}${internalCluster('inner_h2_cluster', internalEndpoint('inner', 'h2', 'h2'), { extra: HTTP2, passthrough: HOST_MD })}${internalCluster('plain_cluster', internalEndpoint('inner', 'p', 'plain'), {})}${INTERNAL_LISTENER_BOOTSTRAP()}`;
+})}${internalCluster('middle_cluster', internalEndpoint('middle', 'm', 'middle'), { passthrough: HOST_MD })}${internalCluster('last_cluster', internalEndpoint('last', 'l', 'last'), { passthrough: HOST_MD })}${internalCluster('inner_h2_cluster', internalEndpoint('inner', 'h2', 'h2'), { extra: HTTP2_UPSTREAM, passthrough: HOST_MD })}${internalCluster('plain_cluster', internalEndpoint('inner', 'p', 'plain'), {})}${INTERNAL_LISTENER_BOOTSTRAP()}`;
 
 interface Report {
   local_address: string;
