@@ -15,6 +15,7 @@ import { statusClass } from './stats.js';
 import { StreamTimeouts } from './stream-timeouts.js';
 import { applyUnderscoresAction, normalizePath, stripHostPort } from './request-normalization.js';
 import { RequestTracing } from './tracing/request-tracing.js';
+import type { HttpTracing } from './tracing/http-tracing.js';
 
 /**
  * One request through the connection manager (Envoy's ActiveStream): the request-header
@@ -56,7 +57,7 @@ export class ActiveStream implements FilterCallbackStream {
   private bytesReceived = 0;
   private bytesSent = 0;
   /** Set once the request is routed, when the connection manager traces. */
-  tracing: RequestTracing | undefined;
+  private requestTracing: RequestTracing | undefined;
   /** The request came as gRPC (before any filter changed its content type): local replies are gRPC's. */
   private grpcRequest = false;
 
@@ -153,7 +154,7 @@ export class ActiveStream implements FilterCallbackStream {
     if (!this.normalizeRequest(headers)) return;
     this.mutateRequestHeaders(headers);
     this.resolvedRoute = this.runtime.routes.resolve(headers);
-    if (this.runtime.tracing) this.startTracing(headers);
+    if (this.runtime.tracing) this.startTracing(this.runtime.tracing, headers);
     const routeIdleTimeout = this.resolvedRoute?.action?.idle_timeout;
     if (routeIdleTimeout !== undefined) this.timeouts.setIdleTimeout(routeIdleTimeout);
     const routeMaxDuration = this.resolvedRoute?.action?.max_stream_duration?.max_stream_duration;
@@ -199,11 +200,15 @@ export class ActiveStream implements FilterCallbackStream {
     }
   }
 
-  private startTracing(headers: HeaderMap): void {
+  private startTracing(tracing: HttpTracing, headers: HeaderMap): void {
     const route = this.resolvedRoute?.config;
     const traced = route ? { tracing: route.tracing, decorator: route.decorator, metadata: route.metadata?.filter_metadata } : undefined;
-    this.tracing = RequestTracing.start(this.runtime.tracing!, headers, traced, this.requestInfo.healthCheck, this.connection.worker);
-    this.requestInfo.traced = this.tracing.traced;
+    this.requestTracing = RequestTracing.start(tracing, headers, traced, this.requestInfo.healthCheck, this.connection.worker);
+    this.requestInfo.traced = this.requestTracing.traced;
+  }
+
+  get tracing(): RequestTracing | undefined {
+    return this.requestTracing;
   }
 
   /** A request that crossed an internal hop brings its own state (nodevoy's per-request passthrough). */
@@ -511,13 +516,13 @@ export class ActiveStream implements FilterCallbackStream {
     }
     // Once the caller that ended the stream has returned, as Envoy logs on its deferred deletion:
     // what a filter records after its local reply (RBAC's verdict) is in the log and the span.
-    if (this.runtime.accessLoggers.length > 0 || this.tracing) queueMicrotask(() => this.report());
+    if (this.runtime.accessLoggers.length > 0 || this.requestTracing) queueMicrotask(() => this.report());
   }
 
   /** The finished request, to the access logs and the tracer. */
   private report(): void {
     const responseFlags = this.responseFlags(this.responseDetails);
-    this.tracing?.finish({
+    this.requestTracing?.finish({
       protocol: this.downstream.protocol,
       directRemoteAddress: this.connection.remoteAddress,
       bytesReceived: this.bytesReceived,
