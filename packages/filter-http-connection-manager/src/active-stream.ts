@@ -257,7 +257,7 @@ export class ActiveStream implements FilterCallbackStream {
     }
     reply.mutateHeaders?.(headers);
     if (this.grpcRequest) {
-      this.encodeHeaders(grpcLocalReplyHeaders(headers, reply.status, this.downstream.headers.get(':method') === 'HEAD' ? Buffer.alloc(0) : body), true);
+      this.encodeHeaders(grpcLocalReplyHeaders(headers, reply, this.downstream.headers.get(':method') === 'HEAD' ? Buffer.alloc(0) : body), true);
       return;
     }
     this.encodeHeaders(headers, body.length === 0);

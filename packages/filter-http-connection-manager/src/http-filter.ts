@@ -20,6 +20,8 @@ export interface LocalReply {
   readonly details: string;
   /** Last changes to the reply's headers (the route's response_headers_to_add). */
   readonly mutateHeaders?: (headers: HeaderMap) => void;
+  /** To a gRPC request, this `grpc-status` rather than the one the HTTP status stands for. */
+  readonly grpcStatus?: number;
 }
 
 /** What the decoding (request) side of a filter can do with its stream. */

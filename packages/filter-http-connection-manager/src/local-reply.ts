@@ -72,13 +72,13 @@ export function responseFlagsFor(details: string): string {
 /** The response headers of a local reply, as Envoy writes them. */
 /**
  * Envoy's local reply to a gRPC request: trailers-only, `200` with `content-type:
- * application/grpc`, the `grpc-status` the HTTP status stands for (unless one is set already)
+ * application/grpc`, the reply's `grpc-status` or the one its HTTP status stands for (unless one is set already)
  * and the body as a percent-encoded `grpc-message`.
  */
-export function grpcLocalReplyHeaders(headers: HeaderMap, status: number, body: Buffer): HeaderMap {
+export function grpcLocalReplyHeaders(headers: HeaderMap, reply: LocalReply, body: Buffer): HeaderMap {
   headers.set(':status', '200');
   headers.set('content-type', 'application/grpc');
-  if (!headers.has('grpc-status')) headers.set('grpc-status', String(httpToGrpcStatus(status)));
+  if (!headers.has('grpc-status')) headers.set('grpc-status', String(reply.grpcStatus ?? httpToGrpcStatus(reply.status)));
   if (body.length > 0) headers.set('grpc-message', percentEncode(body));
   headers.remove('content-length');
   return headers;

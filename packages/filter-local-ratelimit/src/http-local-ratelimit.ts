@@ -18,6 +18,7 @@ const fields = {
   local_rate_limit_per_downstream_connection: bool(),
   enable_x_ratelimit_headers: enumOf('envoy.extensions.common.ratelimit.v3.XRateLimitHeadersRFCVersion', ['OFF', 'DRAFT_VERSION_03'] as const),
   always_consume_default_token_bucket: bool(),
+  rate_limited_as_resource_exhausted: bool(),
 };
 const unsupported = {
   descriptors: LATER,
@@ -26,7 +27,6 @@ const unsupported = {
   stage: LATER,
   max_dynamic_descriptors: LATER,
   local_cluster_rate_limit: 'nodevoy has no local cluster to share the limit with',
-  rate_limited_as_resource_exhausted: 'nodevoy local replies are not turned into gRPC statuses yet',
 };
 
 export const httpLocalRateLimitSchema = message(PROTO, fields, { unsupported });
@@ -39,6 +39,9 @@ export const httpLocalRateLimitRouteSchema = message(PROTO, fields, {
   },
 });
 export type HttpLocalRateLimitConfig = MessageValue<typeof httpLocalRateLimitSchema.fields>;
+
+/** gRPC's RESOURCE_EXHAUSTED. */
+const GRPC_RESOURCE_EXHAUSTED = 8;
 
 const COUNTERS = ['enabled', 'enforced', 'ok', 'rate_limited', 'shadow_mode'] as const;
 type LocalRateLimitStats = Record<(typeof COUNTERS)[number], Counter>;
@@ -56,6 +59,8 @@ export class HttpLocalRateLimit {
   readonly stats: LocalRateLimitStats;
   readonly status: number;
   readonly xRateLimitHeaders: boolean;
+  /** `rate_limited_as_resource_exhausted`: gRPC callers get RESOURCE_EXHAUSTED, not UNAVAILABLE. */
+  readonly grpcStatus: number | undefined;
   readonly responseHeaders: HeaderMutation;
   readonly requestHeadersWhenNotEnforced: HeaderMutation;
   private readonly bucket: TokenBucket | undefined;
@@ -68,6 +73,7 @@ export class HttpLocalRateLimit {
     this.stats = Object.fromEntries(COUNTERS.map((name) => [name, rootScope.counter(`${config.stat_prefix}.http_local_rate_limit.${name}`)])) as LocalRateLimitStats;
     this.status = config.status?.code ?? 429;
     this.xRateLimitHeaders = config.enable_x_ratelimit_headers === 'DRAFT_VERSION_03';
+    this.grpcStatus = config.rate_limited_as_resource_exhausted ? GRPC_RESOURCE_EXHAUSTED : undefined;
     this.responseHeaders = new HeaderMutation(config.response_headers_to_add);
     this.requestHeadersWhenNotEnforced = new HeaderMutation(config.request_headers_to_add_when_not_enforced);
     this.bucket = config.token_bucket && !config.local_rate_limit_per_downstream_connection ? new TokenBucket(config.token_bucket) : undefined;
@@ -138,6 +144,7 @@ export class HttpLocalRateLimitFilter implements HttpFilter {
       body: 'local_rate_limited',
       details: 'local_rate_limited',
       mutateHeaders: (reply) => used.responseHeaders.apply(reply, context),
+      ...(used.grpcStatus !== undefined ? { grpcStatus: used.grpcStatus } : {}),
     });
     return 'stop';
   }
