@@ -12,7 +12,7 @@ export function compileAccessLogFilter(config: AccessLogFilterConfig, runtime: R
   if (config.duration_filter) return compare(config.duration_filter.comparison, runtime, (c) => Math.floor(c.outcome?.durationMs ?? 0));
   // A request the health check filter took for a health check is not logged.
   if (config.not_health_check_filter) return (c) => c.info?.healthCheck !== true;
-  // nodevoy does not trace: no entry is traced.
+  // The requests the connection manager decided to trace.
   if (config.traceable_filter) return (c) => c.info?.traced === true;
   if (config.runtime_filter) {
     const { runtime_key, percent_sampled } = config.runtime_filter;

@@ -13,7 +13,7 @@ export const requestMirrorPolicySchema = message(
   },
   {
     oneofs: [{ fields: ['cluster', 'cluster_header'], required: true }],
-    // nodevoy does not trace: a trace decision has no sampled flag to follow.
+    // Shadow requests carry no trace context in nodevoy: there is no span for it to sample.
     ignored: ['trace_sampled'],
     unsupported: { request_headers_mutations: 'not implemented by nodevoy yet' },
   },
