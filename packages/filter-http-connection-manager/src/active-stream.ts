@@ -155,10 +155,7 @@ export class ActiveStream implements FilterCallbackStream {
     this.mutateRequestHeaders(headers);
     this.resolvedRoute = this.runtime.routes.resolve(headers);
     if (this.runtime.tracing) this.startTracing(this.runtime.tracing, headers);
-    const routeIdleTimeout = this.resolvedRoute?.action?.idle_timeout;
-    if (routeIdleTimeout !== undefined) this.timeouts.setIdleTimeout(routeIdleTimeout);
-    const routeMaxDuration = this.resolvedRoute?.action?.max_stream_duration?.max_stream_duration;
-    if (routeMaxDuration !== undefined) this.timeouts.setMaxDuration(routeMaxDuration);
+    this.applyRouteTimeouts();
     // CONNECT and HTTP/1.1 upgrades (websocket) need the route's or the connection manager's consent.
     const upgrade = headers.get(':method') === 'CONNECT' ? 'CONNECT' : upgradeRequested(headers);
     if (upgrade !== undefined && this.resolvedRoute && !this.resolvedRoute.upgrade(upgrade).allowed) {
@@ -228,6 +225,19 @@ export class ActiveStream implements FilterCallbackStream {
 
   clearRouteCache(): void {
     this.resolvedRoute = this.runtime.routes.resolve(this.downstream.headers);
+    this.applyRouteTimeouts();
+  }
+
+  /**
+   * Envoy's `refreshIdleTimeout` and `refreshDurationTimeout`: the route's `idle_timeout` replaces
+   * the stream's, and its `max_stream_duration` the connection manager's (back to it when the
+   * route has none).
+   */
+  private applyRouteTimeouts(): void {
+    const action = this.resolvedRoute?.action;
+    if (action?.idle_timeout !== undefined) this.timeouts.setIdleTimeout(action.idle_timeout);
+    const routeMaxDuration = action?.max_stream_duration?.max_stream_duration;
+    if (routeMaxDuration !== undefined || this.runtime.maxStreamDurationMs > 0) this.timeouts.setMaxDuration(routeMaxDuration ?? this.runtime.maxStreamDurationMs);
   }
 
   continueDecoding(): void {

@@ -3,6 +3,8 @@
 // policy's per_try_idle_timeout ends an attempt that stalls, and may retry it.
 import t from 'tap';
 import type { ServerResponse } from 'node:http';
+import { schema } from '@nodevoy/core';
+import { HTTP_FILTER_CATEGORY, type DecoderFilterCallbacks, type HttpFilterFactory } from '@nodevoy/filter-http-connection-manager';
 import { httpProxyBootstrap, httpRequest, startHttpUpstream, startInProcess, type TestLike } from '@nodevoy/test-kit';
 
 /** Never answers /stall; /trickle sends headers and a byte, then stalls; anything else answers at once. */
@@ -69,4 +71,42 @@ t.test('per_try_idle_timeout: a stalled attempt ends with 504, or is retried', a
   t.equal(proxy.stat('cluster.backend.upstream_rq_per_try_idle_timeout'), 3, 'the retry stalled too');
   t.equal(proxy.stat('cluster.backend.upstream_rq_retry'), 1);
   await t.rejects(httpRequest(proxy.port('http'), { path: '/trickle' }), 'a response that stalls midway is reset');
+});
+
+t.test('a filter that clears the route cache gets the new route’s max_stream_duration', async (t) => {
+  const held: ServerResponse[] = [];
+  const upstream = await stalling(t, held);
+  t.teardown(() => held.forEach((r) => r.destroy()));
+  // A filter that sends the request to the slow lane by a header, then asks for the route again.
+  const laneSwitch: HttpFilterFactory<Record<string, never>> = {
+    name: 'test.lane_switch',
+    category: HTTP_FILTER_CATEGORY,
+    typeUrls: ['type.googleapis.com/test.LaneSwitch'],
+    configSchema: schema.empty('test.LaneSwitch'),
+    isTerminalFilter: false,
+    createFilterFactory: () => (addFilter) => {
+      let callbacks: DecoderFilterCallbacks;
+      addFilter({
+        setDecoderFilterCallbacks: (c) => void (callbacks = c),
+        decodeHeaders: (headers) => {
+          headers.set('x-lane', 'bounded');
+          callbacks.clearRouteCache();
+          return 'continue';
+        },
+      });
+    },
+  };
+  const proxy = await startInProcess(
+    t,
+    httpProxyBootstrap([{ port: upstream.port }], {
+      httpFilters: '          - name: lane\n            typed_config: { "@type": type.googleapis.com/test.LaneSwitch }\n',
+      routes:
+        '              - { match: { prefix: /, headers: [{ name: x-lane, exact_match: bounded }] }, route: { cluster: backend, max_stream_duration: { max_stream_duration: 0.2s } } }\n' +
+        '              - { match: { prefix: / }, route: { cluster: backend } }\n',
+    }),
+    [{ name: 'lane-switch', coreRange: '*', register: (registry) => void registry.add(laneSwitch) }],
+  );
+  const response = await httpRequest(proxy.port('http'), { path: '/stall' });
+  t.equal(response.status, 504, 'the bounded route’s duration applies');
+  t.equal(proxy.stat('http.ingress.downstream_rq_max_duration_reached'), 1);
 });
