@@ -122,6 +122,6 @@ async function adminShape(endpoint: NonNullable<Observe['admin']>[number], admin
 export function accessLogLines(path: string, upstreams: ReadonlyMap<string, Upstream>): string[] {
   if (!existsSync(path)) return [];
   let text = readFileSync(path, 'utf8');
-  for (const [name, upstream] of upstreams) text = text.replaceAll(`127.0.0.1:${upstream.port}`, `upstream ${name}`);
+  for (const [name, upstream] of upstreams) text = text.replace(new RegExp(`127\\.0\\.0\\.1:${upstream.port}(?!\\d)`, 'g'), `upstream ${name}`);
   return text.split('\n').slice(0, -1).sort();
 }

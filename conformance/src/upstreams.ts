@@ -11,7 +11,7 @@ import { decodedBody, maskedHeaders } from './http-responses.js';
 import { serveGrpcAuthz } from './grpc-authz-upstream.js';
 import { serveGrpcEcho } from './grpc-echo-upstream.js';
 import type { UpstreamBehaviour } from './scenario.js';
-import { startHungServer } from '@nodevoy/test-kit';
+import { closedPort, startHungServer } from '@nodevoy/test-kit';
 import { StreamRecord } from './stream-record.js';
 import { pattern } from './traffic.js';
 import { startZipkinCollector } from './zipkin-collector.js';
@@ -122,6 +122,8 @@ async function startHttpsUpstream(behaviour: 'tls-http' | 'tls-http1', pki: stri
 /** `pki`: the run's certificates, for a TLS upstream. */
 export async function startUpstream(behaviour: UpstreamBehaviour, pki: string): Promise<Upstream> {
   if (behaviour === 'hang') return { ...(await startHungServer()), connections: [] };
+  // A reserved port nothing listens on: no server another scenario starts meanwhile can take it.
+  if (behaviour === 'refuse') return { port: await closedPort(), connections: [], close() {} };
   if (behaviour === 'zipkin-collector') return startZipkinCollector();
   if (behaviour === 'tls-http' || behaviour === 'tls-http1') return startHttpsUpstream(behaviour, pki);
   const connections: StreamRecord[] = [];
@@ -144,15 +146,11 @@ export async function startUpstream(behaviour: UpstreamBehaviour, pki: string): 
         ).on('tlsClientError', () => {})
       : createServer({ allowHalfOpen: true }, (socket) => {
           const record = track(socket);
-          if (behaviour !== 'refuse') behaviours[behaviour](socket, record);
+          behaviours[behaviour](socket, record);
         });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
-  if (behaviour === 'refuse') {
-    server.close();
-    await once(server, 'close');
-  }
   return {
     port,
     connections,

@@ -5,7 +5,7 @@
 // updates without breaking established connections, and resyncs after the control plane restarts.
 import t from 'tap';
 import type { Socket } from 'node:net';
-import { askOnce, closedPort, connectTo, readBytes, startInProcess, startTaggedEchoServer, type InProcessNodevoy, type TestLike } from '@nodevoy/test-kit';
+import { askOnce, freePort, connectTo, readBytes, startInProcess, startTaggedEchoServer, type InProcessNodevoy, type TestLike } from '@nodevoy/test-kit';
 import { controlPlaneUnavailable, startControlPlane, type ControlPlane, type RequestFact } from '../../../test-support/xds-control-plane.js';
 import { edsCluster, loadAssignment as assignment, tcpProxyListener, xdsBootstrap, type XdsApiType } from '../../../test-support/xds-resources.js';
 
@@ -36,7 +36,7 @@ interface World {
 /** A control plane with snapshot v1 (listener -> EDS cluster `backend` -> upstream A) and nodevoy on it. */
 async function makeWorld(t: TestLike, sources: 'ads' | 'grpc', apiType: XdsApiType): Promise<World> {
   const controlPlane = await startControlPlane(t);
-  const [upstreamA, upstreamB, listenerPort] = [await taggedUpstream(t, 'A:'), await taggedUpstream(t, 'B:'), await closedPort()];
+  const [upstreamA, upstreamB, listenerPort] = [await taggedUpstream(t, 'A:'), await taggedUpstream(t, 'B:'), await freePort()];
   await controlPlane.setSnapshot(NODE, 'v1', [edsCluster('backend', sources), assignment('backend', upstreamA), tcpProxyListener('tcp', listenerPort, 'backend')]);
   const proxy = await startInProcess(t, xdsBootstrap(controlPlane.grpcPort, NODE, { apiType, sources }));
   return { controlPlane, proxy, listenerPort, upstreamA, upstreamB };
@@ -186,7 +186,7 @@ t.test('a static listener may name a cluster that CDS brings (as Envoy accepts i
   const controlPlane = await startControlPlane(t);
   const upstream = await taggedUpstream(t, 'A:');
   await controlPlane.setSnapshot(NODE, 'v1', [edsCluster('backend'), assignment('backend', upstream)]);
-  const listenerPort = await closedPort();
+  const listenerPort = await freePort();
   const staticListener = `  listeners:
   - name: static_tcp
     address: { socket_address: { address: 127.0.0.1, port_value: ${listenerPort} } }

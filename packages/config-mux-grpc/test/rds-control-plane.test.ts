@@ -2,7 +2,7 @@
 // until its route configuration arrives, takes each new version for the requests after it
 // without touching its listener, and NACKs a route configuration it cannot use.
 import t from 'tap';
-import { closedPort, httpRequest, startHttpUpstream, startInProcess } from '@nodevoy/test-kit';
+import { freePort, httpRequest, startHttpUpstream, startInProcess } from '@nodevoy/test-kit';
 import { controlPlaneUnavailable, startControlPlane } from '../../../test-support/xds-control-plane.js';
 import { edsCluster, loadAssignment, xdsBootstrap } from '../../../test-support/xds-resources.js';
 
@@ -45,7 +45,7 @@ for (const apiType of ['GRPC', 'DELTA_GRPC'] as const) {
   t.test(`RDS over ADS (${delta ? 'delta' : 'state of the world'}) against go-control-plane`, { skip: unavailable ?? false }, async (t) => {
     const controlPlane = await startControlPlane(t);
     const upstream = await startHttpUpstream(t);
-    const port = await closedPort();
+    const port = await freePort();
     await controlPlane.setSnapshot(NODE, 'v1', [cluster, endpoints(upstream.port), listener(port), routes({ route: { cluster: 'backend' } })]);
     const proxy = await startInProcess(t, xdsBootstrap(controlPlane.grpcPort, NODE, { apiType }));
 

@@ -4,7 +4,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { askOnce, closedPort, scratchDir, startInProcess, startTaggedEchoServer } from '@nodevoy/test-kit';
+import { askOnce, freePort, scratchDir, startInProcess, startTaggedEchoServer } from '@nodevoy/test-kit';
 
 const cluster = (name: string, port: number) => `
 - "@type": type.googleapis.com/envoy.config.cluster.v3.Cluster
@@ -25,7 +25,7 @@ function replace(path: string, text: string): void {
 }
 
 t.test('LDS and CDS from files', async (t) => {
-  const [a, b, port] = [(await startTaggedEchoServer(t, 'A:')).port, (await startTaggedEchoServer(t, 'B:')).port, await closedPort()];
+  const [a, b, port] = [(await startTaggedEchoServer(t, 'A:')).port, (await startTaggedEchoServer(t, 'B:')).port, await freePort()];
   const dir = scratchDir(t, {
     'cds.yaml': `version_info: c1\nresources:${cluster('backend', a)}${cluster('backend_b', b)}\n`,
     'lds.yaml': `version_info: l1\nresources:${listener(port, 'backend')}\n`,

@@ -131,8 +131,38 @@ export function readBytes(socket: Socket, n: number): Promise<Buffer> {
   });
 }
 
-/** A port nothing listens on (bound once, then closed): connecting to it is refused. */
+/** Whether a connection to 127.0.0.1:`port` is refused. */
+function refuses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+}
+
+/**
+ * Ports below 1024 that nothing should listen on: never handed out as ephemeral ports, so no
+ * server that another test starts meanwhile can take one (a port bound and closed again can be).
+ * Handed out in turn, so that two refusing hosts of one cluster are two hosts.
+ */
+const RESERVED_PORTS = [1, 3, 5, 7, 9, 11, 13, 15, 17, 19];
+let nextReserved = 0;
+
+/** A port nothing listens on: connecting to it is refused, for as long as the test runs. */
 export async function closedPort(): Promise<number> {
+  for (let tried = 0; tried < RESERVED_PORTS.length; tried++) {
+    const port = RESERVED_PORTS[nextReserved++ % RESERVED_PORTS.length] as number;
+    if (await refuses(port)) return port;
+  }
+  // Something listens on all of them: a port bound once, then closed.
+  return freePort();
+}
+
+/** A port free to bind now (bound once, then closed): for a listener a config names before it starts. */
+export async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
